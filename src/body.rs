@@ -1,0 +1,232 @@
+//! The final ping's body: the tail of the output plus hcwrap's notes, always valid UTF-8
+//! and never over the limit.
+//!
+//! The server keeps only the first `Ping-Body-Limit` bytes of a body and cuts in bytes,
+//! possibly inside a character; with keyword filtering it rejects invalid UTF-8 outright.
+//! So hcwrap cuts the body itself, from the front (the end of a log says what went wrong),
+//! on character boundaries, and turns invalid bytes into U+FFFD. Every line hcwrap adds
+//! starts with `[hcwrap]`, and the notes count against the limit.
+
+const REPLACEMENT: &str = "\u{FFFD}";
+
+/// What the child printed, as kept by the ring buffer.
+pub struct Output<'a> {
+    /// The last bytes of the output, oldest first.
+    pub kept: &'a [u8],
+    /// How many bytes the child printed in all.
+    pub total: u64,
+}
+
+/// Builds a body of at most `limit` bytes: a note on what was left out (when anything
+/// was), the tail of `output`, and `notes` as the last lines (each gets `[hcwrap] `).
+pub fn build(output: Option<Output<'_>>, notes: &[String], limit: usize) -> String {
+    let end = notes.iter().fold(String::new(), |mut end, note| {
+        end.push_str("[hcwrap] ");
+        end.push_str(note);
+        end.push('\n');
+        end
+    });
+    let Some(output) = output else {
+        return keep_tail(end, limit);
+    };
+
+    let dropped_by_ring = output.total - output.kept.len() as u64;
+    let mut raw = output.kept;
+    let mut dropped_at_front = 0;
+    if dropped_by_ring > 0 {
+        // The ring may have cut inside a character: skip its orphaned continuation
+        // bytes instead of showing them as U+FFFD.
+        while dropped_at_front < 3 && raw.first().is_some_and(|b| b & 0xC0 == 0x80) {
+            raw = &raw[1..];
+            dropped_at_front += 1;
+        }
+    }
+
+    // One byte to end the output's last line before the end note, if it needs it.
+    let separator = usize::from(!end.is_empty());
+    let text_budget = limit.saturating_sub(end.len() + separator);
+    let decoded = decoded_len(raw);
+    let (text, cut) = if dropped_by_ring == 0 && decoded <= text_budget {
+        (decode_tail(raw, decoded, decoded).0, 0)
+    } else {
+        let most_dropped = output.total;
+        let head_room = left_out_note(most_dropped).len();
+        decode_tail(raw, decoded, text_budget.saturating_sub(head_room))
+    };
+
+    let dropped = dropped_by_ring + dropped_at_front + cut as u64;
+    let mut body = String::with_capacity(limit.min(text.len() + end.len() + 128));
+    if dropped > 0 {
+        body.push_str(&left_out_note(dropped));
+    }
+    body.push_str(&text);
+    if !end.is_empty() && !text.is_empty() && !text.ends_with('\n') {
+        body.push('\n');
+    }
+    body.push_str(&end);
+    keep_tail(body, limit)
+}
+
+fn left_out_note(bytes: u64) -> String {
+    format!("[hcwrap] {bytes} bytes of output left out\n")
+}
+
+/// The length of `raw` once invalid sequences are replaced by U+FFFD.
+fn decoded_len(raw: &[u8]) -> usize {
+    raw.utf8_chunks()
+        .map(|c| {
+            c.valid().len()
+                + if c.invalid().is_empty() {
+                    0
+                } else {
+                    REPLACEMENT.len()
+                }
+        })
+        .sum()
+}
+
+/// Decodes `raw` lossily, keeping at most `budget` bytes from its end. Returns the text
+/// and how many bytes of `raw` were left out. Works in one pass without a second copy of
+/// the output, so binary output (one replacement per byte) costs no extra memory.
+fn decode_tail(raw: &[u8], decoded: usize, budget: usize) -> (String, usize) {
+    let mut skip = decoded.saturating_sub(budget);
+    let mut raw_skipped = 0;
+    let mut text = String::with_capacity(decoded.min(budget));
+    for chunk in raw.utf8_chunks() {
+        let invalid = chunk.invalid();
+        let pieces = [
+            (chunk.valid(), chunk.valid().len()),
+            (REPLACEMENT, invalid.len()),
+        ];
+        for (piece, raw_len) in pieces {
+            if raw_len == 0 {
+                continue;
+            }
+            if skip == 0 {
+                text.push_str(piece);
+            } else if skip >= piece.len() || piece == REPLACEMENT {
+                // A replacement character is not split: it goes whole.
+                skip = skip.saturating_sub(piece.len());
+                raw_skipped += raw_len;
+            } else {
+                let at = (skip..piece.len())
+                    .find(|&i| piece.is_char_boundary(i))
+                    .unwrap_or(piece.len());
+                text.push_str(&piece[at..]);
+                raw_skipped += at;
+                skip = 0;
+            }
+        }
+    }
+    (text, raw_skipped)
+}
+
+/// Cuts `body` from the front to at most `limit` bytes, on a character boundary. Only a
+/// limit smaller than hcwrap's own notes gets here with anything to cut.
+fn keep_tail(mut body: String, limit: usize) -> String {
+    if body.len() > limit {
+        let at = (body.len() - limit..=body.len())
+            .find(|&i| body.is_char_boundary(i))
+            .unwrap_or(body.len());
+        body.drain(..at);
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Output, build};
+
+    #[allow(clippy::unnecessary_wraps)] // build() takes an Option.
+    fn out(kept: &[u8], total: u64) -> Option<Output<'_>> {
+        Some(Output { kept, total })
+    }
+
+    #[test]
+    fn small_output_goes_whole() {
+        assert_eq!(build(out(b"hello\n", 6), &[], 100), "hello\n");
+    }
+
+    #[test]
+    fn end_note_goes_on_its_own_line() {
+        let body = build(out(b"oops", 4), &["exit status 3".into()], 100);
+        assert_eq!(body, "oops\n[hcwrap] exit status 3\n");
+    }
+
+    #[test]
+    fn no_output_gives_just_the_note() {
+        assert_eq!(
+            build(out(b"", 0), &["killed by SIGKILL".into()], 100),
+            "[hcwrap] killed by SIGKILL\n"
+        );
+        assert_eq!(
+            build(None, &["not found: x".into()], 100),
+            "[hcwrap] not found: x\n"
+        );
+        assert_eq!(build(None, &[], 100), "");
+    }
+
+    #[test]
+    fn cut_keeps_the_tail_and_counts_what_was_left_out() {
+        let data: Vec<u8> = (0..1000u32)
+            .map(|i| b'a' + u8::try_from(i % 26).unwrap())
+            .collect();
+        let body = build(out(&data, 1000), &["exit status 1".into()], 200);
+        assert!(body.len() <= 200, "{} bytes", body.len());
+        let note = body.lines().next().unwrap();
+        let left_out: usize = note
+            .strip_prefix("[hcwrap] ")
+            .and_then(|n| n.strip_suffix(" bytes of output left out"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let text = body.lines().nth(1).unwrap();
+        assert_eq!(left_out + text.len(), 1000);
+        assert!(data.ends_with(text.as_bytes()));
+        assert!(body.ends_with("\n[hcwrap] exit status 1\n"));
+    }
+
+    #[test]
+    fn ring_drops_are_counted() {
+        let body = build(out(b"tail\n", 5000), &[], 1000);
+        assert_eq!(body, "[hcwrap] 4995 bytes of output left out\ntail\n");
+    }
+
+    #[test]
+    fn invalid_utf8_becomes_replacement_characters() {
+        let body = build(out(b"ok \xff\xfe end\n", 10), &[], 100);
+        assert_eq!(body, "ok \u{FFFD}\u{FFFD} end\n");
+    }
+
+    #[test]
+    fn cuts_fall_on_character_boundaries() {
+        let text = "ééééé".repeat(40); // 400 bytes of two-byte characters
+        for limit in 50..80 {
+            let body = build(out(text.as_bytes(), 400), &[], limit);
+            assert!(body.len() <= limit);
+            assert!(body.ends_with("éé"));
+        }
+    }
+
+    #[test]
+    fn a_ring_cut_inside_a_character_is_not_shown_as_garbage() {
+        // "é" is C3 A9; the ring kept only its second byte.
+        let body = build(out(b"\xa9abc", 10), &[], 100);
+        assert_eq!(body, "[hcwrap] 7 bytes of output left out\nabc");
+    }
+
+    #[test]
+    fn binary_output_stays_under_the_limit() {
+        let data = vec![0xffu8; 5000];
+        for limit in [0, 1, 10, 60, 100, 1000] {
+            let body = build(out(&data, 5000), &["exit status 2".into()], limit);
+            assert!(body.len() <= limit, "limit {limit}: {} bytes", body.len());
+        }
+    }
+
+    #[test]
+    fn a_limit_smaller_than_the_notes_keeps_the_end() {
+        let body = build(out(b"abc", 3), &["exit status 3".into()], 10);
+        assert_eq!(body, " status 3\n");
+    }
+}

@@ -1,0 +1,420 @@
+//! Which check the pings go to: the URL of each ping, and how that URL is shown.
+//!
+//! A check's ping URL holds a secret (its UUID, or the project's ping key), and hcwrap's
+//! messages end up in cron mails and CI logs. So every URL hcwrap prints goes through
+//! [`Check::redact`], which keeps the host and the slug but only the first characters of
+//! a UUID or ping key.
+
+use anyhow::{Result, bail};
+use ureq::http::Uri;
+
+/// The base URL of the hosted service's ping endpoints.
+pub const HOSTED_API_URL: &str = "https://hc-ping.com";
+
+/// A resolved, validated check: where its pings go.
+#[derive(Debug, Clone)]
+pub struct Check {
+    /// The ping URL without suffix or query, e.g. `https://hc-ping.com/<uuid>`.
+    base: String,
+    /// Query parameters that every ping carries (`create=1`, or what `--url` had).
+    query: Option<String>,
+    /// Each secret and how it is shown instead.
+    secrets: Vec<(String, String)>,
+}
+
+/// What the final or start ping reports, as the suffix of the check's URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    /// The job started: `/start`.
+    Start,
+    /// Success: the plain URL.
+    Success,
+    /// Failure: `/fail`.
+    Fail,
+    /// A log entry that changes no state: `/log`.
+    Log,
+    /// An exit status: `/<n>`; 0 is success, anything else failure.
+    ExitCode(u8),
+}
+
+impl Endpoint {
+    fn suffix(self) -> String {
+        match self {
+            Endpoint::Start => "/start".into(),
+            Endpoint::Success => String::new(),
+            Endpoint::Fail => "/fail".into(),
+            Endpoint::Log => "/log".into(),
+            Endpoint::ExitCode(n) => format!("/{n}"),
+        }
+    }
+
+    /// A short name for messages: "start ping", "/fail ping".
+    pub fn name(self) -> String {
+        match self {
+            Endpoint::Success => "success ping".into(),
+            other => format!("{} ping", other.suffix().trim_start_matches('/')),
+        }
+    }
+}
+
+impl Check {
+    /// The check at `url`, the full ping URL as the web UI shows it.
+    pub fn from_url(flag: &str, url: &str) -> Result<Self> {
+        let uri = parse_http_url(flag, url)?;
+        let path = uri.path().trim_end_matches('/');
+        let origin = origin(&uri);
+        let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+        if let Some(last) = segments.last()
+            && (matches!(*last, "start" | "fail" | "log") || last.parse::<u16>().is_ok())
+        {
+            bail!(
+                "{flag}: the URL ends in '/{last}'; give the check's plain ping URL, without \
+                 '/start', '/fail', '/log' or an exit status"
+            );
+        }
+        let query = uri.query().filter(|q| !q.is_empty()).map(str::to_owned);
+        let check = match segments.as_slice() {
+            [prefix @ .., last] if is_uuid(last) => {
+                let uuid = last.to_ascii_lowercase();
+                let base = format!("{origin}{}/{uuid}", join(prefix));
+                Check {
+                    base,
+                    query,
+                    secrets: vec![shown_secret(&uuid)],
+                }
+            }
+            [prefix @ .., key, slug] => {
+                let base = format!("{origin}{}/{key}/{slug}", join(prefix));
+                Check {
+                    base,
+                    query,
+                    secrets: vec![shown_secret(key)],
+                }
+            }
+            // Not a shape the Healthchecks server uses: keep it as it is, but show none
+            // of its path, which may well be the secret.
+            _ => Check {
+                base: format!("{origin}{path}"),
+                query,
+                secrets: if path.is_empty() {
+                    vec![]
+                } else {
+                    vec![(path.to_owned(), "/…".to_owned())]
+                },
+            },
+        };
+        Ok(check)
+    }
+
+    /// The check with UUID `uuid` on the ping API at `api_url`.
+    pub fn from_uuid(api_url: &str, uuid: &str) -> Result<Self> {
+        let base = parse_api_url(api_url)?;
+        if !is_uuid(uuid) {
+            bail!(
+                "--uuid: '{}' is not a check UUID; it should look like \
+                 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b (as the check's page shows it)",
+                redact_partial(uuid)
+            );
+        }
+        let uuid = uuid.to_ascii_lowercase();
+        Ok(Check {
+            base: format!("{base}/{uuid}"),
+            query: None,
+            secrets: vec![shown_secret(&uuid)],
+        })
+    }
+
+    /// The check named `slug` in the project whose ping key is `key`.
+    pub fn from_slug(api_url: &str, key: &str, slug: &str, create: bool) -> Result<Self> {
+        let base = parse_api_url(api_url)?;
+        if key.is_empty()
+            || !key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            bail!(
+                "--ping-key: '{}' is not a ping key (letters, digits, '-' and '_'; \
+                 find it in the project's settings)",
+                redact_partial(key)
+            );
+        }
+        if slug.is_empty()
+            || !slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+        {
+            bail!(
+                "--slug: '{slug}' is not a slug the server accepts: use lower-case letters, \
+                 digits, '-' and '_' (for example '{}')",
+                suggest_slug(slug)
+            );
+        }
+        Ok(Check {
+            base: format!("{base}/{key}/{slug}"),
+            query: create.then(|| "create=1".to_owned()),
+            secrets: vec![shown_secret(key)],
+        })
+    }
+
+    /// A stand-in for `--dry-run` with no check chosen.
+    pub fn placeholder() -> Self {
+        Check {
+            base: format!("{HOSTED_API_URL}/<check-uuid>"),
+            query: None,
+            secrets: vec![],
+        }
+    }
+
+    /// The full URL of a ping: the check, the endpoint's suffix and the query.
+    pub fn url(&self, endpoint: Endpoint, run_id: Option<&str>) -> String {
+        let mut url = format!("{}{}", self.base, endpoint.suffix());
+        let params = self
+            .query
+            .iter()
+            .map(String::as_str)
+            .chain(run_id.map(|_| "rid="));
+        for (i, param) in params.enumerate() {
+            url.push(if i == 0 { '?' } else { '&' });
+            url.push_str(param);
+        }
+        if let Some(rid) = run_id {
+            url.push_str(rid);
+        }
+        url
+    }
+
+    /// The check's URL as hcwrap sets it in the child's `HC_PING_URL`.
+    pub fn plain_url(&self) -> String {
+        match &self.query {
+            Some(q) => format!("{}?{q}", self.base),
+            None => self.base.clone(),
+        }
+    }
+
+    /// `text` with every secret of this check replaced by its shown form.
+    pub fn redact(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for (secret, shown) in &self.secrets {
+            if !secret.is_empty() {
+                text = text.replace(secret.as_str(), shown);
+            }
+        }
+        text
+    }
+}
+
+/// Checks that `value` is an absolute http(s) URL with a host.
+pub fn parse_http_url(flag: &str, value: &str) -> Result<Uri> {
+    let shown = redact_url_text(value);
+    if !value.contains("://") {
+        bail!("{flag}: '{shown}' is not an http:// or https:// URL");
+    }
+    let Ok(uri) = value.parse::<Uri>() else {
+        bail!("{flag}: '{shown}' is not a valid URL; give it as https://host/path");
+    };
+    match uri.scheme_str() {
+        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(uri),
+        Some("http" | "https") => bail!("{flag}: '{shown}' has no host name"),
+        _ => bail!("{flag}: '{shown}' is not an http:// or https:// URL"),
+    }
+}
+
+fn parse_api_url(api_url: &str) -> Result<String> {
+    let uri = parse_http_url("--api-url", api_url)?;
+    if uri.query().is_some() {
+        bail!(
+            "--api-url: '{api_url}' has a query string; give the ping API's base URL, such as {HOSTED_API_URL}"
+        );
+    }
+    Ok(format!(
+        "{}{}",
+        origin(&uri),
+        uri.path().trim_end_matches('/')
+    ))
+}
+
+fn origin(uri: &Uri) -> String {
+    let scheme = uri.scheme_str().unwrap_or("https");
+    let authority = uri.authority().map_or("", |a| a.as_str());
+    format!("{scheme}://{authority}")
+}
+
+fn join(segments: &[&str]) -> String {
+    segments.iter().fold(String::new(), |mut path, s| {
+        path.push('/');
+        path.push_str(s);
+        path
+    })
+}
+
+/// True for a UUID in the 8-4-4-4-12 form, in either case.
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// A secret and the form it is shown in: its first four characters when it is long
+/// enough that they give nothing away, else nothing of it.
+fn shown_secret(secret: &str) -> (String, String) {
+    (secret.to_owned(), redact_partial(secret))
+}
+
+/// The first four characters of a secret-like value and an ellipsis.
+pub fn redact_partial(value: &str) -> String {
+    if value.chars().count() >= 16 {
+        let head: String = value.chars().take(4).collect();
+        format!("{head}…")
+    } else {
+        "…".to_owned()
+    }
+}
+
+/// A URL given by the user, shown in an error: host kept, path hidden.
+fn redact_url_text(value: &str) -> String {
+    match value.split_once("://") {
+        Some((scheme, rest)) => match rest.split_once('/') {
+            Some((host, path)) if !path.is_empty() => format!("{scheme}://{host}/…"),
+            _ => value.to_owned(),
+        },
+        None => redact_partial(value),
+    }
+}
+
+fn suggest_slug(slug: &str) -> String {
+    let s: String = slug
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if s.is_empty() {
+        "nightly-backup".into()
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const UUID: &str = "1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b";
+
+    #[test]
+    fn uuid_urls() {
+        let c = Check::from_uuid("https://hc.example.org/ping/", &UUID.to_uppercase()).unwrap();
+        assert_eq!(
+            c.url(Endpoint::Success, None),
+            format!("https://hc.example.org/ping/{UUID}")
+        );
+        assert_eq!(
+            c.url(Endpoint::Start, Some("abc")),
+            format!("https://hc.example.org/ping/{UUID}/start?rid=abc")
+        );
+        assert_eq!(
+            c.url(Endpoint::ExitCode(3), None),
+            format!("https://hc.example.org/ping/{UUID}/3")
+        );
+        assert_eq!(
+            c.redact(&c.url(Endpoint::Fail, None)),
+            "https://hc.example.org/ping/1f1c…/fail"
+        );
+    }
+
+    #[test]
+    fn slug_urls_with_create() {
+        let c = Check::from_slug(
+            HOSTED_API_URL,
+            "abcdefghijklmnopqrstuv",
+            "db-backup_1",
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            c.url(Endpoint::Log, Some("r")),
+            "https://hc-ping.com/abcdefghijklmnopqrstuv/db-backup_1/log?create=1&rid=r"
+        );
+        assert_eq!(
+            c.redact(&c.url(Endpoint::Success, None)),
+            "https://hc-ping.com/abcd…/db-backup_1?create=1"
+        );
+    }
+
+    #[test]
+    fn slugs_the_server_rejects_are_refused() {
+        for slug in ["Backup", "a b", "", "x/y"] {
+            let err = Check::from_slug(HOSTED_API_URL, "key", slug, false).unwrap_err();
+            assert!(err.to_string().starts_with("--slug: "), "{err}");
+        }
+    }
+
+    #[test]
+    fn full_urls_of_both_kinds() {
+        let c = Check::from_url(
+            "--url",
+            &format!("http://127.0.0.1:8000/ping/{}/", UUID.to_uppercase()),
+        )
+        .unwrap();
+        assert_eq!(
+            c.url(Endpoint::Fail, Some("r")),
+            format!("http://127.0.0.1:8000/ping/{UUID}/fail?rid=r")
+        );
+        assert_eq!(c.redact(&c.plain_url()), "http://127.0.0.1:8000/ping/1f1c…");
+
+        let c = Check::from_url(
+            "--url",
+            "https://hc-ping.com/abcdefghijklmnopqrstuv/nightly?create=1",
+        )
+        .unwrap();
+        assert_eq!(
+            c.url(Endpoint::Start, Some("r")),
+            "https://hc-ping.com/abcdefghijklmnopqrstuv/nightly/start?create=1&rid=r"
+        );
+        assert_eq!(
+            c.redact(&c.plain_url()),
+            "https://hc-ping.com/abcd…/nightly?create=1"
+        );
+    }
+
+    #[test]
+    fn urls_that_are_not_ping_urls_are_refused() {
+        for (url, says) in [
+            ("ftp://hc-ping.com/x", "not an http:// or https:// URL"),
+            ("hc-ping.com/x", "not an http:// or https:// URL"),
+            (
+                &format!("https://hc-ping.com/{UUID}/start"),
+                "ends in '/start'",
+            ),
+            ("https://", "not a valid URL"),
+        ] {
+            let err = Check::from_url("--url", url).unwrap_err().to_string();
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(!err.contains(UUID), "{err}");
+        }
+    }
+
+    #[test]
+    fn malformed_uuids_are_refused_without_showing_them() {
+        let err = Check::from_uuid(HOSTED_API_URL, "1f1c2e3d4b5a69788a9b0c1d2e3f4a5b")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'1f1c…' is not a check UUID"), "{err}");
+    }
+
+    #[test]
+    fn redact_hides_secrets_in_any_text() {
+        let c = Check::from_uuid(HOSTED_API_URL, UUID).unwrap();
+        let text = format!("error sending to https://hc-ping.com/{UUID}/start: refused");
+        assert_eq!(
+            c.redact(&text),
+            "error sending to https://hc-ping.com/1f1c…/start: refused"
+        );
+    }
+}

@@ -1,0 +1,29 @@
+//! hcwrap: run a command and report how it went to a Healthchecks server.
+
+mod body;
+mod check;
+mod cli;
+mod config;
+mod exit_codes;
+mod msg;
+mod ping;
+mod ring;
+mod run;
+mod signals;
+mod stop;
+mod wrap;
+
+use clap::Parser;
+
+fn main() {
+    let code = match cli::Cli::try_parse() {
+        Ok(cli) => {
+            config::Config::from_cli(cli, &|name| std::env::var(name).ok()).and_then(wrap::run)
+        }
+        Err(e) => Ok(cli::report_clap_error(&e)),
+    };
+    std::process::exit(code.unwrap_or_else(|e| {
+        msg::say(&format!("error: {e:#}"));
+        exit_codes::USAGE
+    }));
+}

@@ -1,0 +1,346 @@
+//! The HTTP side: one ureq agent per run, the ping requests, retries, `Ping-Body-Limit`.
+//!
+//! Every ping is a POST with a `Content-Length` (the server records chunked bodies as
+//! empty) and a UTF-8 body. Network errors, 408, 429 and 5xx are retried with exponential
+//! backoff and jitter; other answers are final and explained once. Redirects are followed
+//! here rather than by ureq, so that the body is sent again whole on 307/308.
+
+use std::time::Duration;
+
+use ureq::http::{HeaderName, HeaderValue};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::{Agent, Proxy};
+
+use crate::check::{Check, Endpoint};
+use crate::msg::say;
+use crate::stop::Stop;
+
+/// The server's body limit when it does not announce one: the hosted service's.
+pub const DEFAULT_BODY_LIMIT: usize = 100_000;
+/// The most hcwrap ever sends: the server refuses requests over 2.5 MiB unrecorded.
+pub const MAX_BODY_LIMIT: usize = 2_000_000;
+/// The longest wait a `Retry-After` answer can impose on one retry.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// Backoff before the first retry; it doubles each time, up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+const MAX_REDIRECTS: usize = 5;
+
+/// How pings are sent, as validated by `config.rs`.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Time limit for each attempt, redirects included.
+    pub timeout: Duration,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// The proxy to use, if any.
+    pub proxy: Option<Proxy>,
+    /// Extra trusted CA certificates (`--cacert`).
+    pub cacert: Vec<Certificate<'static>>,
+    /// Extra headers for every ping (`--header`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// Print pings instead of sending them.
+    pub dry_run: bool,
+}
+
+/// What became of a ping.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// The server recorded it; `body_limit` is its `Ping-Body-Limit`, if it sent one.
+    Delivered {
+        /// The server's announced body limit.
+        body_limit: Option<usize>,
+    },
+    /// It was not recorded; a line saying why has been printed.
+    NotDelivered,
+}
+
+/// Sends the pings of one check, reusing one connection where the server allows.
+#[derive(Debug, Clone)]
+pub struct Pinger {
+    agent: Agent,
+    check: Check,
+    options: HttpOptions,
+}
+
+/// The outcome of one attempt.
+enum Attempt {
+    Delivered {
+        body_limit: Option<usize>,
+        answer: String,
+    },
+    Retry {
+        why: String,
+        after: Option<Duration>,
+    },
+    Refused(String),
+}
+
+impl Pinger {
+    /// Builds the agent. Reads the system's trust store only when a URL needs TLS.
+    pub fn new(check: Check, options: HttpOptions) -> Self {
+        let needs_tls = check.url(Endpoint::Success, None).starts_with("https:")
+            || options
+                .proxy
+                .as_ref()
+                .is_some_and(|p| p.uri().scheme_str() == Some("https"));
+        let mut config = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("hcwrap/", env!("CARGO_PKG_VERSION")))
+            .timeout_global(Some(options.timeout))
+            .proxy(options.proxy.clone());
+        if needs_tls {
+            config = config.tls_config(
+                TlsConfig::builder()
+                    .root_certs(root_certs(&options.cacert))
+                    .build(),
+            );
+        }
+        Pinger {
+            agent: config.build().new_agent(),
+            check,
+            options,
+        }
+    }
+
+    /// Sends one ping, retrying as the module documentation says, until it is delivered,
+    /// refused, out of retries, or `stop` is raised during a backoff.
+    pub fn send(
+        &self,
+        endpoint: Endpoint,
+        run_id: Option<&str>,
+        body: &str,
+        stop: &Stop,
+    ) -> Delivery {
+        let url = self.check.url(endpoint, run_id);
+        let shown = self.check.redact(&url);
+        if self.options.dry_run {
+            print_dry_run(&shown, body);
+            return Delivery::Delivered { body_limit: None };
+        }
+        let attempts = self.options.retries.saturating_add(1);
+        let mut last_error = String::new();
+        for attempt in 1..=attempts {
+            match self.attempt(&url, body) {
+                Attempt::Delivered { body_limit, answer } => {
+                    if !matches!(answer.trim(), "OK" | "Created") {
+                        say(&format!(
+                            "the server answered the {} with \"{}\": the check may be unknown \
+                             or rate limited (more than about 5 pings a minute)",
+                            endpoint.name(),
+                            self.check.redact(&short(&answer))
+                        ));
+                    }
+                    return Delivery::Delivered { body_limit };
+                }
+                Attempt::Refused(why) => {
+                    say(&format!(
+                        "the {} to {shown} was refused: {why}",
+                        endpoint.name()
+                    ));
+                    return Delivery::NotDelivered;
+                }
+                Attempt::Retry { why, after } => {
+                    last_error = self.check.redact(&why);
+                    if attempt == attempts {
+                        break;
+                    }
+                    let delay = after.map_or_else(|| backoff(attempt), |d| d.min(MAX_RETRY_AFTER));
+                    if stop.sleep(delay) {
+                        say(&format!(
+                            "gave up on the {} to {shown} after {attempt} attempt{}: {last_error}",
+                            endpoint.name(),
+                            plural(attempt)
+                        ));
+                        return Delivery::NotDelivered;
+                    }
+                }
+            }
+        }
+        say(&format!(
+            "could not deliver the {} to {shown} after {attempts} attempt{}: {last_error}",
+            endpoint.name(),
+            plural(attempts)
+        ));
+        Delivery::NotDelivered
+    }
+
+    fn attempt(&self, url: &str, body: &str) -> Attempt {
+        let mut url = url.to_owned();
+        for _ in 0..=MAX_REDIRECTS {
+            let mut request = self
+                .agent
+                .post(&url)
+                .header("Content-Type", "text/plain; charset=utf-8");
+            for (name, value) in &self.options.headers {
+                request = request.header(name, value);
+            }
+            let mut response = match request.send(body.as_bytes()) {
+                Ok(response) => response,
+                Err(e) => {
+                    return Attempt::Retry {
+                        why: describe(&e, self.options.timeout),
+                        after: None,
+                    };
+                }
+            };
+            let status = response.status().as_u16();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::trim)
+                    .map(str::to_owned)
+            };
+            let body_limit = header("Ping-Body-Limit").and_then(|v| v.parse().ok());
+            let retry_after = header("Retry-After")
+                .and_then(|v| v.parse().ok())
+                .map(Duration::from_secs);
+            let location = header("Location");
+            // Read the answer to its end so the connection can carry the next ping.
+            let answer = response
+                .body_mut()
+                .with_config()
+                .limit(64 * 1024)
+                .lossy_utf8(true)
+                .read_to_string();
+            let answer = answer.unwrap_or_default();
+            match (status, location) {
+                (200 | 201, _) => return Attempt::Delivered { body_limit, answer },
+                (301 | 302 | 303 | 307 | 308, Some(location)) => url = resolve(&url, &location),
+                (408 | 429 | 500..=599, _) => {
+                    let why = format!("the server answered {status} {}", short(&answer));
+                    return Attempt::Retry {
+                        why: why.trim_end().to_owned(),
+                        after: retry_after,
+                    };
+                }
+                (status, _) => return Attempt::Refused(explain(status, &answer)),
+            }
+        }
+        Attempt::Refused(format!("more than {MAX_REDIRECTS} redirects"))
+    }
+}
+
+/// The trust roots: the system's certificates (and `--cacert`'s), or the built-in webpki
+/// roots where the system has none, as in a scratch container.
+fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
+    let native = rustls_native_certs::load_native_certs().certs;
+    if native.is_empty() && extra.is_empty() {
+        return RootCerts::WebPki;
+    }
+    let native = native
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned());
+    RootCerts::from(native.chain(extra.iter().cloned()))
+}
+
+/// The backoff before retry number `attempt` (1-based): 0.5 s doubling up to 10 s, with
+/// "equal jitter" (half fixed, half random) so a fleet of hosts does not retry in step.
+fn backoff(attempt: u32) -> Duration {
+    let base = FIRST_BACKOFF
+        .saturating_mul(1 << (attempt - 1).min(16))
+        .min(MAX_BACKOFF);
+    let mut random = [0u8; 2];
+    let fraction = if getrandom::getrandom(&mut random).is_ok() {
+        f64::from(u16::from_le_bytes(random)) / f64::from(u16::MAX)
+    } else {
+        0.5
+    };
+    base.mul_f64(0.5 + fraction / 2.0)
+}
+
+fn describe(error: &ureq::Error, timeout: Duration) -> String {
+    match error {
+        ureq::Error::Timeout(_) => {
+            format!("no answer within {}", humantime::format_duration(timeout))
+        }
+        ureq::Error::HostNotFound => "host not found".to_owned(),
+        ureq::Error::ConnectionFailed => "connection failed".to_owned(),
+        ureq::Error::Io(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// What a final (not retried) answer most likely means.
+fn explain(status: u16, answer: &str) -> String {
+    let meaning = match status {
+        404 => "the server does not know this check: check the UUID, or the slug and ping key",
+        409 => "more than one check has this slug: use the check's UUID instead",
+        400 => "the server rejected the URL: check the slug, and that the URL is a ping URL",
+        401 | 403 => "the server or a proxy in front of it wants credentials (see --header)",
+        _ => "the server refused the ping",
+    };
+    format!("{status} {}: {meaning}", short(answer)).replace("  ", " ")
+}
+
+/// A server answer shortened to one line for a message.
+fn short(answer: &str) -> String {
+    let line: String = answer.trim().chars().take(100).collect();
+    line.lines().next().unwrap_or_default().to_owned()
+}
+
+/// Resolves a redirect's `Location` against the URL that answered with it.
+fn resolve(url: &str, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_owned();
+    }
+    let origin_end = url.find("://").map_or(0, |i| i + 3);
+    let path_start = url[origin_end..]
+        .find('/')
+        .map_or(url.len(), |i| origin_end + i);
+    if location.starts_with('/') {
+        format!("{}{location}", &url[..path_start])
+    } else {
+        let dir_end = url
+            .rfind('/')
+            .filter(|&i| i >= path_start)
+            .map_or(url.len(), |i| i + 1);
+        format!("{}{location}", &url[..dir_end])
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}
+
+fn print_dry_run(shown: &str, body: &str) {
+    say(&format!("dry run: POST {shown} ({} bytes)", body.len()));
+    for line in body.lines() {
+        say(&format!("| {line}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap_with_jitter() {
+        for attempt in 1..=8 {
+            let base = FIRST_BACKOFF
+                .saturating_mul(1 << (attempt - 1))
+                .min(MAX_BACKOFF);
+            let d = backoff(attempt);
+            assert!(d >= base / 2 && d <= base, "attempt {attempt}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn redirects_resolve_against_the_url() {
+        assert_eq!(resolve("http://h:1/a/b?x", "http://o/p"), "http://o/p");
+        assert_eq!(resolve("http://h:1/a/b", "/c/d"), "http://h:1/c/d");
+        assert_eq!(resolve("http://h:1/a/b", "c"), "http://h:1/a/c");
+    }
+
+    #[test]
+    fn final_answers_are_explained() {
+        assert!(
+            explain(404, "not found")
+                .starts_with("404 not found: the server does not know this check")
+        );
+        assert!(explain(409, "ambiguous slug").contains("use the check's UUID"));
+    }
+}

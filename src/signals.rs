@@ -1,0 +1,171 @@
+//! What hcwrap does when it is signalled during a run.
+//!
+//! SIGINT, SIGTERM and SIGHUP are passed on to the child's process group (the child runs
+//! in a group of its own, so a `sh -c` pipeline gets them too). If the child is still
+//! running `--kill-after` later, the group gets SIGKILL. The first signal decides how the
+//! run is reported (interrupted by it) and hcwrap's exit status (128+n). A signal that
+//! arrives after the child has exited cuts the final ping's retries short instead.
+//!
+//! The child's exit is announced (by [`Forwarder::child_exited`]) before it is reaped, so
+//! the forwarder never signals a process group whose id the system may have reused.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use signal_hook::consts::{SIGHUP, SIGINT, SIGKILL, SIGTERM};
+use signal_hook::iterator::Signals;
+
+use crate::stop::Stop;
+
+/// The signals hcwrap passes on.
+pub const FORWARDED: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
+
+#[derive(Debug, Default)]
+struct State {
+    /// The child's process group, once it runs.
+    group: Option<i32>,
+    exited: bool,
+    /// The first signal that arrived while the child ran (or before it started).
+    interrupted_by: Option<i32>,
+    /// Whether the SIGKILL timer has started.
+    timer: bool,
+}
+
+/// Passes signals on to the child's process group; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct Forwarder {
+    state: Arc<Mutex<State>>,
+    exited: Stop,
+    after_exit: Stop,
+    kill_after: Duration,
+    /// Raised when SIGKILL had to be sent.
+    killed: Stop,
+}
+
+impl Forwarder {
+    /// Installs the handlers; call before the child is spawned so no signal is missed.
+    pub fn install(kill_after: Duration) -> Result<Self> {
+        let mut signals = Signals::new(FORWARDED).context("while installing signal handlers")?;
+        let forwarder = Forwarder {
+            state: Arc::default(),
+            exited: Stop::default(),
+            after_exit: Stop::default(),
+            kill_after,
+            killed: Stop::default(),
+        };
+        let handler = forwarder.clone();
+        thread::Builder::new()
+            .name("signals".into())
+            .spawn(move || {
+                for signal in signals.forever() {
+                    handler.on_signal(signal);
+                }
+            })
+            .context("while starting the signal thread")?;
+        Ok(forwarder)
+    }
+
+    /// The child runs, as the leader of process group `group`.
+    pub fn child_started(&self, group: u32) {
+        let mut state = self.lock();
+        state.group = i32::try_from(group).ok();
+        if let Some(signal) = state.interrupted_by {
+            // A signal came in while the child was being spawned.
+            self.forward(&mut state, signal);
+        }
+    }
+
+    /// The child has exited (and is not reaped yet).
+    pub fn child_exited(&self) {
+        self.lock().exited = true;
+        self.exited.raise();
+    }
+
+    /// The signal that interrupted the run, if one did.
+    pub fn interrupted_by(&self) -> Option<i32> {
+        self.lock().interrupted_by
+    }
+
+    /// Whether the child had to be killed with SIGKILL.
+    pub fn sent_sigkill(&self) -> bool {
+        self.killed.is_raised()
+    }
+
+    /// Raised when a signal arrives after the child exited: stop retrying pings.
+    pub fn after_exit(&self) -> &Stop {
+        &self.after_exit
+    }
+
+    fn on_signal(&self, signal: i32) {
+        let mut state = self.lock();
+        if state.exited {
+            self.after_exit.raise();
+            return;
+        }
+        state.interrupted_by.get_or_insert(signal);
+        self.forward(&mut state, signal);
+    }
+
+    fn forward(&self, state: &mut State, signal: i32) {
+        let Some(group) = state.group else { return };
+        kill_group(group, signal);
+        if !state.timer {
+            state.timer = true;
+            let this = self.clone();
+            // If no thread can be started, the child just gets no SIGKILL: the signal
+            // itself has been passed on, which is what matters most.
+            let _ = thread::Builder::new()
+                .name("kill-after".into())
+                .spawn(move || {
+                    if !this.exited.sleep(this.kill_after) {
+                        let state = this.lock();
+                        if !state.exited {
+                            kill_group(group, SIGKILL);
+                            this.killed.raise();
+                        }
+                    }
+                });
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn kill_group(group: i32, signal: i32) {
+    // SAFETY: killpg has no memory-safety preconditions. An error (the group is gone)
+    // means there is nothing left to signal.
+    unsafe {
+        libc::killpg(group, signal);
+    }
+}
+
+/// The conventional name of a signal, such as `SIGTERM`.
+pub fn name(signal: i32) -> String {
+    let known = [
+        (libc::SIGHUP, "SIGHUP"),
+        (libc::SIGINT, "SIGINT"),
+        (libc::SIGQUIT, "SIGQUIT"),
+        (libc::SIGILL, "SIGILL"),
+        (libc::SIGTRAP, "SIGTRAP"),
+        (libc::SIGABRT, "SIGABRT"),
+        (libc::SIGBUS, "SIGBUS"),
+        (libc::SIGFPE, "SIGFPE"),
+        (libc::SIGKILL, "SIGKILL"),
+        (libc::SIGUSR1, "SIGUSR1"),
+        (libc::SIGSEGV, "SIGSEGV"),
+        (libc::SIGUSR2, "SIGUSR2"),
+        (libc::SIGPIPE, "SIGPIPE"),
+        (libc::SIGALRM, "SIGALRM"),
+        (libc::SIGTERM, "SIGTERM"),
+        (libc::SIGXCPU, "SIGXCPU"),
+        (libc::SIGXFSZ, "SIGXFSZ"),
+    ];
+    known.iter().find(|(n, _)| *n == signal).map_or_else(
+        || format!("signal {signal}"),
+        |(_, name)| (*name).to_owned(),
+    )
+}

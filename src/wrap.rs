@@ -1,0 +1,243 @@
+//! The wrapped run, end to end: start ping and child together, the output passed through
+//! and captured, then the final ping and the exit status.
+//!
+//! The child is spawned first and the start ping goes out on a thread beside it, so a
+//! slow or dead server never delays the job. The final ping waits for the start ping to be
+//! delivered or given up (so the server sees them in order); once the child has exited,
+//! the start ping gets no more retries, since the final ping now carries the news.
+
+use std::fmt::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+
+use anyhow::Result;
+
+use crate::body::{self, Output};
+use crate::check::Endpoint;
+use crate::cli::OnEnd;
+use crate::config::Config;
+use crate::exit_codes;
+use crate::msg::say;
+use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, MAX_BODY_LIMIT, Pinger};
+use crate::ring::Ring;
+use crate::run::{self, Capture, Echo, Outcome};
+use crate::signals::{self, Forwarder};
+use crate::stop::Stop;
+
+/// Runs the command as `config` says and returns the exit status hcwrap should end with.
+/// Errors come only from before the command starts.
+#[allow(clippy::needless_pass_by_value)] // Called as `.and_then(wrap::run)`; owns the run.
+pub fn run(config: Config) -> Result<i32> {
+    let signals = Forwarder::install(config.kill_after)?;
+    let run_id = config.run_id.then(new_run_id);
+    let initial = if config.send_output {
+        config.body_limit.unwrap_or(DEFAULT_BODY_LIMIT)
+    } else {
+        0
+    };
+    let capacity = Arc::new(AtomicUsize::new(initial));
+
+    let env = [
+        ("HC_RUN_ID", run_id.clone()),
+        ("HC_PING_URL", Some(config.check.plain_url())),
+    ];
+    let running = match run::spawn(&config.command, &env) {
+        Ok(running) => running,
+        Err(outcome) => {
+            say(&format!(
+                "cannot run the command: {}",
+                run::describe(&outcome)
+            ));
+            let pinger = Pinger::new(config.check.clone(), config.http.clone());
+            let limit = body_limit(None, config.body_limit);
+            report(
+                &config,
+                &pinger,
+                run_id.as_deref(),
+                &outcome,
+                None,
+                None,
+                limit,
+                &signals,
+            );
+            return Ok(run::exit_status(&outcome));
+        }
+    };
+    signals.child_started(running.id());
+
+    let child_done = Stop::default();
+    let start = {
+        let (check, http, done) = (
+            config.check.clone(),
+            config.http.clone(),
+            child_done.clone(),
+        );
+        let (rid, capacity, flag) = (run_id.clone(), Arc::clone(&capacity), config.body_limit);
+        let (start_ping, send_output) = (config.start_ping, config.send_output);
+        thread::Builder::new()
+            .name("start-ping".into())
+            .spawn(move || {
+                // Building the agent (and reading the trust store) happens here too, off the
+                // child's path.
+                let pinger = Pinger::new(check, http);
+                let delivery =
+                    start_ping.then(|| pinger.send(Endpoint::Start, rid.as_deref(), "", &done));
+                if let (
+                    Some(Delivery::Delivered {
+                        body_limit: Some(server),
+                    }),
+                    true,
+                ) = (delivery, send_output)
+                {
+                    capacity.fetch_max(body_limit(Some(server), flag), Ordering::Relaxed);
+                }
+                (pinger, delivery)
+            })
+    };
+
+    let echo = Echo {
+        stdout: config.echo_stdout,
+        stderr: config.echo_stderr,
+    };
+    let (outcome, capture) = running.finish(echo, Ring::new(initial), &capacity, &signals);
+    child_done.raise();
+
+    let (pinger, delivery) = match start.map(thread::JoinHandle::join) {
+        Ok(Ok(done)) => done,
+        _ => (Pinger::new(config.check.clone(), config.http.clone()), None),
+    };
+    let server_limit = match delivery {
+        Some(Delivery::Delivered { body_limit }) => body_limit,
+        _ => None,
+    };
+    let limit = body_limit(server_limit, config.body_limit);
+    let interrupted = signals.interrupted_by();
+    report(
+        &config,
+        &pinger,
+        run_id.as_deref(),
+        &outcome,
+        Some(capture),
+        interrupted,
+        limit,
+        &signals,
+    );
+    Ok(interrupted.map_or_else(|| run::exit_status(&outcome), exit_codes::for_signal))
+}
+
+/// Sends the final ping for `outcome`, as the `--on-*` options say.
+#[allow(clippy::too_many_arguments)]
+fn report(
+    config: &Config,
+    pinger: &Pinger,
+    run_id: Option<&str>,
+    outcome: &Outcome,
+    capture: Option<Capture>,
+    interrupted: Option<i32>,
+    limit: usize,
+    signals: &Forwarder,
+) {
+    let status = interrupted.map_or_else(|| run::exit_status(outcome), exit_codes::for_signal);
+    let action = match (outcome, status) {
+        (Outcome::ExecFailed { .. }, _) => config.on_exec_fail,
+        (_, 0) => config.on_success,
+        _ => config.on_nonzero_exit,
+    };
+    let endpoint = match action {
+        OnEnd::Success => Endpoint::Success,
+        OnEnd::Fail => Endpoint::Fail,
+        OnEnd::ExitCode => Endpoint::ExitCode(u8::try_from(status).unwrap_or(u8::MAX)),
+        OnEnd::Log => Endpoint::Log,
+        OnEnd::None => return,
+    };
+
+    let mut notes = Vec::new();
+    if capture.as_ref().is_some_and(|c| c.still_open) {
+        notes.push("output still open after the command exited; stopped reading".to_owned());
+    }
+    if let Some(signal) = interrupted {
+        let mut note = format!("interrupted by {}", signals::name(signal));
+        if signals.sent_sigkill() {
+            let _ = write!(
+                note,
+                "; sent SIGKILL after {}",
+                humantime::format_duration(config.kill_after)
+            );
+        }
+        let _ = write!(note, "; the command ended: {}", run::describe(outcome));
+        notes.push(note);
+    } else if status != 0 {
+        notes.push(run::describe(outcome));
+    }
+
+    let mut capture = capture.filter(|_| config.send_output);
+    let output = capture.as_mut().map(|c| {
+        let total = c.ring.total();
+        Output {
+            kept: c.ring.make_contiguous(),
+            total,
+        }
+    });
+    let body = body::build(output, &notes, limit);
+    pinger.send(endpoint, run_id, &body, signals.after_exit());
+}
+
+/// The final ping's body limit: the server's, or the default, lowered by `--body-limit`.
+fn body_limit(server: Option<usize>, flag: Option<usize>) -> usize {
+    server
+        .unwrap_or(DEFAULT_BODY_LIMIT)
+        .min(flag.unwrap_or(usize::MAX))
+        .min(MAX_BODY_LIMIT)
+}
+
+/// A random (version 4) UUID.
+fn new_run_id() -> String {
+    let mut b = [0u8; 16];
+    if getrandom::getrandom(&mut b).is_err() {
+        // No randomness source at all (a very bare container): fall back to the clock and
+        // the process id, which still tells concurrent runs apart.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        b = (nanos ^ (u128::from(std::process::id()) << 64)).to_le_bytes();
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex = b.iter().fold(String::with_capacity(32), |mut s, x| {
+        let _ = write!(s, "{x:02x}");
+        s
+    });
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_ids_are_version_4_uuids() {
+        let a = new_run_id();
+        assert!(crate::check::is_uuid(&a), "{a}");
+        assert_eq!(&a[14..15], "4");
+        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
+        assert_ne!(a, new_run_id());
+    }
+
+    #[test]
+    fn the_flag_only_lowers_the_limit() {
+        assert_eq!(body_limit(None, None), 100_000);
+        assert_eq!(body_limit(Some(10_000), None), 10_000);
+        assert_eq!(body_limit(Some(10_000), Some(50_000)), 10_000);
+        assert_eq!(body_limit(Some(500_000), Some(50_000)), 50_000);
+        assert_eq!(body_limit(Some(500_000), None), 500_000);
+        assert_eq!(body_limit(Some(10_000_000), None), MAX_BODY_LIMIT);
+    }
+}
