@@ -1,0 +1,228 @@
+//! How hcwrap talks to a server that misbehaves: retries, final answers, redirects.
+//! In every case the command's exit status comes out unchanged.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Reply, Server, UUID, hcwrap, run, stderr};
+
+fn wrapped(url: &str, args: &[&str], command: &[&str]) -> std::process::Output {
+    let mut cmd = hcwrap();
+    cmd.args(["--url", url]).args(args).arg("--").args(command);
+    run(&mut cmd)
+}
+
+#[test]
+fn a_server_refusing_connections_never_changes_the_exit_status() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/ping/{UUID}");
+    let out = wrapped(
+        &url,
+        &["--ping-retries", "2"],
+        &["sh", "-c", "echo output; exit 7"],
+    );
+    assert_eq!(out.status.code(), Some(7));
+    assert_eq!(support::stdout(&out), "output\n");
+    let err = stderr(&out);
+    assert!(
+        err.contains("hcwrap: could not deliver the 7 ping to "),
+        "{err}"
+    );
+    assert!(err.contains("after 3 attempts"), "{err}");
+    assert!(
+        !err.contains(UUID),
+        "the UUID is never printed whole: {err}"
+    );
+    for line in err.lines() {
+        assert!(line.starts_with("hcwrap: "), "{line}");
+    }
+}
+
+#[test]
+fn server_errors_are_retried_with_the_whole_body() {
+    let server = Server::start();
+    server.script([
+        Reply::Normal,
+        Reply::Status(500, "oops", vec![]),
+        Reply::Status(503, "", vec![]),
+    ]);
+    let out = wrapped(
+        &server.check_url(),
+        &[],
+        &["sh", "-c", "echo the-output; exit 2"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out),
+        "",
+        "a retried and then delivered ping says nothing"
+    );
+    let reqs = server.wait_for(4);
+    assert_eq!(reqs.len(), 4);
+    for r in &reqs[1..] {
+        assert_eq!(r.suffix(), "/2");
+        assert_eq!(r.body_text(), "the-output\n[hcwrap] exit status 2\n");
+        assert_eq!(r.rid(), reqs[0].rid());
+    }
+}
+
+#[test]
+fn a_404_is_not_retried_and_is_explained_once() {
+    let server = Server::start();
+    let unknown = format!(
+        "{}/ping/{}",
+        server.api_url().trim_end_matches("/ping"),
+        "0f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"
+    );
+    let out = wrapped(&unknown, &[], &["true"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert_eq!(
+        err.matches("404 not found: the server does not know this check")
+            .count(),
+        2,
+        "{err}"
+    );
+    assert!(err.contains("the start ping to"), "{err}");
+    assert!(err.contains("the success ping to"), "{err}");
+    assert_eq!(
+        server.requests().len(),
+        2,
+        "one request per ping, no retries"
+    );
+}
+
+#[test]
+fn a_409_and_a_400_are_explained() {
+    let server = Server::start();
+    server.script([
+        Reply::Status(409, "ambiguous slug", vec![]),
+        Reply::Status(400, "invalid url format", vec![]),
+    ]);
+    let out = wrapped(&server.check_url(), &[], &["true"]);
+    let err = stderr(&out);
+    assert!(
+        err.contains("409 ambiguous slug: more than one check has this slug"),
+        "{err}"
+    );
+    assert!(
+        err.contains("400 invalid url format: the server rejected the URL"),
+        "{err}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn a_429_waits_as_retry_after_says() {
+    let server = Server::start();
+    server.script([
+        Reply::Normal,
+        Reply::Status(429, "", vec![("Retry-After", "1".into())]),
+    ]);
+    let out = wrapped(&server.check_url(), &[], &["true"]);
+    assert_eq!(out.status.code(), Some(0));
+    let reqs = server.wait_for(3);
+    assert_eq!(reqs[1].suffix(), "");
+    assert_eq!(reqs[2].suffix(), "");
+    let waited = reqs[2].at - reqs[1].at;
+    assert!(
+        waited >= Duration::from_millis(950),
+        "retried after {waited:?}"
+    );
+}
+
+#[test]
+fn redirects_send_the_body_again_whole() {
+    for (status, location) in [(308, "absolute"), (307, "/ping/relative")] {
+        let server = Server::start();
+        let target = format!("/ping/{UUID}/5");
+        let location = match location {
+            "absolute" => format!("http://127.0.0.1:{}{target}", server.port),
+            _ => target.clone(),
+        };
+        server.script([Reply::Status(status, "", vec![("Location", location)])]);
+        let out = wrapped(
+            &server.check_url(),
+            &["--no-start-ping"],
+            &["sh", "-c", "echo body; exit 5"],
+        );
+        assert_eq!(out.status.code(), Some(5));
+        assert_eq!(stderr(&out), "");
+        let reqs = server.wait_for(2);
+        assert_eq!(reqs.len(), 2, "{reqs:#?}");
+        assert_eq!(reqs[1].path, target);
+        for r in &reqs {
+            assert_eq!(r.method, "POST");
+            assert_eq!(r.body_text(), "body\n[hcwrap] exit status 5\n");
+        }
+    }
+}
+
+#[test]
+fn an_ok_that_is_not_ok_is_delivered_but_reported() {
+    let server = Server::start();
+    server.script([
+        Reply::Normal,
+        Reply::Status(200, "OK (rate limited)", vec![]),
+    ]);
+    let out = wrapped(&server.check_url(), &[], &["true"]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("answered the success ping with \"OK (rate limited)\""),
+        "{err}"
+    );
+    assert_eq!(server.requests().len(), 2, "not retried");
+}
+
+#[test]
+fn a_server_that_never_answers_costs_at_most_the_ping_timeouts() {
+    let server = Server::start();
+    server.script([Reply::Hang, Reply::Hang]);
+    let started = std::time::Instant::now();
+    let out = wrapped(
+        &server.check_url(),
+        &["--ping-timeout", "500ms", "--ping-retries", "0"],
+        &["sh", "-c", "exit 9"],
+    );
+    assert_eq!(out.status.code(), Some(9));
+    let err = stderr(&out);
+    assert!(err.contains("no answer within 500ms"), "{err}");
+    assert_eq!(server.requests().len(), 2);
+    assert!(started.elapsed() < support::PATIENCE);
+}
+
+#[test]
+fn the_start_limit_header_sizes_a_larger_body() {
+    // The server allows more than the default 100,000 bytes: the body may use it.
+    let server = Server::with_limit(Some(150_000));
+    // The output starts once the server has answered the start ping, and runs long
+    // enough (10 MB) that hcwrap has read the answer well before its last 150,000 bytes.
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--quiet", "--"]);
+    cmd.args([
+        "sh",
+        "-c",
+        "read x; head -c 10000000 /dev/zero | tr '\\0' a",
+    ]);
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    server.wait_answered(1);
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"go\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let body = &server.wait_for(2)[1].body;
+    assert!(
+        body.len() > 140_000 && body.len() <= 150_000,
+        "{} bytes",
+        body.len()
+    );
+}

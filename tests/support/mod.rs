@@ -1,0 +1,430 @@
+//! Test support: a loopback Healthchecks ping server that behaves as
+//! `../shared/healthchecks-ping-api.md` describes and records what it received, and a way
+//! to run the built hcwrap in a clean environment.
+
+#![allow(dead_code)] // Each test binary uses a different part of this module.
+
+use std::collections::{HashSet, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+pub const UUID: &str = "1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b";
+pub const PING_KEY: &str = "Abcdefghijklmnopqrstuv";
+pub const SLUG: &str = "nightly-backup";
+/// How long a test waits for an event before it fails. Generous: it bounds a hang, it
+/// does not time anything.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+/// The most a request body may hold (2.5 MiB), as on the real server.
+const MAX_CONTENT_LENGTH: usize = 2_621_440;
+
+/// One request as the server received it.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// Which TCP connection carried it (0, 1, ...).
+    pub connection: usize,
+    pub at: Instant,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The `rid=` query parameter.
+    pub fn rid(&self) -> Option<&str> {
+        self.query.split('&').find_map(|p| p.strip_prefix("rid="))
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8(self.body.clone()).expect("the body is valid UTF-8")
+    }
+
+    /// The path after the check's own part: "" for success, "/start", "/3", ...
+    pub fn suffix(&self) -> String {
+        let path = self.path.strip_prefix("/ping/").unwrap_or(&self.path);
+        let segments: Vec<&str> = path.split('/').collect();
+        let skip = if segments[0] == UUID { 1 } else { 2 };
+        segments.iter().skip(skip).flat_map(|s| ["/", s]).collect()
+    }
+}
+
+/// How the server answers one request.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// As the real server would (see the module documentation).
+    Normal,
+    /// This status and body, with extra headers.
+    Status(u16, &'static str, Vec<(&'static str, String)>),
+    /// Never answer (the connection stays open until the server is dropped).
+    Hang,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Vec<Request>,
+    script: VecDeque<Reply>,
+    created: HashSet<String>,
+    /// How many answers have been written.
+    answered: usize,
+}
+
+/// A loopback ping server on a port of its own.
+pub struct Server {
+    pub port: u16,
+    state: Arc<(Mutex<State>, Condvar)>,
+    body_limit: Option<usize>,
+    stop: Arc<AtomicBool>,
+    hung: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Server {
+    /// A server that knows check `UUID` and slug `SLUG` under `PING_KEY`, with no
+    /// Ping-Body-Limit header.
+    pub fn start() -> Server {
+        Self::with_limit(None)
+    }
+
+    /// Like [`Server::start`], answering with `Ping-Body-Limit: limit`.
+    pub fn with_limit(body_limit: Option<usize>) -> Server {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+        let port = listener.local_addr().unwrap().port();
+        let server = Server {
+            port,
+            state: Arc::default(),
+            body_limit,
+            stop: Arc::default(),
+            hung: Arc::default(),
+        };
+        let (state, stop, hung) = (
+            server.state.clone(),
+            server.stop.clone(),
+            server.hung.clone(),
+        );
+        let connections = Arc::new(AtomicUsize::new(0));
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { continue };
+                let id = connections.fetch_add(1, Ordering::SeqCst);
+                let (state, hung) = (state.clone(), hung.clone());
+                std::thread::spawn(move || serve(stream, id, &state, body_limit, &hung));
+            }
+        });
+        server
+    }
+
+    /// Answers the next requests as `replies` say, then normally again.
+    pub fn script(&self, replies: impl IntoIterator<Item = Reply>) {
+        self.state.0.lock().unwrap().script.extend(replies);
+    }
+
+    /// The base URL for `--api-url`.
+    pub fn api_url(&self) -> String {
+        format!("http://127.0.0.1:{}/ping", self.port)
+    }
+
+    /// The check's full ping URL, for `--url`.
+    pub fn check_url(&self) -> String {
+        format!("{}/{UUID}", self.api_url())
+    }
+
+    /// Waits until at least `n` requests arrived; returns all of them.
+    pub fn wait_for(&self, n: usize) -> Vec<Request> {
+        let (lock, cond) = &*self.state;
+        let state = lock.lock().unwrap();
+        let (state, timeout) = cond
+            .wait_timeout_while(state, PATIENCE, |s| s.requests.len() < n)
+            .unwrap();
+        assert!(
+            !timeout.timed_out(),
+            "expected {n} requests, got {:#?}",
+            state.requests
+        );
+        state.requests.clone()
+    }
+
+    /// Waits until at least `n` answers have been written.
+    pub fn wait_answered(&self, n: usize) {
+        let (lock, cond) = &*self.state;
+        let state = lock.lock().unwrap();
+        let (_state, timeout) = cond
+            .wait_timeout_while(state, PATIENCE, |s| s.answered < n)
+            .unwrap();
+        assert!(!timeout.timed_out(), "expected {n} answers");
+    }
+
+    /// What arrived so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.state.0.lock().unwrap().requests.clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        for s in self.hung.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    id: usize,
+    state: &Arc<(Mutex<State>, Condvar)>,
+    limit: Option<usize>,
+    hung: &Mutex<Vec<TcpStream>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut writer = stream;
+    while let Some((request, too_long)) = read_request(&mut reader, id) {
+        let reply = {
+            let (lock, cond) = &**state;
+            let mut s = lock.lock().unwrap();
+            s.requests.push(request.clone());
+            cond.notify_all();
+            s.script.pop_front().unwrap_or(Reply::Normal)
+        };
+        let (status, text, extra) = match reply {
+            Reply::Hang => {
+                hung.lock().unwrap().push(writer);
+                return;
+            }
+            Reply::Status(status, text, extra) => (status, text.to_owned(), extra),
+            Reply::Normal if too_long => (400, "request body too large".to_owned(), vec![]),
+            Reply::Normal => {
+                let (status, text) = contract(&request, &mut state.0.lock().unwrap().created);
+                let extra = match (status, limit) {
+                    (200 | 201, Some(l)) => vec![("Ping-Body-Limit", l.to_string())],
+                    _ => vec![],
+                };
+                (status, text.to_owned(), extra)
+            }
+        };
+        let mut answer = format!(
+            "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n",
+            text.len()
+        );
+        for (n, v) in extra {
+            answer.push_str(n);
+            answer.push_str(": ");
+            answer.push_str(&v);
+            answer.push_str("\r\n");
+        }
+        answer.push_str("\r\n");
+        answer.push_str(&text);
+        if writer.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+        let (lock, cond) = &**state;
+        lock.lock().unwrap().answered += 1;
+        cond.notify_all();
+    }
+}
+
+/// Reads one request; also says whether its body was over the server's size limit.
+fn read_request(reader: &mut BufReader<TcpStream>, connection: usize) -> Option<(Request, bool)> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((n, v)) = h.split_once(':') {
+            headers.push((n.trim().to_owned(), v.trim().to_owned()));
+        }
+    }
+    let get = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.clone())
+    };
+    let mut body = Vec::new();
+    let mut too_long = false;
+    if let Some(len) = get("Content-Length").and_then(|v| v.parse::<usize>().ok()) {
+        too_long = len > MAX_CONTENT_LENGTH;
+        body.resize(len, 0);
+        reader.read_exact(&mut body).ok()?;
+    } else if get("Transfer-Encoding").is_some_and(|v| v.contains("chunked")) {
+        // Read the chunks, but record the body as empty, as common server set-ups do.
+        loop {
+            let mut size = String::new();
+            reader.read_line(&mut size).ok()?;
+            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            let mut chunk = vec![0; size + 2];
+            if reader.read_exact(&mut chunk).is_err() || size == 0 {
+                break;
+            }
+        }
+    }
+    let (path, query) = match target.split_once('?') {
+        Some((p, q)) => (p.to_owned(), q.to_owned()),
+        None => (target.clone(), String::new()),
+    };
+    Some((
+        Request {
+            method,
+            path,
+            query,
+            headers,
+            body,
+            connection,
+            at: Instant::now(),
+        },
+        too_long,
+    ))
+}
+
+/// The real server's answer to a ping, from the API contract.
+fn contract(r: &Request, created: &mut HashSet<String>) -> (u16, &'static str) {
+    if !matches!(r.method.as_str(), "POST" | "GET" | "HEAD") {
+        return (405, "");
+    }
+    if let Some(rid) = r.query.split('&').find_map(|p| p.strip_prefix("rid="))
+        && !is_uuid(rid)
+    {
+        return (400, "invalid uuid format");
+    }
+    let create = r.query.split('&').any(|p| p == "create=1");
+    let Some(path) = r.path.strip_prefix("/ping/") else {
+        return (404, "not found");
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    let suffix_ok = |s: &str| match s {
+        "start" | "fail" | "log" => Ok(()),
+        n if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+            if n.parse::<u32>().is_ok_and(|n| n <= 255) {
+                Ok(())
+            } else {
+                Err((400, "invalid url format"))
+            }
+        }
+        _ => Err((404, "not found")),
+    };
+    let slug_ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    };
+    match segments.as_slice() {
+        [uuid] | [uuid, _] if is_uuid(uuid) => {
+            if let [_, suffix] = segments.as_slice()
+                && let Err(e) = suffix_ok(suffix)
+            {
+                return e;
+            }
+            if *uuid == UUID {
+                (200, "OK")
+            } else {
+                (404, "not found")
+            }
+        }
+        [key, slug] | [key, slug, _] => {
+            if let [_, _, suffix] = segments.as_slice()
+                && let Err(e) = suffix_ok(suffix)
+            {
+                return e;
+            }
+            if !slug_ok(slug) {
+                return (400, "invalid url format");
+            }
+            if *key != PING_KEY {
+                return (404, "not found");
+            }
+            if *slug == SLUG || created.contains(*slug) {
+                (200, "OK")
+            } else if create {
+                created.insert((*slug).to_owned());
+                (201, "Created")
+            } else {
+                (404, "not found")
+            }
+        }
+        _ => (404, "not found"),
+    }
+}
+
+fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_digit() || (b'a'..=b'f').contains(&b),
+        })
+}
+
+/// The built hcwrap in a clean environment: only PATH is kept, so no HC_*, CHECK_*,
+/// proxy or HOME settings of the machine leak in.
+pub fn hcwrap() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_hcwrap"));
+    cmd.env_clear();
+    if let Some(path) = std::env::var_os("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` to its end, with stdout and stderr captured.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    cmd.output().expect("run hcwrap")
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A temporary directory of the test's own, removed on drop.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(format!("hcwrap-test-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn file(&self, name: &str, content: &str) -> String {
+        let path = self.0.join(name);
+        std::fs::write(&path, content).unwrap();
+        path.to_string_lossy().into_owned()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
