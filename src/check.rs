@@ -112,7 +112,7 @@ impl Check {
         if !is_uuid(uuid) {
             bail!(
                 "--uuid: '{}' is not a check UUID; it should look like \
-                 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b (as the check's page shows it)",
+                 5f4c8a2e-0b7d-4e1a-9c3f-2d6b8e0a1f47 (as the check's page shows it)",
                 redact_partial(uuid)
             );
         }

@@ -1,0 +1,232 @@
+//! Mistakes in the configuration: caught before the command runs, one line naming the
+//! flag, exit status 125, no secret shown, nothing sent.
+
+mod support;
+
+use support::{PING_KEY, Server, TempDir, UUID, hcwrap, run, stderr};
+
+/// Runs hcwrap with `args` and a command that would leave a marker file; asserts the
+/// command did not run and one `hcwrap: error:` line came out. Returns that line.
+fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
+    let dir = TempDir::new(&format!(
+        "refused-{}",
+        args.join("-").replace(['/', ':'], "_")
+    ));
+    let marker = dir.0.join("ran");
+    let mut cmd = hcwrap();
+    cmd.envs(env.iter().copied())
+        .args(args)
+        .arg("--")
+        .args(["touch", marker.to_str().unwrap()]);
+    let out = run(&mut cmd);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{args:?}: {err}");
+    assert!(!marker.exists(), "{args:?}: the command must not run");
+    assert_eq!(err.lines().count(), 1, "{args:?}: one line: {err}");
+    assert!(err.starts_with("hcwrap: error: "), "{err}");
+    for secret in [UUID, PING_KEY] {
+        assert!(!err.contains(secret), "{args:?}: secret shown: {err}");
+    }
+    err
+}
+
+#[test]
+fn two_checks_on_the_command_line_are_refused_naming_both() {
+    let server = Server::start();
+    let other = "2f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b";
+    let err = refused(&["--url", &server.check_url(), "--uuid", other], &[]);
+    assert!(
+        err.contains("--url and --uuid name different checks"),
+        "{err}"
+    );
+    let err = refused(
+        &["--uuid", UUID, "--slug", "s", "--ping-key", PING_KEY],
+        &[],
+    );
+    assert!(
+        err.contains("--uuid and --slug name different checks"),
+        "{err}"
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn two_checks_in_the_environment_are_refused_naming_both() {
+    let err = refused(
+        &[],
+        &[
+            ("HC_PING_URL", &format!("https://hc-ping.com/{UUID}")),
+            ("CHECK_SLUG", "x"),
+            ("PING_KEY", PING_KEY),
+        ],
+    );
+    assert!(
+        err.contains("HC_PING_URL and CHECK_SLUG name different checks"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_command_line_beats_the_environment() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.env(
+        "HC_PING_URL",
+        "https://hc-ping.com/2f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b",
+    )
+    .env("CHECK_SLUG", "other");
+    cmd.args(["--url", &server.check_url(), "--", "true"]);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    assert_eq!(server.wait_for(2)[1].path, format!("/ping/{UUID}"));
+}
+
+#[test]
+fn upper_case_uuids_are_accepted_and_lowered() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.env("CHECK_UUID", UUID.to_uppercase())
+        .env("HC_API_URL", server.api_url())
+        .args(["--", "true"]);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    assert_eq!(server.wait_for(2)[0].path, format!("/ping/{UUID}/start"));
+}
+
+#[test]
+fn each_mistake_is_named() {
+    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+        (&[], &[], "no check chosen"),
+        (
+            &["--uuid", "1f1c2e3d4b5a69788a9b0c1d2e3f4a5b"],
+            &[],
+            "--uuid: '1f1c…' is not a check UUID",
+        ),
+        (
+            &[],
+            &[("CHECK_UUID", "nope")],
+            "from CHECK_UUID: --uuid: '…' is not a check UUID",
+        ),
+        (
+            &["--slug", "Nightly Backup", "--ping-key", PING_KEY],
+            &[],
+            "--slug: 'Nightly Backup' is not a slug the server accepts",
+        ),
+        (
+            &["--slug", "nightly"],
+            &[],
+            "--slug names a check by slug, which needs a ping key",
+        ),
+        (
+            &["--uuid", UUID, "--create"],
+            &[],
+            "--create works only with a check named by --slug",
+        ),
+        (
+            &["--url", "ftp://hc-ping.com/x"],
+            &[],
+            "--url: 'ftp://hc-ping.com/…' is not an http:// or https:// URL",
+        ),
+        (
+            &["--url", &format!("hc-ping.com/{UUID}")],
+            &[],
+            "is not an http:// or https:// URL",
+        ),
+        (
+            &["--uuid", UUID, "--api-url", "hc.example.org/ping"],
+            &[],
+            "--api-url: ",
+        ),
+        (
+            &["--uuid", UUID, "--body-limit", "lots"],
+            &[],
+            "invalid value 'lots' for '--body-limit <BYTES>'",
+        ),
+        (
+            &["--uuid", UUID, "--ping-timeout", "soon"],
+            &[],
+            "invalid value 'soon' for '--ping-timeout <DURATION>'",
+        ),
+        (
+            &["--uuid", UUID, "--on-success", "maybe"],
+            &[],
+            "invalid value 'maybe' for '--on-success <PING>'",
+        ),
+        (
+            &["--uuid", UUID, "--header", "X-Token"],
+            &[],
+            "--header: 'X-Token' is not of the form 'Name: value'",
+        ),
+        (
+            &["--uuid", UUID, "--cacert", "/nonexistent/ca.pem"],
+            &[],
+            "--cacert: cannot read /nonexistent/ca.pem",
+        ),
+        (
+            &["--uuid", UUID, "--proxy", "proxy.local:3128"],
+            &[],
+            "--proxy: ",
+        ),
+    ];
+    for (args, env, says) in cases {
+        let err = refused(args, env);
+        assert!(err.contains(says), "{args:?}: want {says:?}, got {err}");
+    }
+}
+
+#[test]
+fn unreadable_or_empty_secret_files_are_named() {
+    let dir = TempDir::new("bad-secrets");
+    let empty = dir.file("empty", "\n  \n");
+    let err = refused(&["--uuid", &format!("file:{empty}")], &[]);
+    assert!(
+        err.contains(&format!("--uuid: file:{empty} is empty")),
+        "{err}"
+    );
+    let missing = dir.0.join("missing");
+    let err = refused(
+        &[],
+        &[
+            ("HC_PING_KEY", &format!("file:{}", missing.display())),
+            ("CHECK_SLUG", "s"),
+        ],
+    );
+    assert!(
+        err.contains(&format!(
+            "HC_PING_KEY: cannot read file:{}",
+            missing.display()
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_missing_command_is_a_usage_error() {
+    let out = run(hcwrap().args(["--uuid", UUID]));
+    assert_eq!(out.status.code(), Some(125));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("hcwrap: error: "), "{err}");
+    assert!(
+        err.contains("hcwrap [OPTIONS] -- <COMMAND> [ARGS]..."),
+        "{err}"
+    );
+
+    let out = run(hcwrap().args(["--uuid", UUID, "true"]));
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("unexpected argument 'true'"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn help_and_version_exit_0() {
+    let out = run(hcwrap().arg("--help"));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(support::stdout(&out).contains("--on-nonzero-exit <PING>"));
+    let out = run(hcwrap().arg("--version"));
+    assert_eq!(
+        support::stdout(&out),
+        concat!("hcwrap ", env!("CARGO_PKG_VERSION"), "\n")
+    );
+}

@@ -1,0 +1,141 @@
+//! hcwrap signalled during a run: the signal reaches the command's whole process group,
+//! the final ping says what happened, and hcwrap exits 128+n.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::Instant;
+
+use support::{Server, hcwrap, stderr};
+
+/// Starts hcwrap around `script` and waits for the script's "ready" line. Returns the
+/// child and the lines printed before "ready".
+fn start(server: &Server, args: &[&str], script: &str) -> (Child, Vec<String>) {
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url()])
+        .args(args)
+        .args(["--", "sh", "-c", script]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut before = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "the script ended before it was ready"
+        );
+        if line == "ready\n" {
+            break;
+        }
+        before.push(line.trim_end().to_owned());
+    }
+    // Keep reading (and dropping) the rest so the script never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    (child, before)
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: kill has no memory-safety preconditions; the pid is our own running child.
+    assert_eq!(
+        unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) },
+        0
+    );
+}
+
+/// Waits until no live process is left in process group `group`.
+fn wait_group_gone(group: &str) {
+    let started = Instant::now();
+    loop {
+        let live: Vec<String> = std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("stat")).ok())
+            .filter(|stat| {
+                // Fields after the command name: state, ppid, pgrp, ...
+                let fields: Vec<&str> = stat
+                    .rsplit_once(')')
+                    .map_or("", |(_, rest)| rest)
+                    .split_whitespace()
+                    .collect();
+                fields.get(2) == Some(&group) && fields.first() != Some(&"Z")
+            })
+            .collect();
+        if live.is_empty() {
+            return;
+        }
+        assert!(
+            started.elapsed() < support::PATIENCE,
+            "still running in group {group}: {live:?}"
+        );
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn each_signal_reaches_the_whole_group_and_is_reported() {
+    // A pipeline in the foreground and, except for SIGINT, a job in the background: a
+    // non-interactive sh starts background jobs with SIGINT ignored, as POSIX says.
+    for (sig, name, background) in [
+        (libc::SIGTERM, "SIGTERM", "sleep 600 &"),
+        (libc::SIGINT, "SIGINT", ""),
+        (libc::SIGHUP, "SIGHUP", "sleep 600 &"),
+    ] {
+        let server = Server::start();
+        let script = format!("{background} echo $$; echo ready; sleep 600 | sleep 601");
+        let (mut child, before) = start(&server, &[], &script);
+        server.wait_for(1);
+        signal(&child, sig);
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(128 + sig), "{name}");
+        wait_group_gone(&before[0]);
+        let end = &server.wait_for(2)[1];
+        assert_eq!(end.suffix(), format!("/{}", 128 + sig));
+        let body = end.body_text();
+        assert!(
+            body.ends_with(&format!(
+                "[hcwrap] interrupted by {name}; the command ended: killed by {name}\n"
+            )),
+            "{body}"
+        );
+    }
+}
+
+#[test]
+fn a_command_that_ignores_sigterm_gets_sigkill_after_kill_after() {
+    let server = Server::start();
+    let (mut child, _) = start(
+        &server,
+        &["--kill-after", "300ms"],
+        "trap '' TERM; echo ready; sleep 600",
+    );
+    server.wait_for(1);
+    signal(&child, libc::SIGTERM);
+    let out = child.wait().unwrap();
+    assert_eq!(out.code(), Some(143));
+    let body = server.wait_for(2)[1].body_text();
+    assert!(
+        body.ends_with("[hcwrap] interrupted by SIGTERM; sent SIGKILL after 300ms; the command ended: killed by SIGKILL\n"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_command_that_exits_on_its_own_after_the_signal_is_still_reported_as_interrupted() {
+    let server = Server::start();
+    let (child, _) = start(
+        &server,
+        &[],
+        "trap 'echo cleaning up; exit 0' TERM; echo ready; while :; do sleep 1; done",
+    );
+    server.wait_for(1);
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    let body = server.wait_for(2)[1].body_text();
+    assert!(body.contains("cleaning up\n"), "{body}");
+    assert!(
+        body.ends_with("[hcwrap] interrupted by SIGTERM; the command ended: exit status 0\n"),
+        "{body}"
+    );
+}
