@@ -91,9 +91,12 @@ fn upper_case_uuids_are_accepted_and_lowered() {
     assert_eq!(server.wait_for(2)[0].path, format!("/ping/{UUID}/start"));
 }
 
+/// Arguments, environment, and what the error line must say.
+type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn each_mistake_is_named() {
-    let cases: &[(&[&str], &[(&str, &str)], &str)] = &[
+    let cases: &[Case] = &[
         (&[], &[], "no check chosen"),
         (
             &["--uuid", "1f1c2e3d4b5a69788a9b0c1d2e3f4a5b"],
