@@ -20,6 +20,8 @@ pub struct Check {
     query: Option<String>,
     /// Each secret and how it is shown instead.
     secrets: Vec<(String, String)>,
+    /// The server's host name (or address), for `NO_PROXY`.
+    host: String,
 }
 
 /// What the final or start ping reports, as the suffix of the check's URL.
@@ -63,6 +65,7 @@ impl Check {
         let uri = parse_http_url(flag, url)?;
         let path = uri.path().trim_end_matches('/');
         let origin = origin(&uri);
+        let host = uri.host().unwrap_or_default().to_owned();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         if let Some(last) = segments.last()
             && (matches!(*last, "start" | "fail" | "log") || last.parse::<u16>().is_ok())
@@ -81,6 +84,7 @@ impl Check {
                     base,
                     query,
                     secrets: vec![shown_secret(&uuid)],
+                    host,
                 }
             }
             [prefix @ .., key, slug] => {
@@ -89,6 +93,7 @@ impl Check {
                     base,
                     query,
                     secrets: vec![shown_secret(key)],
+                    host,
                 }
             }
             // Not a shape the Healthchecks server uses: keep it as it is, but show none
@@ -101,6 +106,7 @@ impl Check {
                 } else {
                     vec![(path.to_owned(), "/…".to_owned())]
                 },
+                host,
             },
         };
         Ok(check)
@@ -108,7 +114,7 @@ impl Check {
 
     /// The check with UUID `uuid` on the ping API at `api_url`.
     pub fn from_uuid(api_url: &str, uuid: &str) -> Result<Self> {
-        let base = parse_api_url(api_url)?;
+        let (base, host) = parse_api_url(api_url)?;
         if !is_uuid(uuid) {
             bail!(
                 "--uuid: '{}' is not a check UUID; it should look like \
@@ -121,12 +127,13 @@ impl Check {
             base: format!("{base}/{uuid}"),
             query: None,
             secrets: vec![shown_secret(&uuid)],
+            host,
         })
     }
 
     /// The check named `slug` in the project whose ping key is `key`.
     pub fn from_slug(api_url: &str, key: &str, slug: &str, create: bool) -> Result<Self> {
-        let base = parse_api_url(api_url)?;
+        let (base, host) = parse_api_url(api_url)?;
         if key.is_empty()
             || !key
                 .bytes()
@@ -153,6 +160,7 @@ impl Check {
             base: format!("{base}/{key}/{slug}"),
             query: create.then(|| "create=1".to_owned()),
             secrets: vec![shown_secret(key)],
+            host,
         })
     }
 
@@ -162,7 +170,18 @@ impl Check {
             base: format!("{HOSTED_API_URL}/<check-uuid>"),
             query: None,
             secrets: vec![],
+            host: "hc-ping.com".into(),
         }
+    }
+
+    /// Whether pings go over TLS.
+    pub fn is_https(&self) -> bool {
+        self.base.starts_with("https:")
+    }
+
+    /// The server's host name or address.
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     /// The full URL of a ping: the check, the endpoint's suffix and the query.
@@ -219,17 +238,18 @@ pub fn parse_http_url(flag: &str, value: &str) -> Result<Uri> {
     }
 }
 
-fn parse_api_url(api_url: &str) -> Result<String> {
+/// The API's base URL without a trailing slash, and its host.
+fn parse_api_url(api_url: &str) -> Result<(String, String)> {
     let uri = parse_http_url("--api-url", api_url)?;
     if uri.query().is_some() {
         bail!(
             "--api-url: '{api_url}' has a query string; give the ping API's base URL, such as {HOSTED_API_URL}"
         );
     }
-    Ok(format!(
-        "{}{}",
-        origin(&uri),
-        uri.path().trim_end_matches('/')
+    let host = uri.host().unwrap_or_default().to_owned();
+    Ok((
+        format!("{}{}", origin(&uri), uri.path().trim_end_matches('/')),
+        host,
     ))
 }
 

@@ -13,7 +13,7 @@ use ureq::Proxy;
 use ureq::http::{HeaderName, HeaderValue};
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
-use crate::check::{Check, HOSTED_API_URL, parse_http_url};
+use crate::check::{Check, HOSTED_API_URL};
 use crate::cli::{Cli, OnEnd};
 use crate::ping::{HttpOptions, MAX_BODY_LIMIT};
 
@@ -70,6 +70,7 @@ impl Config {
         if cli.body_limit == Some(0) && !cli.no_output {
             bail!("--body-limit: 0 leaves no room for anything; use --no-output to send no output");
         }
+        let proxy = proxy(cli.proxy.as_deref(), &check, &env)?;
         Ok(Config {
             check,
             run_id: !cli.no_run_id,
@@ -84,7 +85,7 @@ impl Config {
             http: HttpOptions {
                 timeout: positive("--ping-timeout", cli.ping_timeout)?,
                 retries: cli.ping_retries,
-                proxy: proxy(cli.proxy.as_deref())?,
+                proxy,
                 cacert: match &cli.cacert {
                     Some(path) => read_cacert(path)?,
                     None => Vec::new(),
@@ -221,15 +222,70 @@ fn positive(flag: &str, duration: Duration) -> Result<Duration> {
     Ok(duration)
 }
 
-/// `--proxy`, else the proxy that `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY` names, minus `NO_PROXY`.
-fn proxy(flag: Option<&str>) -> Result<Option<Proxy>> {
-    let Some(url) = flag else {
-        return Ok(Proxy::try_from_env());
+/// `--proxy`, else the proxy the environment names for the check's scheme (as curl reads
+/// them: `https_proxy`/`HTTPS_PROXY` for https, `http_proxy`/`HTTP_PROXY` for http, then
+/// `ALL_PROXY`), unless `NO_PROXY` covers the check's host.
+fn proxy(
+    flag: Option<&str>,
+    check: &Check,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Proxy>> {
+    let (source, url) = match flag {
+        Some(url) => ("--proxy", url.to_owned()),
+        None => {
+            let names: &[&'static str] = if check.is_https() {
+                &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+            } else {
+                &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+            };
+            let Some((name, url)) = names.iter().find_map(|n| env(n).map(|v| (*n, v))) else {
+                return Ok(None);
+            };
+            let no_proxy = env("no_proxy")
+                .or_else(|| env("NO_PROXY"))
+                .unwrap_or_default();
+            if no_proxy_covers(&no_proxy, check.host()) {
+                return Ok(None);
+            }
+            (name, url)
+        }
     };
-    parse_http_url("--proxy", url)?;
+    // A proxy URL may carry a password: show only its host in messages.
     let proxy =
-        Proxy::new(url).map_err(|e| anyhow::anyhow!("--proxy: not a usable proxy URL: {e}"))?;
+        Proxy::new(&url).map_err(|e| anyhow::anyhow!("{source}: not a usable proxy URL ({e})"))?;
     Ok(Some(proxy))
+}
+
+/// Whether a `NO_PROXY` list covers `host`, as curl reads it: `*` covers everything; an
+/// entry covers its own host name and every name under it (a leading `.` or `*.` is
+/// optional); ports are ignored.
+fn no_proxy_covers(list: &str, host: &str) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let entry = entry.trim_start_matches("*.").trim_start_matches('.');
+            let entry = match entry.rsplit_once(':') {
+                Some((name, port))
+                    if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    name
+                }
+                _ => entry,
+            };
+            let entry = entry
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase();
+            host == entry || host.ends_with(&format!(".{entry}"))
+        })
 }
 
 fn read_cacert(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
@@ -384,6 +440,43 @@ mod tests {
             c.check.url(Endpoint::Start, None),
             "https://hc-ping.com/<check-uuid>/start"
         );
+    }
+
+    #[test]
+    fn proxies_follow_the_scheme_and_no_proxy() {
+        let https = [
+            ("HTTPS_PROXY", "http://p1:3128"),
+            ("HTTP_PROXY", "http://p2:3128"),
+        ];
+        let proxy_host = |args: &[&str], env: &[(&str, &str)]| {
+            config(args, env)
+                .unwrap()
+                .http
+                .proxy
+                .map(|p| p.host().to_owned())
+        };
+        assert_eq!(proxy_host(&["--uuid", UUID], &https).as_deref(), Some("p1"));
+        let http = ["--uuid", UUID, "--api-url", "http://hc.local/ping"];
+        assert_eq!(proxy_host(&http, &https).as_deref(), Some("p2"));
+        let no = [
+            ("HTTPS_PROXY", "http://p1:3128"),
+            ("NO_PROXY", "localhost, .hc-ping.com"),
+        ];
+        assert_eq!(proxy_host(&["--uuid", UUID], &no), None);
+        assert_eq!(
+            proxy_host(&["--uuid", UUID, "--proxy", "http://p3:8080"], &no).as_deref(),
+            Some("p3")
+        );
+    }
+
+    #[test]
+    fn no_proxy_lists_read_as_curl_reads_them() {
+        assert!(no_proxy_covers("*", "anything"));
+        assert!(no_proxy_covers("example.org", "hc.example.org"));
+        assert!(no_proxy_covers("a, .example.org:443", "example.org"));
+        assert!(no_proxy_covers("127.0.0.1", "127.0.0.1"));
+        assert!(!no_proxy_covers("example.org", "badexample.org"));
+        assert!(!no_proxy_covers("", "example.org"));
     }
 
     #[test]

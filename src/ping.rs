@@ -79,7 +79,7 @@ enum Attempt {
 impl Pinger {
     /// Builds the agent. Reads the system's trust store only when a URL needs TLS.
     pub fn new(check: Check, options: HttpOptions) -> Self {
-        let needs_tls = check.url(Endpoint::Success, None).starts_with("https:")
+        let needs_tls = check.is_https()
             || options
                 .proxy
                 .as_ref()

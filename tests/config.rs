@@ -164,9 +164,9 @@ fn each_mistake_is_named() {
             "--cacert: cannot read /nonexistent/ca.pem",
         ),
         (
-            &["--uuid", UUID, "--proxy", "proxy.local:3128"],
+            &["--uuid", UUID, "--proxy", "ftp://proxy.local:3128"],
             &[],
-            "--proxy: ",
+            "--proxy: not a usable proxy URL",
         ),
     ];
     for (args, env, says) in cases {

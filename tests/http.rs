@@ -226,3 +226,38 @@ fn the_start_limit_header_sizes_a_larger_body() {
         body.len()
     );
 }
+
+#[test]
+fn pings_go_through_the_proxy_the_environment_names_unless_no_proxy_says_otherwise() {
+    // The test server plays the proxy: it receives requests for another host.
+    let proxy = Server::start();
+    let mut cmd = hcwrap();
+    cmd.env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port));
+    cmd.args([
+        "--url",
+        &format!("http://hc.invalid/ping/{UUID}"),
+        "--",
+        "true",
+    ]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
+    let reqs = proxy.wait_for(2);
+    assert_eq!(reqs[1].path, format!("/ping/{UUID}"));
+    assert_eq!(reqs[1].header("Host"), Some("hc.invalid"));
+    assert_eq!(reqs[1].tunnel.as_deref(), Some("hc.invalid:80"));
+
+    // NO_PROXY covers the server: the proxy (a dead port) is not used.
+    let server = Server::start();
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = hcwrap();
+    cmd.env("HTTP_PROXY", format!("http://127.0.0.1:{dead}"))
+        .env("NO_PROXY", "localhost,127.0.0.1");
+    cmd.args(["--url", &server.check_url(), "--", "true"]);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    assert_eq!(server.wait_for(2).len(), 2);
+}

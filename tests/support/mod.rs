@@ -31,6 +31,8 @@ pub struct Request {
     pub body: Vec<u8>,
     /// Which TCP connection carried it (0, 1, ...).
     pub connection: usize,
+    /// The `host:port` of the proxy tunnel (CONNECT) it came through, if any.
+    pub tunnel: Option<String>,
     pub at: Instant,
 }
 
@@ -192,7 +194,20 @@ fn serve(
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
-    while let Some((request, too_long)) = read_request(&mut reader, id) {
+    let mut tunnel = None;
+    while let Some((mut request, too_long)) = read_request(&mut reader, id) {
+        if request.method == "CONNECT" {
+            // Play the proxy too: the tunnel leads back to this server.
+            tunnel = Some(request.path.clone());
+            if writer
+                .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                .is_err()
+            {
+                return;
+            }
+            continue;
+        }
+        request.tunnel.clone_from(&tunnel);
         let reply = {
             let (lock, cond) = &**state;
             let mut s = lock.lock().unwrap();
@@ -284,6 +299,14 @@ fn read_request(reader: &mut BufReader<TcpStream>, connection: usize) -> Option<
             }
         }
     }
+    // A request through a proxy names the whole URL: keep its path (the Host header
+    // still says which server it was for).
+    let target = match target.split_once("://") {
+        Some((_, rest)) => rest
+            .find('/')
+            .map_or("/".to_owned(), |i| rest[i..].to_owned()),
+        None => target,
+    };
     let (path, query) = match target.split_once('?') {
         Some((p, q)) => (p.to_owned(), q.to_owned()),
         None => (target.clone(), String::new()),
@@ -296,6 +319,7 @@ fn read_request(reader: &mut BufReader<TcpStream>, connection: usize) -> Option<
             headers,
             body,
             connection,
+            tunnel: None,
             at: Instant::now(),
         },
         too_long,
