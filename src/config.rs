@@ -230,30 +230,29 @@ fn proxy(
     check: &Check,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Proxy>> {
-    let (source, url) = match flag {
-        Some(url) => ("--proxy", url.to_owned()),
-        None => {
-            let names: &[&'static str] = if check.is_https() {
-                &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
-            } else {
-                &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
-            };
-            let Some((name, url)) = names.iter().find_map(|n| env(n).map(|v| (*n, v))) else {
-                return Ok(None);
-            };
-            let no_proxy = env("no_proxy")
-                .or_else(|| env("NO_PROXY"))
-                .unwrap_or_default();
-            if no_proxy_covers(&no_proxy, check.host()) {
-                return Ok(None);
-            }
-            (name, url)
-        }
+    if let Some(url) = flag {
+        return make_proxy("--proxy", url).map(Some);
+    }
+    let names: &[&'static str] = if check.is_https() {
+        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
     };
-    // A proxy URL may carry a password: show only its host in messages.
-    let proxy =
-        Proxy::new(&url).map_err(|e| anyhow::anyhow!("{source}: not a usable proxy URL ({e})"))?;
-    Ok(Some(proxy))
+    let Some((name, url)) = names.iter().find_map(|n| env(n).map(|v| (*n, v))) else {
+        return Ok(None);
+    };
+    let no_proxy = env("no_proxy")
+        .or_else(|| env("NO_PROXY"))
+        .unwrap_or_default();
+    if no_proxy_covers(&no_proxy, check.host()) {
+        return Ok(None);
+    }
+    make_proxy(name, &url).map(Some)
+}
+
+fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
+    // The message leaves the URL out: it may carry a password.
+    Proxy::new(url).map_err(|e| anyhow::anyhow!("{source}: not a usable proxy URL ({e})"))
 }
 
 /// Whether a `NO_PROXY` list covers `host`, as curl reads it: `*` covers everything; an
