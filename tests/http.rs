@@ -261,3 +261,42 @@ fn pings_go_through_the_proxy_the_environment_names_unless_no_proxy_says_otherwi
     assert_eq!(run(&mut cmd).status.code(), Some(0));
     assert_eq!(server.wait_for(2).len(), 2);
 }
+
+#[test]
+fn https_with_a_private_ca_needs_cacert() {
+    let (ca_pem, tls) = support::tls::private_ca();
+    let dir = support::TempDir::new("cacert");
+    let ca_file = dir.file("ca.pem", &ca_pem);
+
+    let server = Server::with_tls(tls.clone());
+    let out = wrapped(
+        &server.check_url(),
+        &["--cacert", &ca_file],
+        &["sh", "-c", "echo secure; exit 3"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(stderr(&out), "");
+    let reqs = server.wait_for(2);
+    assert_eq!(reqs[1].body_text(), "secure\n[hcwrap] exit status 3\n");
+    assert_eq!(
+        reqs[0].connection, reqs[1].connection,
+        "one TLS connection for the run"
+    );
+
+    // Without it the server's certificate is not trusted: nothing is recorded, and the
+    // command's exit status still comes out unchanged.
+    let server = Server::with_tls(tls);
+    let out = wrapped(
+        &server.check_url(),
+        &["--ping-retries", "0"],
+        &["sh", "-c", "exit 3"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert!(
+        err.contains("could not deliver the 3 ping to https://localhost:"),
+        "{err}"
+    );
+    assert!(err.to_lowercase().contains("certificate"), "{err}");
+    assert!(server.requests().is_empty());
+}

@@ -4,9 +4,11 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod tls;
+
 use std::collections::{HashSet, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -85,10 +87,13 @@ struct State {
 /// A loopback ping server on a port of its own.
 pub struct Server {
     pub port: u16,
+    /// `http://127.0.0.1:<port>`, or `https://localhost:<port>`.
+    origin: String,
     state: Arc<(Mutex<State>, Condvar)>,
     body_limit: Option<usize>,
     stop: Arc<AtomicBool>,
-    hung: Arc<Mutex<Vec<TcpStream>>>,
+    /// Connections left unanswered, kept open until the server is dropped.
+    hung: Arc<Mutex<Vec<Box<dyn Send>>>>,
 }
 
 impl Server {
@@ -100,10 +105,23 @@ impl Server {
 
     /// Like [`Server::start`], answering with `Ping-Body-Limit: limit`.
     pub fn with_limit(body_limit: Option<usize>) -> Server {
+        Self::launch(body_limit, None)
+    }
+
+    /// A server that speaks HTTPS only, with the certificate in `tls` (for `localhost`).
+    pub fn with_tls(tls: Arc<rustls::ServerConfig>) -> Server {
+        Self::launch(None, Some(tls))
+    }
+
+    fn launch(body_limit: Option<usize>, tls: Option<Arc<rustls::ServerConfig>>) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().unwrap().port();
         let server = Server {
             port,
+            origin: match tls {
+                Some(_) => format!("https://localhost:{port}"),
+                None => format!("http://127.0.0.1:{port}"),
+            },
             state: Arc::default(),
             body_limit,
             stop: Arc::default(),
@@ -123,7 +141,17 @@ impl Server {
                 let Ok(stream) = stream else { continue };
                 let id = connections.fetch_add(1, Ordering::SeqCst);
                 let (state, hung) = (state.clone(), hung.clone());
-                std::thread::spawn(move || serve(stream, id, &state, body_limit, &hung));
+                let tls = tls.clone();
+                std::thread::spawn(move || match tls {
+                    Some(config) => {
+                        let Ok(conn) = rustls::ServerConnection::new(config) else {
+                            return;
+                        };
+                        let stream = rustls::StreamOwned::new(conn, stream);
+                        serve(stream, id, &state, body_limit, &hung);
+                    }
+                    None => serve(stream, id, &state, body_limit, &hung),
+                });
             }
         });
         server
@@ -136,7 +164,7 @@ impl Server {
 
     /// The base URL for `--api-url`.
     pub fn api_url(&self) -> String {
-        format!("http://127.0.0.1:{}/ping", self.port)
+        format!("{}/ping", self.origin)
     }
 
     /// The check's full ping URL, for `--url`.
@@ -179,27 +207,26 @@ impl Drop for Server {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         let _ = TcpStream::connect(("127.0.0.1", self.port));
-        for s in self.hung.lock().unwrap().drain(..) {
-            let _ = s.shutdown(Shutdown::Both);
-        }
+        self.hung.lock().unwrap().clear();
     }
 }
 
-fn serve(
-    stream: TcpStream,
+fn serve<S: Read + Write + Send + 'static>(
+    stream: S,
     id: usize,
     state: &Arc<(Mutex<State>, Condvar)>,
     limit: Option<usize>,
-    hung: &Mutex<Vec<TcpStream>>,
+    hung: &Mutex<Vec<Box<dyn Send>>>,
 ) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
+    // One object reads and writes: the server answers one request at a time.
+    let mut reader = BufReader::new(stream);
     let mut tunnel = None;
     while let Some((mut request, too_long)) = read_request(&mut reader, id) {
         if request.method == "CONNECT" {
             // Play the proxy too: the tunnel leads back to this server.
             tunnel = Some(request.path.clone());
-            if writer
+            if reader
+                .get_mut()
                 .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
                 .is_err()
             {
@@ -217,7 +244,7 @@ fn serve(
         };
         let (status, text, extra) = match reply {
             Reply::Hang => {
-                hung.lock().unwrap().push(writer);
+                hung.lock().unwrap().push(Box::new(reader));
                 return;
             }
             Reply::Status(status, text, extra) => (status, text.to_owned(), extra),
@@ -243,7 +270,7 @@ fn serve(
         }
         answer.push_str("\r\n");
         answer.push_str(&text);
-        if writer.write_all(answer.as_bytes()).is_err() {
+        if reader.get_mut().write_all(answer.as_bytes()).is_err() {
             return;
         }
         let (lock, cond) = &**state;
@@ -253,7 +280,7 @@ fn serve(
 }
 
 /// Reads one request; also says whether its body was over the server's size limit.
-fn read_request(reader: &mut BufReader<TcpStream>, connection: usize) -> Option<(Request, bool)> {
+fn read_request(reader: &mut BufReader<impl Read>, connection: usize) -> Option<(Request, bool)> {
     let mut line = String::new();
     if reader.read_line(&mut line).ok()? == 0 {
         return None;
