@@ -11,6 +11,7 @@ mod ring;
 mod run;
 mod signals;
 mod stop;
+mod terminal;
 mod wrap;
 
 use clap::Parser;

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use crate::exit_codes;
 use crate::ring::Ring;
 use crate::signals::{self, Forwarder};
+use crate::terminal::{self, Terminal};
 
 /// How long hcwrap keeps reading after the child exited, for output that something the
 /// child left running in the background still holds open.
@@ -69,7 +70,11 @@ pub struct Capture {
 /// Starts `command` in a process group of its own, with stdin inherited and its output
 /// piped, plus the variables in `env`. A command that cannot be started comes back as the
 /// [`Outcome`] to report.
-pub fn spawn(command: &[OsString], env: &[(&str, Option<String>)]) -> Result<Running, Outcome> {
+pub fn spawn(
+    command: &[OsString],
+    env: &[(&str, Option<String>)],
+    terminal: Option<&Terminal>,
+) -> Result<Running, Outcome> {
     let (program, args) = command.split_first().ok_or_else(|| Outcome::ExecFailed {
         status: exit_codes::NOT_FOUND,
         reason: "no command given".into(),
@@ -85,6 +90,18 @@ pub fn spawn(command: &[OsString], env: &[(&str, Option<String>)]) -> Result<Run
             Some(value) => cmd.env(name, value),
             None => cmd.env_remove(name),
         };
+    }
+    if let Some(terminal) = terminal {
+        let tty = terminal.fd();
+        // SAFETY: the closure runs between fork and exec and makes only async-signal-safe
+        // calls (setpgid, sigprocmask, tcsetpgrp, getpid).
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::setpgid(0, 0);
+                terminal::take_in_child(tty);
+                Ok(())
+            });
+        }
     }
     let mut child = cmd.spawn().map_err(|e| exec_failure(program, &e))?;
     match (child.stdout.take(), child.stderr.take()) {
@@ -131,6 +148,7 @@ impl Running {
         ring: Ring,
         capacity: &Arc<AtomicUsize>,
         signals: &Forwarder,
+        terminal: Option<&Terminal>,
     ) -> (Outcome, Capture) {
         let (wake_read, mut wake_write) = match io::pipe() {
             Ok(pipe) => (Some(pipe.0), Some(pipe.1)),
@@ -143,6 +161,9 @@ impl Running {
             .name("output".into())
             .spawn(move || pump(stdout, stderr, wake_read, echo, ring, &capacity));
         let outcome = wait(&mut self.child, signals);
+        if let Some(terminal) = terminal {
+            terminal.take_back();
+        }
         if let Some(w) = wake_write.as_mut() {
             let _ = w.write_all(b"x");
         }

@@ -24,6 +24,7 @@ use crate::ring::Ring;
 use crate::run::{self, Capture, Echo, Outcome};
 use crate::signals::{self, Forwarder};
 use crate::stop::Stop;
+use crate::terminal::Terminal;
 
 /// Runs the command as `config` says and returns the exit status hcwrap should end with.
 /// Errors come only from before the command starts.
@@ -42,7 +43,8 @@ pub fn run(config: Config) -> Result<i32> {
         ("HC_RUN_ID", run_id.clone()),
         ("HC_PING_URL", Some(config.check.plain_url())),
     ];
-    let running = match run::spawn(&config.command, &env) {
+    let terminal = Terminal::foreground();
+    let running = match run::spawn(&config.command, &env, terminal.as_ref()) {
         Ok(running) => running,
         Err(outcome) => {
             say(&format!(
@@ -100,7 +102,13 @@ pub fn run(config: Config) -> Result<i32> {
         stdout: config.echo_stdout,
         stderr: config.echo_stderr,
     };
-    let (outcome, capture) = running.finish(echo, Ring::new(initial), &capacity, &signals);
+    let (outcome, capture) = running.finish(
+        echo,
+        Ring::new(initial),
+        &capacity,
+        &signals,
+        terminal.as_ref(),
+    );
     child_done.raise();
 
     let (pinger, delivery) = match start.map(thread::JoinHandle::join) {

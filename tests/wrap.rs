@@ -501,3 +501,30 @@ fn a_slow_start_ping_does_not_hold_the_command_back() {
     assert_eq!(reqs[1].suffix(), "");
     assert_eq!(reqs[1].body_text(), "started\ndone\n");
 }
+
+#[test]
+fn a_command_that_reads_the_terminal_gets_it() {
+    // hcwrap in the foreground of a terminal (made by script(1)): the command runs in a
+    // process group of its own, and must still be able to read the terminal, not be
+    // stopped by SIGTTIN.
+    use std::io::Write;
+    let server = Server::start();
+    let inner = format!(
+        "{} --url {} -- sh -c 'read answer; echo got $answer'",
+        env!("CARGO_BIN_EXE_hcwrap"),
+        server.check_url()
+    );
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-q", "-e", "-c", &inner, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap());
+    cmd.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("script(1) from util-linux");
+    child.stdin.take().unwrap().write_all(b"yes\n").unwrap();
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.body_text().trim_end(), "got yes");
+}

@@ -479,3 +479,17 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Waits for `child` to end and collects its output; fails the test (after killing the
+/// child) if it has not ended within [`PATIENCE`], so a hang is a failure, not a stuck run.
+pub fn finish(child: std::process::Child) -> Output {
+    let pid = i32::try_from(child.id()).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || tx.send(child.wait_with_output()));
+    if let Ok(out) = rx.recv_timeout(PATIENCE) {
+        return out.unwrap();
+    }
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    panic!("the process did not end within {PATIENCE:?}");
+}
