@@ -139,3 +139,38 @@ fn a_command_that_exits_on_its_own_after_the_signal_is_still_reported_as_interru
         "{body}"
     );
 }
+
+#[test]
+fn a_signal_after_the_command_ended_stops_the_final_pings_retries() {
+    let server = Server::start();
+    // The final ping meets 500s; hcwrap would retry for a while.
+    server.script([support::Reply::Normal]);
+    server.script(std::iter::repeat_n(
+        support::Reply::Status(500, "down", vec![]),
+        10,
+    ));
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--ping-retries",
+        "9",
+        "--",
+        "sh",
+        "-c",
+        "exit 6",
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    server.wait_for(2); // start, then the first attempt of the final ping
+    signal(&child, libc::SIGTERM);
+    let out = support::finish(child);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "the command's own status: it was not interrupted"
+    );
+    let err = stderr(&out);
+    assert!(err.contains("hcwrap: gave up on the 6 ping to "), "{err}");
+    assert!(server.requests().len() < 11, "retries stopped");
+}

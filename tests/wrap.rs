@@ -528,3 +528,30 @@ fn a_command_that_reads_the_terminal_gets_it() {
     let end = &server.wait_for(2)[1];
     assert_eq!(end.body_text().trim_end(), "got yes");
 }
+
+#[test]
+fn a_background_process_holding_the_output_does_not_hold_hcwrap() {
+    let server = Server::start();
+    let out = wrapped(
+        &server,
+        &[],
+        &["sh", "-c", "sleep 600 & echo $!; echo done; exit 4"],
+    );
+    assert_eq!(out.status.code(), Some(4));
+    let text = stdout(&out);
+    let pid = text.lines().next().unwrap().to_owned();
+    // The background process was started on purpose: it is left running.
+    assert!(
+        std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "{pid} was killed"
+    );
+    let body = server.wait_for(2)[1].body_text();
+    assert_eq!(
+        body,
+        format!(
+            "{pid}\ndone\n[hcwrap] output still open after the command exited; stopped reading\n[hcwrap] exit status 4\n"
+        )
+    );
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid.parse().unwrap(), libc::SIGKILL) };
+}
