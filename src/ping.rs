@@ -135,6 +135,8 @@ impl Pinger {
                     return Delivery::Delivered { body_limit };
                 }
                 Attempt::Refused(why) => {
+                    // The answer is the server's text, which may quote the URL back.
+                    let why = self.check.redact(&why);
                     say(&format!(
                         "the {} to {shown} was refused: {why}",
                         endpoint.name()

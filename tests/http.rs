@@ -99,6 +99,20 @@ fn a_404_is_not_retried_and_is_explained_once() {
 }
 
 #[test]
+fn an_answer_that_quotes_the_url_back_is_redacted() {
+    let server = Server::start();
+    let page: &'static str = Box::leak(format!("No route for /ping/{UUID}/start").into_boxed_str());
+    server.script([
+        Reply::Status(404, page, vec![]),
+        Reply::Status(404, page, vec![]),
+    ]);
+    let out = wrapped(&server.check_url(), &[], &["true"]);
+    let err = stderr(&out);
+    assert!(err.contains("404 No route for /ping/1f1c…/start"), "{err}");
+    assert!(!err.contains(UUID), "{err}");
+}
+
+#[test]
 fn a_409_and_a_400_are_explained() {
     let server = Server::start();
     server.script([
