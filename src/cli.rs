@@ -147,8 +147,12 @@ pub struct Cli {
     )]
     pub headers: Vec<String>,
 
-    /// After passing on SIGINT, SIGTERM or SIGHUP, send SIGKILL if the command is still running after this long
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration)]
+    /// Stop the command (SIGTERM to its process group) after it ran this long, and exit 124
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]
+    pub timeout: Option<Duration>,
+
+    /// After passing on SIGINT, SIGTERM or SIGHUP, or a timeout's SIGTERM, send SIGKILL if the command still runs after this long
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration, help_heading = "Job control")]
     pub kill_after: Duration,
 
     /// The command to run, and its arguments

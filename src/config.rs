@@ -44,6 +44,8 @@ pub struct Config {
     pub http: HttpOptions,
     /// How long a signalled child gets before SIGKILL.
     pub kill_after: Duration,
+    /// `--timeout`: how long the command may run.
+    pub timeout: Option<Duration>,
     /// The command and its arguments.
     pub command: Vec<OsString>,
 }
@@ -98,6 +100,7 @@ impl Config {
                 dry_run: cli.dry_run,
             },
             kill_after: cli.kill_after,
+            timeout: cli.timeout.map(|t| positive("--timeout", t)).transpose()?,
             command: cli.command,
         })
     }

@@ -3,9 +3,11 @@
 //! hcwrap exits with the wrapped command's own status whenever the command ran, so a
 //! crontab line or a CI step sees exactly what it would have seen without hcwrap. The codes
 //! hcwrap adds follow the conventions of shells and of `env(1)` and `timeout(1)`: 125 for
-//! hcwrap's own errors, 126 and 127 for a command that could not be started, 128+n for a
+//! hcwrap's own errors, 124 for a timeout, 126 and 127 for a command that could not be started, 128+n for a
 //! signal. A ping that could not be delivered never changes the exit status.
 
+/// The command ran longer than `--timeout` and was stopped, as `timeout(1)` reports it.
+pub const TIMED_OUT: i32 = 124;
 /// hcwrap's own usage or configuration error; the command did not run.
 pub const USAGE: i32 = 125;
 /// The command was found but could not be executed (permissions, not an executable).

@@ -1,10 +1,11 @@
-//! What hcwrap does when it is signalled during a run.
+//! Ending the child early: when hcwrap is signalled, and when `--timeout` runs out.
 //!
 //! SIGINT, SIGTERM and SIGHUP are passed on to the child's process group (the child runs
-//! in a group of its own, so a `sh -c` pipeline gets them too). If the child is still
-//! running `--kill-after` later, the group gets SIGKILL. The first signal decides how the
-//! run is reported (interrupted by it) and hcwrap's exit status (128+n). A signal that
-//! arrives after the child has exited cuts the final ping's retries short instead.
+//! in a group of its own, so a `sh -c` pipeline gets them too); a timeout sends SIGTERM to
+//! it. If the child is still running `--kill-after` later, the group gets SIGKILL. What
+//! came first (a signal or the timeout) decides how the run is reported and hcwrap's exit
+//! status (128+n, or 124). A signal that arrives after the child has exited cuts the final
+//! ping's retries short instead.
 //!
 //! The child's exit is announced (by [`Forwarder::child_exited`]) before it is reaped, so
 //! the forwarder never signals a process group whose id the system may have reused.
@@ -27,10 +28,20 @@ struct State {
     /// The child's process group, once it runs.
     group: Option<i32>,
     exited: bool,
-    /// The first signal that arrived while the child ran (or before it started).
-    interrupted_by: Option<i32>,
+    /// What cut the run short, if anything did: the first signal that arrived while the
+    /// child ran (or before it started), or the timeout.
+    cut: Option<Cut>,
     /// Whether the SIGKILL timer has started.
     timer: bool,
+}
+
+/// Why the run was ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cut {
+    /// hcwrap received this signal and passed it on.
+    Signal(i32),
+    /// `--timeout` ran out; the child's group got SIGTERM.
+    Timeout,
 }
 
 /// Passes signals on to the child's process group; see the module documentation.
@@ -71,10 +82,28 @@ impl Forwarder {
     pub fn child_started(&self, group: u32) {
         let mut state = self.lock();
         state.group = i32::try_from(group).ok();
-        if let Some(signal) = state.interrupted_by {
+        if let Some(Cut::Signal(signal)) = state.cut {
             // A signal came in while the child was being spawned.
             self.forward(&mut state, signal);
         }
+    }
+
+    /// Sends SIGTERM to the child's group if it still runs after `timeout`.
+    pub fn start_timeout(&self, timeout: Duration) {
+        let this = self.clone();
+        // Without a thread there is no timeout; the run itself goes on.
+        let _ = thread::Builder::new()
+            .name("timeout".into())
+            .spawn(move || {
+                if this.exited.sleep(timeout) {
+                    return;
+                }
+                let mut state = this.lock();
+                if !state.exited && state.cut.is_none() {
+                    state.cut = Some(Cut::Timeout);
+                    this.forward(&mut state, SIGTERM);
+                }
+            });
     }
 
     /// The child has exited (and is not reaped yet).
@@ -83,9 +112,9 @@ impl Forwarder {
         self.exited.raise();
     }
 
-    /// The signal that interrupted the run, if one did.
-    pub fn interrupted_by(&self) -> Option<i32> {
-        self.lock().interrupted_by
+    /// What cut the run short, if anything did.
+    pub fn cut(&self) -> Option<Cut> {
+        self.lock().cut
     }
 
     /// Whether the child had to be killed with SIGKILL.
@@ -104,7 +133,7 @@ impl Forwarder {
             self.after_exit.raise();
             return;
         }
-        state.interrupted_by.get_or_insert(signal);
+        state.cut.get_or_insert(Cut::Signal(signal));
         self.forward(&mut state, signal);
     }
 

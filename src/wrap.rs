@@ -22,7 +22,7 @@ use crate::msg::say;
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, MAX_BODY_LIMIT, Pinger};
 use crate::ring::Ring;
 use crate::run::{self, Capture, Echo, Outcome};
-use crate::signals::{self, Forwarder};
+use crate::signals::{self, Cut, Forwarder};
 use crate::stop::Stop;
 use crate::terminal::Terminal;
 
@@ -67,6 +67,9 @@ pub fn run(config: Config) -> Result<i32> {
         }
     };
     signals.child_started(running.id());
+    if let Some(timeout) = config.timeout {
+        signals.start_timeout(timeout);
+    }
 
     let child_done = Stop::default();
     let start = {
@@ -120,18 +123,27 @@ pub fn run(config: Config) -> Result<i32> {
         _ => None,
     };
     let limit = body_limit(server_limit, config.body_limit);
-    let interrupted = signals.interrupted_by();
+    let cut = signals.cut();
     report(
         &config,
         &pinger,
         run_id.as_deref(),
         &outcome,
         Some(capture),
-        interrupted,
+        cut,
         limit,
         &signals,
     );
-    Ok(interrupted.map_or_else(|| run::exit_status(&outcome), exit_codes::for_signal))
+    Ok(exit_status(&outcome, cut))
+}
+
+/// hcwrap's exit status: the command's own, unless the run was cut short.
+fn exit_status(outcome: &Outcome, cut: Option<Cut>) -> i32 {
+    match cut {
+        Some(Cut::Signal(signal)) => exit_codes::for_signal(signal),
+        Some(Cut::Timeout) => exit_codes::TIMED_OUT,
+        None => run::exit_status(outcome),
+    }
 }
 
 /// Sends the final ping for `outcome`, as the `--on-*` options say.
@@ -142,11 +154,11 @@ fn report(
     run_id: Option<&str>,
     outcome: &Outcome,
     capture: Option<Capture>,
-    interrupted: Option<i32>,
+    cut: Option<Cut>,
     limit: usize,
     signals: &Forwarder,
 ) {
-    let status = interrupted.map_or_else(|| run::exit_status(outcome), exit_codes::for_signal);
+    let status = exit_status(outcome, cut);
     let action = match (outcome, status) {
         (Outcome::ExecFailed { .. }, _) => config.on_exec_fail,
         (_, 0) => config.on_success,
@@ -164,16 +176,22 @@ fn report(
     if capture.as_ref().is_some_and(|c| c.still_open) {
         notes.push("output still open after the command exited; stopped reading".to_owned());
     }
-    if let Some(signal) = interrupted {
+    let kill_after = humantime::format_duration(config.kill_after);
+    if let Some(Cut::Signal(signal)) = cut {
         let mut note = format!("interrupted by {}", signals::name(signal));
         if signals.sent_sigkill() {
-            let _ = write!(
-                note,
-                "; sent SIGKILL after {}",
-                humantime::format_duration(config.kill_after)
-            );
+            let _ = write!(note, "; sent SIGKILL after {kill_after}");
         }
         let _ = write!(note, "; the command ended: {}", run::describe(outcome));
+        notes.push(note);
+    } else if let (Some(Cut::Timeout), Some(timeout)) = (cut, config.timeout) {
+        let mut note = format!(
+            "timed out after {}; sent SIGTERM",
+            humantime::format_duration(timeout)
+        );
+        if signals.sent_sigkill() {
+            let _ = write!(note, " then SIGKILL after {kill_after}");
+        }
         notes.push(note);
     } else if status != 0 {
         notes.push(run::describe(outcome));

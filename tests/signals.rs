@@ -174,3 +174,66 @@ fn a_signal_after_the_command_ended_stops_the_final_pings_retries() {
     assert!(err.contains("hcwrap: gave up on the 6 ping to "), "{err}");
     assert!(server.requests().len() < 11, "retries stopped");
 }
+
+#[test]
+fn a_timeout_ends_the_whole_tree_and_exits_124() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--timeout", "300ms", "--"]);
+    cmd.args(["sh", "-c", "sleep 600 & echo $$; echo working; sleep 601"]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+    let group = support::stdout(&out).lines().next().unwrap().to_owned();
+    wait_group_gone(&group);
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), "/124");
+    assert_eq!(
+        end.body_text(),
+        format!("{group}\nworking\n[hcwrap] timed out after 300ms; sent SIGTERM\n")
+    );
+}
+
+#[test]
+fn a_timeout_sends_sigkill_to_a_command_that_ignores_sigterm() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--timeout",
+        "200ms",
+        "--kill-after",
+        "200ms",
+        "--",
+    ]);
+    cmd.args(["sh", "-c", "trap '' TERM; echo $$; sleep 600"]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+    wait_group_gone(support::stdout(&out).trim());
+    let body = server.wait_for(2)[1].body_text();
+    assert!(
+        body.ends_with("\n[hcwrap] timed out after 200ms; sent SIGTERM then SIGKILL after 200ms\n"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_command_that_ends_in_time_is_not_touched_by_the_timeout() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--timeout",
+        "1h",
+        "--",
+        "sh",
+        "-c",
+        "exit 3",
+    ]);
+    assert_eq!(support::run(&mut cmd).status.code(), Some(3));
+    assert_eq!(
+        server.wait_for(2)[1].body_text(),
+        "[hcwrap] exit status 3\n"
+    );
+}
