@@ -24,6 +24,17 @@ pub enum OnEnd {
     None,
 }
 
+/// What to send when the overlap lock is busy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OnLockBusy {
+    /// A log entry (`/log`) saying the run was skipped.
+    Log,
+    /// A failure ping (`/fail`).
+    Fail,
+    /// No ping.
+    None,
+}
+
 /// Run a command and report how it went to Healthchecks.
 ///
 /// hcwrap sends a start ping, runs the command with its output shown as usual while
@@ -146,6 +157,21 @@ pub struct Cli {
         help_heading = "HTTP"
     )]
     pub headers: Vec<String>,
+
+    /// Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)
+    #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, help_heading = "Job control")]
+    #[allow(clippy::option_option)] // clap's form of a flag with an optional value.
+    pub lock: Option<Option<PathBuf>>,
+
+    /// The ping to send when --lock finds a previous run still running
+    #[arg(
+        long,
+        value_enum,
+        value_name = "PING",
+        default_value = "log",
+        help_heading = "Job control"
+    )]
+    pub on_lock_busy: OnLockBusy,
 
     /// Stop the command (SIGTERM to its process group) after it ran this long, and exit 124
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]

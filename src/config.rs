@@ -6,6 +6,7 @@
 //! which keeps the rules testable).
 
 use std::ffi::OsString;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
@@ -14,7 +15,8 @@ use ureq::http::{HeaderName, HeaderValue};
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
 use crate::check::{Check, HOSTED_API_URL};
-use crate::cli::{Cli, OnEnd};
+use crate::cli::{Cli, OnEnd, OnLockBusy};
+use crate::lock;
 use crate::ping::{HttpOptions, MAX_BODY_LIMIT};
 
 /// Everything a wrapped run needs, validated.
@@ -46,6 +48,10 @@ pub struct Config {
     pub kill_after: Duration,
     /// `--timeout`: how long the command may run.
     pub timeout: Option<Duration>,
+    /// `--lock`: the lock file to hold during the run.
+    pub lock: Option<PathBuf>,
+    /// The ping for a run skipped because the lock was busy.
+    pub on_lock_busy: OnLockBusy,
     /// The command and its arguments.
     pub command: Vec<OsString>,
 }
@@ -73,6 +79,12 @@ impl Config {
             bail!("--body-limit: 0 leaves no room for anything; use --no-output to send no output");
         }
         let proxy = proxy(cli.proxy.as_deref(), &check, &env)?;
+        let lock = cli.lock.clone().map(|path| {
+            path.unwrap_or_else(|| {
+                let dir = env("XDG_RUNTIME_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
+                lock::default_path(&dir, &check.plain_url())
+            })
+        });
         Ok(Config {
             check,
             run_id: !cli.no_run_id,
@@ -100,6 +112,8 @@ impl Config {
                 dry_run: cli.dry_run,
             },
             kill_after: cli.kill_after,
+            lock,
+            on_lock_busy: cli.on_lock_busy,
             timeout: cli.timeout.map(|t| positive("--timeout", t)).transpose()?,
             command: cli.command,
         })

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod config;
 mod exit_codes;
+mod lock;
 mod msg;
 mod ping;
 mod ring;

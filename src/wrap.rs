@@ -15,10 +15,11 @@ use anyhow::Result;
 
 use crate::body::{self, Output};
 use crate::check::Endpoint;
-use crate::cli::OnEnd;
+use crate::cli::{OnEnd, OnLockBusy};
 use crate::config::Config;
 use crate::exit_codes;
-use crate::msg::say;
+use crate::lock;
+use crate::msg::{self, say};
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, MAX_BODY_LIMIT, Pinger};
 use crate::ring::Ring;
 use crate::run::{self, Capture, Echo, Outcome};
@@ -30,6 +31,19 @@ use crate::terminal::Terminal;
 /// Errors come only from before the command starts.
 #[allow(clippy::needless_pass_by_value)] // Called as `.and_then(wrap::run)`; owns the run.
 pub fn run(config: Config) -> Result<i32> {
+    // Held until the run has ended.
+    let _lock = match &config.lock {
+        Some(path) => match lock::try_lock(path)? {
+            Some(lock) => Some(lock),
+            None => return Ok(skip_busy(&config)),
+        },
+        None => None,
+    };
+    wrapped_run(&config)
+}
+
+/// The run itself: start ping and child, output, final ping.
+fn wrapped_run(config: &Config) -> Result<i32> {
     let signals = Forwarder::install(config.kill_after)?;
     let run_id = config.run_id.then(new_run_id);
     let initial = if config.send_output {
@@ -54,7 +68,7 @@ pub fn run(config: Config) -> Result<i32> {
             let pinger = Pinger::new(config.check.clone(), config.http.clone());
             let limit = body_limit(None, config.body_limit);
             report(
-                &config,
+                config,
                 &pinger,
                 run_id.as_deref(),
                 &outcome,
@@ -125,7 +139,7 @@ pub fn run(config: Config) -> Result<i32> {
     let limit = body_limit(server_limit, config.body_limit);
     let cut = signals.cut();
     report(
-        &config,
+        config,
         &pinger,
         run_id.as_deref(),
         &outcome,
@@ -135,6 +149,26 @@ pub fn run(config: Config) -> Result<i32> {
         &signals,
     );
     Ok(exit_status(&outcome, cut))
+}
+
+/// A previous run still holds the lock: the command does not run; say so and exit 75.
+fn skip_busy(config: &Config) -> i32 {
+    const SKIPPED: &str = "skipped: previous run still running";
+    msg::say(SKIPPED);
+    let endpoint = match config.on_lock_busy {
+        OnLockBusy::Log => Endpoint::Log,
+        OnLockBusy::Fail => Endpoint::Fail,
+        OnLockBusy::None => return exit_codes::LOCK_BUSY,
+    };
+    let pinger = Pinger::new(config.check.clone(), config.http.clone());
+    let limit = body_limit(None, config.body_limit);
+    pinger.send(
+        endpoint,
+        None,
+        &body::build(None, &[SKIPPED.to_owned()], limit),
+        &Stop::default(),
+    );
+    exit_codes::LOCK_BUSY
 }
 
 /// hcwrap's exit status: the command's own, unless the run was cut short.

@@ -1,0 +1,156 @@
+//! The overlap lock: a second run while the first holds the lock is skipped and reported.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Stdio};
+
+use support::{Server, TempDir, hcwrap, run, stderr};
+
+/// Starts a run holding `lock` whose command waits for a line on stdin; returns once the
+/// command is running.
+fn holder(server: &Server, lock: &str) -> Child {
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        &format!("--lock={lock}"),
+        "--",
+        "sh",
+        "-c",
+        "echo ready; read x; echo finished",
+    ]);
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "ready\n");
+    child
+}
+
+#[test]
+fn a_second_run_is_skipped_while_the_first_holds_the_lock() {
+    let dir = TempDir::new("lock-busy");
+    let lock = dir.0.join("job.lock").to_string_lossy().into_owned();
+    let server = Server::start();
+    let mut first = holder(&server, &lock);
+
+    let busy = Server::start();
+    let marker = dir.0.join("second-ran");
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &busy.check_url(),
+        &format!("--lock={lock}"),
+        "--",
+        "touch",
+        marker.to_str().unwrap(),
+    ]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(75));
+    assert_eq!(
+        stderr(&out),
+        "hcwrap: skipped: previous run still running\n"
+    );
+    assert!(!marker.exists(), "the command must not run");
+    let reqs = busy.wait_for(1);
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].suffix(), "/log");
+    assert_eq!(
+        reqs[0].body_text(),
+        "[hcwrap] skipped: previous run still running\n"
+    );
+
+    first.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    let out = support::finish(first);
+    assert_eq!(out.status.code(), Some(0));
+    let end = &server.wait_for(2)[1];
+    assert_eq!(
+        (end.suffix().as_str(), end.body_text().as_str()),
+        ("", "ready\nfinished\n")
+    );
+}
+
+#[test]
+fn on_lock_busy_fail_and_none() {
+    let dir = TempDir::new("lock-busy-kinds");
+    let lock = dir.0.join("job.lock").to_string_lossy().into_owned();
+    let server = Server::start();
+    let mut first = holder(&server, &lock);
+    for (kind, want) in [("fail", Some("/fail")), ("none", None)] {
+        let busy = Server::start();
+        let mut cmd = hcwrap();
+        cmd.args([
+            "--url",
+            &busy.check_url(),
+            &format!("--lock={lock}"),
+            "--on-lock-busy",
+            kind,
+            "--",
+            "true",
+        ]);
+        assert_eq!(run(&mut cmd).status.code(), Some(75));
+        let got: Vec<String> = busy
+            .requests()
+            .iter()
+            .map(support::Request::suffix)
+            .collect();
+        assert_eq!(
+            got,
+            want.map(str::to_owned).into_iter().collect::<Vec<_>>(),
+            "{kind}"
+        );
+    }
+    first.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    assert_eq!(support::finish(first).status.code(), Some(0));
+}
+
+#[test]
+fn a_lock_whose_holder_was_killed_is_free_again() {
+    let dir = TempDir::new("lock-killed");
+    let lock = dir.0.join("job.lock").to_string_lossy().into_owned();
+    let server = Server::start();
+    let first = holder(&server, &lock);
+    // SAFETY: kill has no memory-safety preconditions; the pid is our own child.
+    unsafe { libc::kill(i32::try_from(first.id()).unwrap(), libc::SIGKILL) };
+    let out = support::finish(first);
+    assert_eq!(out.status.code(), None, "killed");
+    // Its command (waiting on a closed stdin) ends by itself; the lock went with hcwrap.
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        &format!("--lock={lock}"),
+        "--",
+        "true",
+    ]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn the_default_lock_file_is_named_from_the_check_under_xdg_runtime_dir() {
+    let dir = TempDir::new("lock-default");
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.env("XDG_RUNTIME_DIR", &dir.0)
+        .args(["--url", &server.check_url(), "--lock", "--", "true"]);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    let names: Vec<String> = std::fs::read_dir(&dir.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    assert!(
+        names[0].starts_with("hcwrap-")
+            && std::path::Path::new(&names[0])
+                .extension()
+                .is_some_and(|e| e == "lock"),
+        "{names:?}"
+    );
+    assert!(!names[0].contains(&support::UUID[..8]));
+}
