@@ -173,6 +173,14 @@ pub struct Cli {
     )]
     pub on_lock_busy: OnLockBusy,
 
+    /// Run the command now and then every DURATION after the first start, until a signal ends hcwrap
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]
+    pub every: Option<Duration>,
+
+    /// Wait a random time up to DURATION before each run
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]
+    pub jitter: Option<Duration>,
+
     /// Stop the command (SIGTERM to its process group) after it ran this long, and exit 124
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]
     pub timeout: Option<Duration>,

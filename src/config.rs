@@ -48,6 +48,10 @@ pub struct Config {
     pub kill_after: Duration,
     /// `--timeout`: how long the command may run.
     pub timeout: Option<Duration>,
+    /// `--every`: run on this period until a signal ends hcwrap.
+    pub every: Option<Duration>,
+    /// `--jitter`: the longest random wait before each run.
+    pub jitter: Option<Duration>,
     /// `--lock`: the lock file to hold during the run.
     pub lock: Option<PathBuf>,
     /// The ping for a run skipped because the lock was busy.
@@ -113,6 +117,8 @@ impl Config {
             },
             kill_after: cli.kill_after,
             lock,
+            every: cli.every.map(|e| positive("--every", e)).transpose()?,
+            jitter: cli.jitter,
             on_lock_busy: cli.on_lock_busy,
             timeout: cli.timeout.map(|t| positive("--timeout", t)).transpose()?,
             command: cli.command,

@@ -8,8 +8,10 @@ mod exit_codes;
 mod lock;
 mod msg;
 mod ping;
+mod random;
 mod ring;
 mod run;
+mod schedule;
 mod signals;
 mod stop;
 mod terminal;
@@ -20,7 +22,7 @@ use clap::Parser;
 fn main() {
     let code = match cli::Cli::try_parse() {
         Ok(cli) => {
-            config::Config::from_cli(cli, &|name| std::env::var(name).ok()).and_then(wrap::run)
+            config::Config::from_cli(cli, &|name| std::env::var(name).ok()).and_then(schedule::run)
         }
         Err(e) => Ok(cli::report_clap_error(&e)),
     };

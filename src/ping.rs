@@ -245,12 +245,7 @@ fn backoff(attempt: u32) -> Duration {
     let base = FIRST_BACKOFF
         .saturating_mul(1 << (attempt - 1).min(16))
         .min(MAX_BACKOFF);
-    let mut random = [0u8; 2];
-    let fraction = if getrandom::getrandom(&mut random).is_ok() {
-        f64::from(u16::from_le_bytes(random)) / f64::from(u16::MAX)
-    } else {
-        0.5
-    };
+    let fraction = crate::random::fraction();
     base.mul_f64(0.5 + fraction / 2.0)
 }
 

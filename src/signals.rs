@@ -10,7 +10,7 @@
 //! The child's exit is announced (by [`Forwarder::child_exited`]) before it is reaped, so
 //! the forwarder never signals a process group whose id the system may have reused.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -23,18 +23,6 @@ use crate::stop::Stop;
 /// The signals hcwrap passes on.
 pub const FORWARDED: [i32; 3] = [SIGINT, SIGTERM, SIGHUP];
 
-#[derive(Debug, Default)]
-struct State {
-    /// The child's process group, once it runs.
-    group: Option<i32>,
-    exited: bool,
-    /// What cut the run short, if anything did: the first signal that arrived while the
-    /// child ran (or before it started), or the timeout.
-    cut: Option<Cut>,
-    /// Whether the SIGKILL timer has started.
-    timer: bool,
-}
-
 /// Why the run was ended early.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cut {
@@ -44,27 +32,49 @@ pub enum Cut {
     Timeout,
 }
 
+/// The state of one run; `--every` starts a fresh one for each run.
+#[derive(Debug, Default)]
+struct Run {
+    /// The child's process group, once it runs.
+    group: Option<i32>,
+    /// Raised once the child has exited (set under the lock).
+    exited: Stop,
+    /// What cut the run short, if anything did: the first signal that arrived while the
+    /// child ran (or before it started), or the timeout.
+    cut: Option<Cut>,
+    /// Whether the SIGKILL timer has started.
+    timer: bool,
+    /// Raised when SIGKILL had to be sent.
+    killed: Stop,
+    /// Raised by a signal that arrives after the child exited: stop retrying pings.
+    after_exit: Stop,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    run: Run,
+    /// The first signal hcwrap received at all: it ends an `--every` loop.
+    received: Option<i32>,
+}
+
 /// Passes signals on to the child's process group; see the module documentation.
 #[derive(Debug, Clone)]
 pub struct Forwarder {
     state: Arc<Mutex<State>>,
-    exited: Stop,
-    after_exit: Stop,
     kill_after: Duration,
-    /// Raised when SIGKILL had to be sent.
-    killed: Stop,
+    /// Raised by any signal: ends a wait between runs.
+    any_signal: Stop,
 }
 
 impl Forwarder {
-    /// Installs the handlers; call before the child is spawned so no signal is missed.
+    /// Installs the handlers, once per process; call before the first child is spawned so
+    /// no signal is missed.
     pub fn install(kill_after: Duration) -> Result<Self> {
         let mut signals = Signals::new(FORWARDED).context("while installing signal handlers")?;
         let forwarder = Forwarder {
             state: Arc::default(),
-            exited: Stop::default(),
-            after_exit: Stop::default(),
             kill_after,
-            killed: Stop::default(),
+            any_signal: Stop::default(),
         };
         let handler = forwarder.clone();
         thread::Builder::new()
@@ -78,88 +88,110 @@ impl Forwarder {
         Ok(forwarder)
     }
 
+    /// Starts the state of a new run (for `--every`; the first run has one already).
+    pub fn begin_run(&self) {
+        self.lock().run = Run::default();
+    }
+
     /// The child runs, as the leader of process group `group`.
     pub fn child_started(&self, group: u32) {
         let mut state = self.lock();
-        state.group = i32::try_from(group).ok();
-        if let Some(Cut::Signal(signal)) = state.cut {
+        state.run.group = i32::try_from(group).ok();
+        if let Some(Cut::Signal(signal)) = state.run.cut {
             // A signal came in while the child was being spawned.
-            self.forward(&mut state, signal);
+            self.forward(&mut state.run, signal);
         }
     }
 
     /// Sends SIGTERM to the child's group if it still runs after `timeout`.
     pub fn start_timeout(&self, timeout: Duration) {
         let this = self.clone();
+        let exited = self.lock().run.exited.clone();
         // Without a thread there is no timeout; the run itself goes on.
         let _ = thread::Builder::new()
             .name("timeout".into())
             .spawn(move || {
-                if this.exited.sleep(timeout) {
+                if exited.sleep(timeout) {
                     return;
                 }
                 let mut state = this.lock();
-                if !state.exited && state.cut.is_none() {
-                    state.cut = Some(Cut::Timeout);
-                    this.forward(&mut state, SIGTERM);
+                if !exited.is_raised() && state.run.cut.is_none() {
+                    state.run.cut = Some(Cut::Timeout);
+                    this.forward(&mut state.run, SIGTERM);
                 }
             });
     }
 
     /// The child has exited (and is not reaped yet).
     pub fn child_exited(&self) {
-        self.lock().exited = true;
-        self.exited.raise();
+        self.lock().run.exited.raise();
     }
 
     /// What cut the run short, if anything did.
     pub fn cut(&self) -> Option<Cut> {
-        self.lock().cut
+        self.lock().run.cut
     }
 
     /// Whether the child had to be killed with SIGKILL.
     pub fn sent_sigkill(&self) -> bool {
-        self.killed.is_raised()
+        self.lock().run.killed.is_raised()
     }
 
     /// Raised when a signal arrives after the child exited: stop retrying pings.
-    pub fn after_exit(&self) -> &Stop {
-        &self.after_exit
+    pub fn after_exit(&self) -> Stop {
+        self.lock().run.after_exit.clone()
+    }
+
+    /// The first signal hcwrap received, if any.
+    pub fn received(&self) -> Option<i32> {
+        self.lock().received
+    }
+
+    /// Sleeps for `duration` unless a signal arrives; returns that signal if one did
+    /// (or had before).
+    pub fn sleep(&self, duration: Duration) -> Option<i32> {
+        self.any_signal.sleep(duration);
+        self.received()
     }
 
     fn on_signal(&self, signal: i32) {
         let mut state = self.lock();
-        if state.exited {
-            self.after_exit.raise();
+        state.received.get_or_insert(signal);
+        self.any_signal.raise();
+        let run = &mut state.run;
+        if run.exited.is_raised() {
+            run.after_exit.raise();
             return;
         }
-        state.cut.get_or_insert(Cut::Signal(signal));
-        self.forward(&mut state, signal);
+        run.cut.get_or_insert(Cut::Signal(signal));
+        self.forward(run, signal);
     }
 
-    fn forward(&self, state: &mut State, signal: i32) {
-        let Some(group) = state.group else { return };
+    fn forward(&self, run: &mut Run, signal: i32) {
+        let Some(group) = run.group else { return };
         kill_group(group, signal);
-        if !state.timer {
-            state.timer = true;
-            let this = self.clone();
+        if !run.timer {
+            run.timer = true;
+            let (this, exited, killed) = (self.clone(), run.exited.clone(), run.killed.clone());
             // If no thread can be started, the child just gets no SIGKILL: the signal
             // itself has been passed on, which is what matters most.
             let _ = thread::Builder::new()
                 .name("kill-after".into())
                 .spawn(move || {
-                    if !this.exited.sleep(this.kill_after) {
-                        let state = this.lock();
-                        if !state.exited {
+                    if !exited.sleep(this.kill_after) {
+                        // Under the lock, so the child cannot be announced as exited
+                        // (and then reaped) between the check and the kill.
+                        let _state = this.lock();
+                        if !exited.is_raised() {
                             kill_group(group, SIGKILL);
-                            this.killed.raise();
+                            killed.raise();
                         }
                     }
                 });
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

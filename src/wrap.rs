@@ -21,30 +21,26 @@ use crate::exit_codes;
 use crate::lock;
 use crate::msg::{self, say};
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, MAX_BODY_LIMIT, Pinger};
+use crate::random;
 use crate::ring::Ring;
 use crate::run::{self, Capture, Echo, Outcome};
 use crate::signals::{self, Cut, Forwarder};
 use crate::stop::Stop;
 use crate::terminal::Terminal;
 
-/// Runs the command as `config` says and returns the exit status hcwrap should end with.
-/// Errors come only from before the command starts.
-#[allow(clippy::needless_pass_by_value)] // Called as `.and_then(wrap::run)`; owns the run.
-pub fn run(config: Config) -> Result<i32> {
+/// One wrapped run, as `config` says: the lock, the start ping and the child, the final
+/// ping. Returns the exit status hcwrap should end with. Errors come only from before the
+/// command starts.
+pub fn once(config: &Config, signals: &Forwarder) -> Result<i32> {
     // Held until the run has ended.
     let _lock = match &config.lock {
         Some(path) => match lock::try_lock(path)? {
             Some(lock) => Some(lock),
-            None => return Ok(skip_busy(&config)),
+            None => return Ok(skip_busy(config)),
         },
         None => None,
     };
-    wrapped_run(&config)
-}
-
-/// The run itself: start ping and child, output, final ping.
-fn wrapped_run(config: &Config) -> Result<i32> {
-    let signals = Forwarder::install(config.kill_after)?;
+    signals.begin_run();
     let run_id = config.run_id.then(new_run_id);
     let initial = if config.send_output {
         config.body_limit.unwrap_or(DEFAULT_BODY_LIMIT)
@@ -75,7 +71,7 @@ fn wrapped_run(config: &Config) -> Result<i32> {
                 None,
                 None,
                 limit,
-                &signals,
+                signals,
             );
             return Ok(run::exit_status(&outcome));
         }
@@ -86,34 +82,7 @@ fn wrapped_run(config: &Config) -> Result<i32> {
     }
 
     let child_done = Stop::default();
-    let start = {
-        let (check, http, done) = (
-            config.check.clone(),
-            config.http.clone(),
-            child_done.clone(),
-        );
-        let (rid, capacity, flag) = (run_id.clone(), Arc::clone(&capacity), config.body_limit);
-        let (start_ping, send_output) = (config.start_ping, config.send_output);
-        thread::Builder::new()
-            .name("start-ping".into())
-            .spawn(move || {
-                // Building the agent (and reading the trust store) happens here too, off the
-                // child's path.
-                let pinger = Pinger::new(check, http);
-                let delivery =
-                    start_ping.then(|| pinger.send(Endpoint::Start, rid.as_deref(), "", &done));
-                if let (
-                    Some(Delivery::Delivered {
-                        body_limit: Some(server),
-                    }),
-                    true,
-                ) = (delivery, send_output)
-                {
-                    capacity.fetch_max(body_limit(Some(server), flag), Ordering::Relaxed);
-                }
-                (pinger, delivery)
-            })
-    };
+    let start = start_ping(config, run_id.clone(), &capacity, &child_done);
 
     let echo = Echo {
         stdout: config.echo_stdout,
@@ -123,7 +92,7 @@ fn wrapped_run(config: &Config) -> Result<i32> {
         echo,
         Ring::new(initial),
         &capacity,
-        &signals,
+        signals,
         terminal.as_ref(),
     );
     child_done.raise();
@@ -146,9 +115,45 @@ fn wrapped_run(config: &Config) -> Result<i32> {
         Some(capture),
         cut,
         limit,
-        &signals,
+        signals,
     );
     Ok(exit_status(&outcome, cut))
+}
+
+/// Sends the start ping on a thread of its own, beside the child; the thread hands back
+/// the pinger (its connection can carry the final ping) and what became of the ping. A
+/// `Ping-Body-Limit` in the answer raises the ring's `capacity`.
+fn start_ping(
+    config: &Config,
+    run_id: Option<String>,
+    capacity: &Arc<AtomicUsize>,
+    child_done: &Stop,
+) -> std::io::Result<thread::JoinHandle<(Pinger, Option<Delivery>)>> {
+    let (check, http, done) = (
+        config.check.clone(),
+        config.http.clone(),
+        child_done.clone(),
+    );
+    let (capacity, flag) = (Arc::clone(capacity), config.body_limit);
+    let (send, send_output) = (config.start_ping, config.send_output);
+    thread::Builder::new()
+        .name("start-ping".into())
+        .spawn(move || {
+            // Building the agent (and reading the trust store) happens here too, off the
+            // child's path.
+            let pinger = Pinger::new(check, http);
+            let delivery = send.then(|| pinger.send(Endpoint::Start, run_id.as_deref(), "", &done));
+            if let (
+                Some(Delivery::Delivered {
+                    body_limit: Some(server),
+                }),
+                true,
+            ) = (delivery, send_output)
+            {
+                capacity.fetch_max(body_limit(Some(server), flag), Ordering::Relaxed);
+            }
+            (pinger, delivery)
+        })
 }
 
 /// A previous run still holds the lock: the command does not run; say so and exit 75.
@@ -240,7 +245,7 @@ fn report(
         }
     });
     let body = body::build(output, &notes, limit);
-    pinger.send(endpoint, run_id, &body, signals.after_exit());
+    pinger.send(endpoint, run_id, &body, &signals.after_exit());
 }
 
 /// The final ping's body limit: the server's, or the default, lowered by `--body-limit`.
@@ -254,14 +259,7 @@ fn body_limit(server: Option<usize>, flag: Option<usize>) -> usize {
 /// A random (version 4) UUID.
 fn new_run_id() -> String {
     let mut b = [0u8; 16];
-    if getrandom::getrandom(&mut b).is_err() {
-        // No randomness source at all (a very bare container): fall back to the clock and
-        // the process id, which still tells concurrent runs apart.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        b = (nanos ^ (u128::from(std::process::id()) << 64)).to_le_bytes();
-    }
+    random::fill(&mut b);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex = b.iter().fold(String::with_capacity(32), |mut s, x| {
