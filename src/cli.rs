@@ -7,29 +7,46 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, ValueEnum, ValueHint};
 
 /// What a final ping reports for one kind of ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnEnd {
     /// A success ping: the check's plain URL.
     Success,
-    /// A failure ping: `/fail`.
+    /// A failure ping: /fail.
     Fail,
-    /// The exit status: `/<n>` (0 is success, anything else failure).
+    /// The exit status: /<n> (0 is success, anything else failure).
     ExitCode,
-    /// A log entry that changes no state: `/log`.
+    /// A log entry that changes no state: /log.
     Log,
     /// No ping at all.
     None,
 }
 
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    /// The man page, hcwrap.1.
+    Man,
+    /// Completions for bash.
+    CompleteBash,
+    /// Completions for zsh.
+    CompleteZsh,
+    /// Completions for fish.
+    CompleteFish,
+    /// Completions for elvish.
+    CompleteElvish,
+    /// Completions for PowerShell.
+    CompletePowershell,
+}
+
 /// What to send when the overlap lock is busy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnLockBusy {
-    /// A log entry (`/log`) saying the run was skipped.
+    /// A log entry (/log) saying the run was skipped.
     Log,
-    /// A failure ping (`/fail`).
+    /// A failure ping (/fail).
     Fail,
     /// No ping.
     None,
@@ -141,7 +158,7 @@ pub struct Cli {
     #[arg(long, value_name = "N", default_value_t = 5, help_heading = "HTTP")]
     pub ping_retries: u32,
 
-    /// Send pings through this proxy (default: HTTPS_PROXY, HTTP_PROXY, NO_PROXY)
+    /// Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)
     #[arg(long, value_name = "URL", help_heading = "HTTP")]
     pub proxy: Option<String>,
 
@@ -189,8 +206,17 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration, help_heading = "Job control")]
     pub kill_after: Duration,
 
+    /// Print a man page or a shell completion script generated from this definition
+    #[arg(long, value_enum, value_name = "KIND", hide = true, exclusive = true)]
+    pub generate: Option<Generate>,
+
     /// The command to run, and its arguments
-    #[arg(last = true, required = true, value_name = "COMMAND")]
+    #[arg(
+        last = true,
+        required_unless_present = "generate",
+        value_name = "COMMAND",
+        value_hint = ValueHint::CommandWithArguments
+    )]
     pub command: Vec<OsString>,
 }
 

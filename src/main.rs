@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod config;
 mod exit_codes;
+mod generate;
 mod lock;
 mod msg;
 mod ping;
@@ -21,9 +22,11 @@ use clap::Parser;
 
 fn main() {
     let code = match cli::Cli::try_parse() {
-        Ok(cli) => {
-            config::Config::from_cli(cli, &|name| std::env::var(name).ok()).and_then(schedule::run)
-        }
+        Ok(cli) => match cli.generate {
+            Some(kind) => generate::print(kind).map(|()| 0),
+            None => config::Config::from_cli(cli, &|name| std::env::var(name).ok())
+                .and_then(schedule::run),
+        },
         Err(e) => Ok(cli::report_clap_error(&e)),
     };
     std::process::exit(code.unwrap_or_else(|e| {

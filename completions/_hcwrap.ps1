@@ -1,0 +1,65 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'hcwrap'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'hcwrap' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]')
+            [CompletionResult]::new('--uuid', '--uuid', [CompletionResultType]::ParameterName, 'The check''s UUID [env: CHECK_UUID]')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]')
+            [CompletionResult]::new('--slug', '--slug', [CompletionResultType]::ParameterName, 'The check''s slug, with --ping-key [env: CHECK_SLUG]')
+            [CompletionResult]::new('--ping-key', '--ping-key', [CompletionResultType]::ParameterName, 'The project''s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]')
+            [CompletionResult]::new('--on-success', '--on-success', [CompletionResultType]::ParameterName, 'The ping to send when the command exits with status 0')
+            [CompletionResult]::new('--on-nonzero-exit', '--on-nonzero-exit', [CompletionResultType]::ParameterName, 'The ping to send when the command exits with another status or is killed')
+            [CompletionResult]::new('--on-exec-fail', '--on-exec-fail', [CompletionResultType]::ParameterName, 'The ping to send when the command cannot be started')
+            [CompletionResult]::new('--body-limit', '--body-limit', [CompletionResultType]::ParameterName, 'Send at most this many bytes of output (can only lower the server''s limit)')
+            [CompletionResult]::new('--ping-timeout', '--ping-timeout', [CompletionResultType]::ParameterName, 'Time limit for each attempt to send a ping')
+            [CompletionResult]::new('--ping-retries', '--ping-retries', [CompletionResultType]::ParameterName, 'How many times to retry a ping that failed for a reason worth retrying')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)')
+            [CompletionResult]::new('--on-lock-busy', '--on-lock-busy', [CompletionResultType]::ParameterName, 'The ping to send when --lock finds a previous run still running')
+            [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap')
+            [CompletionResult]::new('--jitter', '--jitter', [CompletionResultType]::ParameterName, 'Wait a random time up to DURATION before each run')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long')
+            [CompletionResult]::new('--generate', '--generate', [CompletionResultType]::ParameterName, 'Print a man page or a shell completion script generated from this definition')
+            [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the check named by --slug if the server does not know it yet')
+            [CompletionResult]::new('--no-start-ping', '--no-start-ping', [CompletionResultType]::ParameterName, 'Do not send a start ping')
+            [CompletionResult]::new('--no-run-id', '--no-run-id', [CompletionResultType]::ParameterName, 'Do not tag the pings with a run id (rid=)')
+            [CompletionResult]::new('--no-output', '--no-output', [CompletionResultType]::ParameterName, 'Send no output with the final ping, only how the run ended')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the pings instead of sending them')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout (it is still captured)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout (it is still captured)')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout or stderr (both are still captured)')
+            [CompletionResult]::new('--silent', '--silent', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout or stderr (both are still captured)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

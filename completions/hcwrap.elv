@@ -1,0 +1,59 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[hcwrap] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'hcwrap'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'hcwrap'= {
+            cand --url 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]'
+            cand --uuid 'The check''s UUID [env: CHECK_UUID]'
+            cand --api-url 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]'
+            cand --slug 'The check''s slug, with --ping-key [env: CHECK_SLUG]'
+            cand --ping-key 'The project''s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]'
+            cand --on-success 'The ping to send when the command exits with status 0'
+            cand --on-nonzero-exit 'The ping to send when the command exits with another status or is killed'
+            cand --on-exec-fail 'The ping to send when the command cannot be started'
+            cand --body-limit 'Send at most this many bytes of output (can only lower the server''s limit)'
+            cand --ping-timeout 'Time limit for each attempt to send a ping'
+            cand --ping-retries 'How many times to retry a ping that failed for a reason worth retrying'
+            cand --proxy 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)'
+            cand --cacert 'Also trust the CA certificates in this PEM file'
+            cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --lock 'Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)'
+            cand --on-lock-busy 'The ping to send when --lock finds a previous run still running'
+            cand --every 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap'
+            cand --jitter 'Wait a random time up to DURATION before each run'
+            cand --timeout 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124'
+            cand --kill-after 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long'
+            cand --generate 'Print a man page or a shell completion script generated from this definition'
+            cand --create 'Create the check named by --slug if the server does not know it yet'
+            cand --no-start-ping 'Do not send a start ping'
+            cand --no-run-id 'Do not tag the pings with a run id (rid=)'
+            cand --no-output 'Send no output with the final ping, only how the run ended'
+            cand --dry-run 'Print the pings instead of sending them'
+            cand -q 'Do not show the command''s stdout (it is still captured)'
+            cand --quiet 'Do not show the command''s stdout (it is still captured)'
+            cand -s 'Do not show the command''s stdout or stderr (both are still captured)'
+            cand --silent 'Do not show the command''s stdout or stderr (both are still captured)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,336 @@
+//! The man page and shell completions, generated from the clap definition by
+//! `hcwrap --generate KIND` (hidden), as ripgrep and xh do. The generated files are checked
+//! in under `man/` and `completions/`; a test fails when they drift from this code.
+//!
+//! The man page adds, with the roff crate, what clap does not know: the run cycle, the exit
+//! statuses, the environment, the lock files, examples.
+
+use std::io::Write;
+
+use anyhow::{Context, Result};
+use clap::CommandFactory;
+use clap_complete::Shell;
+use roff::{Roff, bold, italic, roman};
+
+use crate::cli::{Cli, Generate};
+
+/// Writes what `kind` asks for to stdout.
+pub fn print(kind: Generate) -> Result<()> {
+    let text = match kind {
+        Generate::Man => man_page()?,
+        Generate::CompleteBash => bash_completions(),
+        Generate::CompleteZsh => completions(Shell::Zsh),
+        Generate::CompleteFish => fish_completions(),
+        Generate::CompleteElvish => completions(Shell::Elvish),
+        Generate::CompletePowershell => completions(Shell::PowerShell),
+    };
+    std::io::stdout()
+        .lock()
+        .write_all(text.as_bytes())
+        .context("while writing to stdout")
+}
+
+fn completions(shell: Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "hcwrap", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// clap's bash completions know the options and their values, but not that the words after
+/// `--` are a command line of its own; this wrapper hands those to bash-completion's
+/// `_command_offset`, so the wrapped command and its arguments complete as they would alone.
+fn bash_completions() -> String {
+    let generated = completions(Shell::Bash);
+    let mut script = String::new();
+    for line in generated.lines() {
+        if line.starts_with("complete ") && line.ends_with(" hcwrap") {
+            continue;
+        }
+        script.push_str(line);
+        script.push('\n');
+    }
+    script.push_str(
+        r#"
+# After `--`, complete the wrapped command as a command (bash-completion's _command_offset).
+_hcwrap_wrapped() {
+    local i
+    for (( i = 1; i < COMP_CWORD; i++ )); do
+        if [[ ${COMP_WORDS[i]} == "--" ]]; then
+            if declare -F _command_offset >/dev/null; then
+                _command_offset $(( i + 1 ))
+            else
+                COMPREPLY=( $(compgen -c -- "${COMP_WORDS[COMP_CWORD]}") )
+            fi
+            return 0
+        fi
+    done
+    _hcwrap "$@"
+}
+
+if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
+    complete -F _hcwrap_wrapped -o nosort -o bashdefault -o default hcwrap
+else
+    complete -F _hcwrap_wrapped -o bashdefault -o default hcwrap
+fi
+"#,
+    );
+    script
+}
+
+/// clap's fish completions do not complete a trailing command line; this adds it: after
+/// `--`, fish completes the rest as a command line of its own (`complete -C`), as its
+/// completions for `sudo` and `env` do.
+fn fish_completions() -> String {
+    let mut script = completions(Shell::Fish);
+    script.push_str(
+        r"
+# After `--`, complete the wrapped command line as fish would complete it alone.
+function __hcwrap_complete_wrapped
+    set -l tokens (commandline -opc)
+    set -l at (contains -i -- -- $tokens)
+    set -l rest $tokens[(math $at + 1)..-1] (commandline -ct)
+    complete -C (string join -- ' ' $rest)
+end
+complete -c hcwrap -n 'contains -- -- (commandline -opc)' -f -a '(__hcwrap_complete_wrapped)'
+",
+    );
+    script
+}
+
+/// The man page: clap's sections, then the ones written here.
+fn man_page() -> Result<String> {
+    let man = clap_mangen::Man::new(Cli::command());
+    let mut parts: Vec<Vec<u8>> = Vec::new();
+    for render in [
+        clap_mangen::Man::render_title,
+        clap_mangen::Man::render_name_section,
+        clap_mangen::Man::render_synopsis_section,
+    ] {
+        let mut part = Vec::new();
+        render(&man, &mut part).context("while rendering the man page")?;
+        parts.push(part);
+    }
+    parts.push(description().render().into_bytes());
+    let mut options = Vec::new();
+    man.render_options_section(&mut options)
+        .context("while rendering the man page")?;
+    parts.push(options);
+    parts.push(extra_sections().render().into_bytes());
+    let mut version = Vec::new();
+    man.render_version_section(&mut version)
+        .context("while rendering the man page")?;
+    parts.push(version);
+
+    // Each part starts with roff's apostrophe preamble; keep only the first.
+    let mut page = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let text = String::from_utf8_lossy(part);
+        for line in text.lines() {
+            let preamble = line.starts_with(r".ie \n(.g .ds Aq") || line.starts_with(".el .ds Aq");
+            if i == 0 || !preamble {
+                page.push_str(line);
+                page.push('\n');
+            }
+        }
+    }
+    Ok(page)
+}
+
+fn paragraph(roff: &mut Roff, text: &str) {
+    roff.control("PP", []).text([roman(text)]);
+}
+
+/// A tagged paragraph: `tag` in bold, then `text`.
+fn item(roff: &mut Roff, tag: &str, text: &str) {
+    roff.control("TP", []).text([bold(tag)]).text([roman(text)]);
+}
+
+fn example(roff: &mut Roff, what: &str, lines: &[&str]) {
+    roff.control("PP", []).text([roman(what)]);
+    roff.control("PP", [])
+        .control("RS", ["4"])
+        .control("nf", []);
+    for line in lines {
+        roff.text([roman(*line)]);
+    }
+    roff.control("fi", []).control("RE", []);
+}
+
+fn description() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["DESCRIPTION"]);
+    paragraph(
+        &mut r,
+        "hcwrap runs a command and tells a Healthchecks server (hc-ping.com, or a self-hosted one) \
+         how it went, so that a cron job, backup hook or CI step that fails, hangs or stops being \
+         run gets noticed.",
+    );
+    paragraph(
+        &mut r,
+        "A run: hcwrap makes a run id (a random UUID, sent as rid= with every ping so the server \
+         pairs start and end). It starts the command at once, in a process group of its own, and \
+         sends the start ping beside it, so a slow or dead server never delays the command. The \
+         command's stdout and stderr are passed through as they come, and the last bytes of both, \
+         in the order they came, are kept in a bounded buffer. When the command has ended, hcwrap \
+         sends the final ping (after the start ping was delivered or given up): success for exit \
+         status 0, the exit status (/n) otherwise, as the --on-* options say, with the tail of \
+         the output as its body and, for a run that did not succeed, a last line saying how it \
+         ended. hcwrap then exits with the command's own exit status.",
+    );
+    paragraph(
+        &mut r,
+        "The body is valid UTF-8 and never over the server's Ping-Body-Limit (100,000 bytes \
+         when the server announces none). Lines hcwrap adds start with [hcwrap]. Pings are POST \
+         requests, retried on network errors, 408, 429 and 5xx with backoff; a ping that could \
+         not be delivered never changes the exit status.",
+    );
+    paragraph(
+        &mut r,
+        "On SIGINT, SIGTERM or SIGHUP, hcwrap passes the signal on to the command's process \
+         group, waits for it to end (SIGKILL after --kill-after), reports the run as interrupted \
+         and exits 128+n. --timeout stops the command the same way with SIGTERM and exit status \
+         124. --lock keeps runs from overlapping; --every repeats the run on a fixed schedule.",
+    );
+    r
+}
+
+fn extra_sections() -> Roff {
+    let mut r = Roff::new();
+    exit_status(&mut r);
+    environment(&mut r);
+    files(&mut r);
+    examples(&mut r);
+    r.control("SH", ["SEE ALSO"]);
+    r.text([
+        bold("cron"),
+        roman("(8), "),
+        bold("crontab"),
+        roman("(5), "),
+        bold("timeout"),
+        roman("(1), "),
+        bold("flock"),
+        roman("(1), "),
+        bold("curl"),
+        roman("(1); https://healthchecks.io/docs/"),
+    ]);
+    r
+}
+
+fn exit_status(r: &mut Roff) {
+    r.control("SH", ["EXIT STATUS"]);
+    paragraph(
+        r,
+        "hcwrap exits with the command's own exit status, except:",
+    );
+    item(
+        r,
+        "128+n",
+        "The command was killed by signal n, or hcwrap received signal n (SIGINT, SIGTERM, SIGHUP) and passed it on.",
+    );
+    item(
+        r,
+        "124",
+        "The command ran longer than --timeout and was stopped.",
+    );
+    item(
+        r,
+        "75",
+        "--lock found a previous run still holding the lock; the command did not run.",
+    );
+    item(
+        r,
+        "125",
+        "hcwrap's own usage or configuration error, reported before anything runs; the command did not run.",
+    );
+    item(r, "126", "The command was found but could not be executed.");
+    item(r, "127", "The command was not found.");
+}
+
+fn environment(r: &mut Roff) {
+    r.control("SH", ["ENVIRONMENT"]);
+    paragraph(
+        r,
+        "Read by hcwrap (a command-line option beats its variable; any of the check's values may be given as file:PATH):",
+    );
+    for (name, text) in [
+        ("HC_PING_URL", "The check's full ping URL (--url)."),
+        ("CHECK_UUID", "The check's UUID (--uuid)."),
+        (
+            "HC_API_URL",
+            "The ping API's base URL (--api-url), default https://hc-ping.com.",
+        ),
+        ("CHECK_SLUG", "The check's slug (--slug)."),
+        (
+            "HC_PING_KEY, PING_KEY",
+            "The project's ping key (--ping-key), in that order.",
+        ),
+        (
+            "https_proxy, HTTPS_PROXY, http_proxy, HTTP_PROXY, ALL_PROXY",
+            "The proxy for an https or an http check, as curl reads them (--proxy).",
+        ),
+        (
+            "NO_PROXY, no_proxy",
+            "Host names that are reached without the proxy.",
+        ),
+        (
+            "SSL_CERT_FILE, SSL_CERT_DIR",
+            "Where the system's trusted certificates are.",
+        ),
+        (
+            "XDG_RUNTIME_DIR, TMPDIR",
+            "Where the default lock file goes.",
+        ),
+    ] {
+        item(r, name, text);
+    }
+    paragraph(r, "Set for the command:");
+    item(
+        r,
+        "HC_RUN_ID",
+        "The run id, so the command can add /log pings to its own run (unset with --no-run-id).",
+    );
+    item(r, "HC_PING_URL", "The check's ping URL.");
+}
+
+fn files(r: &mut Roff) {
+    r.control("SH", ["FILES"]);
+    r.control("TP", []).text([italic("$XDG_RUNTIME_DIR/hcwrap-HASH.lock")]).text([roman(
+        "The lock file of --lock without a path, HASH derived from the check's URL (never the URL \
+         itself); in the temporary directory when XDG_RUNTIME_DIR is not set. It holds an \
+         advisory flock(2) lock that goes away however hcwrap ends.",
+    )]);
+}
+
+fn examples(r: &mut Roff) {
+    r.control("SH", ["EXAMPLES"]);
+    example(
+        r,
+        "A nightly backup in a crontab, the check's UUID read from a file:",
+        &[
+            "CHECK_UUID=file:/etc/hcwrap/backup.uuid",
+            "30 2 * * * hcwrap --quiet --timeout 4h -- /usr/local/bin/backup.sh",
+        ],
+    );
+    example(
+        r,
+        "A backup tool's hook, the check named by slug and created on first use:",
+        &[
+            "hcwrap --slug db-dump --ping-key file:/etc/hcwrap/ping-key --create -- pg_dump -f /backup/db.dump mydb",
+        ],
+    );
+    example(
+        r,
+        "A CI step:",
+        &["HC_PING_URL=$HC_URL hcwrap --on-nonzero-exit fail -- make integration"],
+    );
+    example(
+        r,
+        "A scheduled job in a container without cron, never two at once:",
+        &["hcwrap --every 15m --lock --timeout 10m -- /app/sync.sh"],
+    );
+    example(
+        r,
+        "Try it without a server: the pings are printed, not sent:",
+        &["hcwrap --dry-run -- echo hello"],
+    );
+}

@@ -1,0 +1,167 @@
+//! The man page and completions in man/ and completions/ are what the code generates now,
+//! and the shells and groff accept them.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const FILES: [(&str, &str); 6] = [
+    ("man", "man/hcwrap.1"),
+    ("complete-bash", "completions/hcwrap.bash"),
+    ("complete-zsh", "completions/_hcwrap"),
+    ("complete-fish", "completions/hcwrap.fish"),
+    ("complete-elvish", "completions/hcwrap.elv"),
+    ("complete-powershell", "completions/_hcwrap.ps1"),
+];
+
+/// Set to 1 to rewrite the checked-in files from the code.
+const UPDATE: &str = "HCWRAP_UPDATE_GENERATED";
+/// Set (by .ci/run) to fail, rather than skip, when zsh, fish or groff is missing.
+const REQUIRE: &str = "HCWRAP_REQUIRE_TOOLS";
+
+fn path(relative: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+fn generate(kind: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_hcwrap"))
+        .args(["--generate", kind])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "--generate {kind}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn the_checked_in_files_are_what_the_code_generates() {
+    let update = std::env::var(UPDATE).is_ok_and(|v| v == "1");
+    for (kind, file) in FILES {
+        let now = generate(kind);
+        if update {
+            std::fs::create_dir_all(path(file).parent().unwrap()).unwrap();
+            std::fs::write(path(file), &now).unwrap();
+            continue;
+        }
+        let checked_in = std::fs::read_to_string(path(file)).unwrap_or_default();
+        assert!(
+            checked_in == now,
+            "{file} differs from what `hcwrap --generate {kind}` prints now; rewrite the generated \
+             files with `{UPDATE}=1 cargo test --test generated` and commit them"
+        );
+    }
+}
+
+/// Whether `tool` can run here; when it cannot, the check is skipped unless CI requires it.
+fn available(tool: &str) -> bool {
+    let found = Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os(REQUIRE).is_none(),
+            "{tool} is required ({REQUIRE} is set) but not installed"
+        );
+        eprintln!("{tool} is not installed: its check is skipped here (.ci/run installs it)");
+    }
+    found
+}
+
+#[test]
+fn bash_loads_the_completions() {
+    let script = format!(
+        "source {} && complete -p hcwrap",
+        path("completions/hcwrap.bash").display()
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spec = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        spec.contains("-F _hcwrap_wrapped") && spec.trim_end().ends_with(" hcwrap"),
+        "{spec}"
+    );
+}
+
+#[test]
+fn bash_completes_option_values_and_the_wrapped_command() {
+    let complete = |words: &[&str]| {
+        let script = format!(
+            "source {}; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; \
+             _hcwrap_wrapped hcwrap \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            path("completions/hcwrap.bash").display(),
+            words
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            words.len() - 1
+        );
+        let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let values = complete(&["hcwrap", "--on-nonzero-exit", ""]);
+    for value in ["success", "fail", "exit-code", "log", "none"] {
+        assert!(values.lines().any(|l| l == value), "{value} in {values:?}");
+    }
+    let commands = complete(&["hcwrap", "--uuid", "x", "--", "ech"]);
+    assert!(commands.lines().any(|l| l == "echo"), "{commands:?}");
+}
+
+#[test]
+fn zsh_and_fish_parse_their_completions() {
+    for (shell, file) in [
+        ("zsh", "completions/_hcwrap"),
+        ("fish", "completions/hcwrap.fish"),
+    ] {
+        if available(shell) {
+            let out = Command::new(shell)
+                .arg("-n")
+                .arg(path(file))
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{shell} -n {file}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
+
+#[test]
+fn fish_completes_the_wrapped_command() {
+    if !available("fish") {
+        return;
+    }
+    let script = format!(
+        "source {}; complete -C 'hcwrap --uuid x -- ech'",
+        path("completions/hcwrap.fish").display()
+    );
+    let out = Command::new("fish").args(["-c", &script]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.lines().any(|l| l.starts_with("echo")), "{text:?}");
+}
+
+#[test]
+fn the_man_page_renders_without_warnings() {
+    if !available("groff") {
+        return;
+    }
+    let out = Command::new("groff")
+        .args(["-man", "-ww", "-z"])
+        .arg(path("man/hcwrap.1"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success() && out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
