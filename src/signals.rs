@@ -88,9 +88,12 @@ impl Forwarder {
         Ok(forwarder)
     }
 
-    /// Starts the state of a new run (for `--every`; the first run has one already).
+    /// Starts the state of a new run. A signal that already arrived (between two runs of
+    /// `--every`) cuts the new run short at once: its child gets the signal as it starts.
     pub fn begin_run(&self) {
-        self.lock().run = Run::default();
+        let mut state = self.lock();
+        state.run = Run::default();
+        state.run.cut = state.received.map(Cut::Signal);
     }
 
     /// The child runs, as the leader of process group `group`.
