@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum, ValueHint};
+use clap::{Args, Parser, ValueEnum, ValueHint};
 
 /// What a final ping reports for one kind of ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -68,29 +68,9 @@ pub enum OnLockBusy {
                   126 cannot execute; 127 not found; 125 hcwrap's own error."
 )]
 pub struct Cli {
-    /// The check's full ping URL, as its page shows it [env: HC_PING_URL]
-    #[arg(long, value_name = "URL", help_heading = "Check")]
-    pub url: Option<String>,
-
-    /// The check's UUID [env: CHECK_UUID]
-    #[arg(long, value_name = "UUID", help_heading = "Check")]
-    pub uuid: Option<String>,
-
-    /// The ping API's base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]
-    #[arg(long, value_name = "URL", help_heading = "Check")]
-    pub api_url: Option<String>,
-
-    /// The check's slug, with --ping-key [env: CHECK_SLUG]
-    #[arg(long, value_name = "SLUG", help_heading = "Check")]
-    pub slug: Option<String>,
-
-    /// The project's ping key, for --slug [env: HC_PING_KEY, then PING_KEY]
-    #[arg(long, value_name = "KEY", help_heading = "Check")]
-    pub ping_key: Option<String>,
-
-    /// Create the check named by --slug if the server does not know it yet
-    #[arg(long, help_heading = "Check")]
-    pub create: bool,
+    /// Which check the pings go to.
+    #[command(flatten)]
+    pub check: CheckArgs,
 
     /// Do not send a start ping
     #[arg(long, help_heading = "Pings")]
@@ -150,30 +130,9 @@ pub struct Cli {
     #[arg(short, long, help_heading = "Output")]
     pub silent: bool,
 
-    /// Time limit for each attempt to send a ping
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration, help_heading = "HTTP")]
-    pub ping_timeout: Duration,
-
-    /// How many times to retry a ping that failed for a reason worth retrying
-    #[arg(long, value_name = "N", default_value_t = 5, help_heading = "HTTP")]
-    pub ping_retries: u32,
-
-    /// Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)
-    #[arg(long, value_name = "URL", help_heading = "HTTP")]
-    pub proxy: Option<String>,
-
-    /// Also trust the CA certificates in this PEM file
-    #[arg(long, value_name = "FILE", help_heading = "HTTP")]
-    pub cacert: Option<PathBuf>,
-
-    /// Add this header to every ping, as 'Name: value' (repeatable)
-    #[arg(
-        long = "header",
-        short = 'H',
-        value_name = "HEADER",
-        help_heading = "HTTP"
-    )]
-    pub headers: Vec<String>,
+    /// How pings are sent.
+    #[command(flatten)]
+    pub http: HttpArgs,
 
     /// Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)
     #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, help_heading = "Job control")]
@@ -218,6 +177,63 @@ pub struct Cli {
         value_hint = ValueHint::CommandWithArguments
     )]
     pub command: Vec<OsString>,
+}
+
+/// The options that choose the check; shared by the wrapped run and `hcwrap ping`.
+#[derive(Debug, Clone, Args)]
+pub struct CheckArgs {
+    /// The check's full ping URL, as its page shows it [env: HC_PING_URL]
+    #[arg(long, value_name = "URL", help_heading = "Check")]
+    pub url: Option<String>,
+
+    /// The check's UUID [env: CHECK_UUID]
+    #[arg(long, value_name = "UUID", help_heading = "Check")]
+    pub uuid: Option<String>,
+
+    /// The ping API's base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]
+    #[arg(long, value_name = "URL", help_heading = "Check")]
+    pub api_url: Option<String>,
+
+    /// The check's slug, with --ping-key [env: CHECK_SLUG]
+    #[arg(long, value_name = "SLUG", help_heading = "Check")]
+    pub slug: Option<String>,
+
+    /// The project's ping key, for --slug [env: HC_PING_KEY, then PING_KEY]
+    #[arg(long, value_name = "KEY", help_heading = "Check")]
+    pub ping_key: Option<String>,
+
+    /// Create the check named by --slug if the server does not know it yet
+    #[arg(long, help_heading = "Check")]
+    pub create: bool,
+}
+
+/// How pings are sent; shared by the wrapped run and `hcwrap ping`.
+#[derive(Debug, Clone, Args)]
+pub struct HttpArgs {
+    /// Time limit for each attempt to send a ping
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration, help_heading = "HTTP")]
+    pub ping_timeout: Duration,
+
+    /// How many times to retry a ping that failed for a reason worth retrying
+    #[arg(long, value_name = "N", default_value_t = 5, help_heading = "HTTP")]
+    pub ping_retries: u32,
+
+    /// Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)
+    #[arg(long, value_name = "URL", help_heading = "HTTP")]
+    pub proxy: Option<String>,
+
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long, value_name = "FILE", help_heading = "HTTP")]
+    pub cacert: Option<PathBuf>,
+
+    /// Add this header to every ping, as 'Name: value' (repeatable)
+    #[arg(
+        long = "header",
+        short = 'H',
+        value_name = "HEADER",
+        help_heading = "HTTP"
+    )]
+    pub headers: Vec<String>,
 }
 
 /// Prints a command-line error as one `hcwrap: error:` line (help and version as clap

@@ -2,6 +2,7 @@
 
 mod body;
 mod check;
+mod check_config;
 mod cli;
 mod config;
 mod exit_codes;

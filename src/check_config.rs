@@ -1,0 +1,281 @@
+//! The options the wrapped run and `hcwrap ping` share: which check, and how to reach it
+//! (proxy, trusted certificates, extra headers, timeouts). Validated here, before anything
+//! runs; like `config.rs`, it reads the environment only through the `env` lookup it is
+//! given.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use ureq::Proxy;
+use ureq::http::{HeaderName, HeaderValue};
+use ureq::tls::{Certificate, PemItem, parse_pem};
+
+use crate::check::{Check, HOSTED_API_URL};
+use crate::cli::{CheckArgs, HttpArgs};
+use crate::ping::HttpOptions;
+
+/// The check `args` (or the environment) choose; a placeholder for a dry run that chose
+/// none.
+pub fn check(
+    args: &CheckArgs,
+    dry_run: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Check> {
+    match choose_check(args, env)? {
+        Some(check) => Ok(check),
+        None if dry_run => Ok(Check::placeholder()),
+        None => bail!(
+            "no check chosen: give --url, --uuid, or --slug with --ping-key \
+             (or set HC_PING_URL, CHECK_UUID, or CHECK_SLUG with HC_PING_KEY)"
+        ),
+    }
+}
+
+/// How pings to `check` are sent, from `args` and the environment.
+pub fn http(
+    args: &HttpArgs,
+    check: &Check,
+    dry_run: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<HttpOptions> {
+    Ok(HttpOptions {
+        timeout: positive("--ping-timeout", args.ping_timeout)?,
+        retries: args.ping_retries,
+        proxy: proxy(args.proxy.as_deref(), check, env)?,
+        cacert: match &args.cacert {
+            Some(path) => read_cacert(path)?,
+            None => Vec::new(),
+        },
+        headers: args
+            .headers
+            .iter()
+            .map(|h| parse_header(h))
+            .collect::<Result<_>>()?,
+        dry_run,
+    })
+}
+
+/// One way of naming a check, and where it was given.
+struct Choice {
+    /// The flag or variable it came from, for messages.
+    source: &'static str,
+    check: Check,
+}
+
+/// Picks the check: the command line's choice if it makes one, else the environment's.
+/// Two different checks at the same level are an error; two ways of naming the same check
+/// are not (hcwrap sets `HC_PING_URL` for its child, which may also see `CHECK_UUID`).
+fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Check>> {
+    let api_url = match &cli.api_url {
+        Some(v) => secret("--api-url", v)?,
+        None => env("HC_API_URL").map_or_else(
+            || Ok(HOSTED_API_URL.to_owned()),
+            |v| secret("HC_API_URL", &v),
+        )?,
+    };
+    let ping_key = || -> Result<Option<String>> {
+        Ok(match (&cli.ping_key, env("HC_PING_KEY"), env("PING_KEY")) {
+            (Some(v), _, _) => Some(secret("--ping-key", v)?),
+            (None, Some(v), _) => Some(secret("HC_PING_KEY", &v)?),
+            (None, None, Some(v)) => Some(secret("PING_KEY", &v)?),
+            (None, None, None) => None,
+        })
+    };
+    let by_slug = |source: &'static str, slug: &str| -> Result<Check> {
+        let slug = secret(source, slug)?;
+        let Some(key) = ping_key()? else {
+            bail!(
+                "{source} names a check by slug, which needs a ping key: give --ping-key or set HC_PING_KEY"
+            );
+        };
+        Check::from_slug(&api_url, &key, &slug, cli.create)
+            .with_context(|| format!("from {source}"))
+    };
+
+    let mut choices = Vec::new();
+    let given = [&cli.url, &cli.uuid, &cli.slug];
+    if given.iter().any(|v| v.is_some()) {
+        if let Some(url) = &cli.url {
+            choices.push(Choice {
+                source: "--url",
+                check: Check::from_url("--url", &secret("--url", url)?)?,
+            });
+        }
+        if let Some(uuid) = &cli.uuid {
+            choices.push(Choice {
+                source: "--uuid",
+                check: Check::from_uuid(&api_url, &secret("--uuid", uuid)?)?,
+            });
+        }
+        if let Some(slug) = &cli.slug {
+            choices.push(Choice {
+                source: "--slug",
+                check: by_slug("--slug", slug)?,
+            });
+        }
+    } else {
+        if let Some(url) = env("HC_PING_URL") {
+            let check = Check::from_url("HC_PING_URL", &secret("HC_PING_URL", &url)?)?;
+            choices.push(Choice {
+                source: "HC_PING_URL",
+                check,
+            });
+        }
+        if let Some(uuid) = env("CHECK_UUID") {
+            let check = Check::from_uuid(&api_url, &secret("CHECK_UUID", &uuid)?)
+                .context("from CHECK_UUID")?;
+            choices.push(Choice {
+                source: "CHECK_UUID",
+                check,
+            });
+        }
+        if let Some(slug) = env("CHECK_SLUG") {
+            choices.push(Choice {
+                source: "CHECK_SLUG",
+                check: by_slug("CHECK_SLUG", &slug)?,
+            });
+        }
+    }
+
+    let slug_chosen = choices
+        .iter()
+        .any(|c| c.source.contains("SLUG") || c.source == "--slug");
+    if cli.create && !slug_chosen {
+        bail!(
+            "--create works only with a check named by --slug (the server creates checks by slug)"
+        );
+    }
+    let Some(first) = choices.first() else {
+        return Ok(None);
+    };
+    for other in &choices[1..] {
+        if other.check.plain_url() != first.check.plain_url() {
+            bail!(
+                "{} and {} name different checks; give only one of them",
+                first.source,
+                other.source
+            );
+        }
+    }
+    Ok(Some(first.check.clone()))
+}
+
+/// A value as given, or the trimmed content of the file it names as `file:PATH`.
+fn secret(source: &str, value: &str) -> Result<String> {
+    let Some(path) = value.strip_prefix("file:") else {
+        return Ok(value.trim().to_owned());
+    };
+    let content = std::fs::read_to_string(path)
+        .with_context(|| format!("{source}: cannot read file:{path}"))?;
+    let content = content.trim();
+    if content.is_empty() {
+        bail!("{source}: file:{path} is empty");
+    }
+    Ok(content.to_owned())
+}
+
+pub fn positive(flag: &str, duration: Duration) -> Result<Duration> {
+    if duration.is_zero() {
+        bail!("{flag}: must be more than 0s (for example 10s)");
+    }
+    Ok(duration)
+}
+
+/// `--proxy`, else the proxy the environment names for the check's scheme (as curl reads
+/// them: `https_proxy`/`HTTPS_PROXY` for https, `http_proxy`/`HTTP_PROXY` for http, then
+/// `ALL_PROXY`), unless `NO_PROXY` covers the check's host.
+pub fn proxy(
+    flag: Option<&str>,
+    check: &Check,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Proxy>> {
+    if let Some(url) = flag {
+        return make_proxy("--proxy", url).map(Some);
+    }
+    let names: &[&'static str] = if check.is_https() {
+        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
+    } else {
+        &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
+    };
+    let Some((name, url)) = names.iter().find_map(|n| env(n).map(|v| (*n, v))) else {
+        return Ok(None);
+    };
+    let no_proxy = env("no_proxy")
+        .or_else(|| env("NO_PROXY"))
+        .unwrap_or_default();
+    if no_proxy_covers(&no_proxy, check.host()) {
+        return Ok(None);
+    }
+    make_proxy(name, &url).map(Some)
+}
+
+fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
+    // The message leaves the URL out: it may carry a password.
+    Proxy::new(url).map_err(|e| anyhow::anyhow!("{source}: not a usable proxy URL ({e})"))
+}
+
+/// Whether a `NO_PROXY` list covers `host`, as curl reads it: `*` covers everything; an
+/// entry covers its own host name and every name under it (a leading `.` or `*.` is
+/// optional); ports are ignored.
+pub fn no_proxy_covers(list: &str, host: &str) -> bool {
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
+            }
+            let entry = entry.trim_start_matches("*.").trim_start_matches('.');
+            let entry = match entry.rsplit_once(':') {
+                Some((name, port))
+                    if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
+                {
+                    name
+                }
+                _ => entry,
+            };
+            let entry = entry
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_ascii_lowercase();
+            host == entry || host.ends_with(&format!(".{entry}"))
+        })
+}
+
+pub fn read_cacert(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
+    let shown = path.display();
+    let pem = std::fs::read(path).with_context(|| format!("--cacert: cannot read {shown}"))?;
+    let mut certs = Vec::new();
+    for item in parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => bail!("--cacert: {shown} is not a valid PEM file: {e}"),
+        }
+    }
+    if certs.is_empty() {
+        bail!("--cacert: {shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+    }
+    Ok(certs)
+}
+
+/// Parses `Name: value`. The value may be a credential, so messages show only the name.
+pub fn parse_header(header: &str) -> Result<(HeaderName, HeaderValue)> {
+    let Some((name, value)) = header.split_once(':') else {
+        bail!(
+            "--header: '{}' is not of the form 'Name: value'",
+            header.chars().take(40).collect::<String>()
+        );
+    };
+    let name = name.trim();
+    let header_name = HeaderName::from_bytes(name.as_bytes())
+        .map_err(|_| anyhow::anyhow!("--header: '{name}' is not a valid header name"))?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
+        anyhow::anyhow!("--header: the value of '{name}' has characters a header cannot carry")
+    })?;
+    Ok((header_name, value))
+}
