@@ -56,6 +56,61 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hcwrap;ping' {
+            [CompletionResult]::new('--rid', '--rid', [CompletionResultType]::ParameterName, 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The ping''s body')
+            [CompletionResult]::new('--body-file', '--body-file', [CompletionResultType]::ParameterName, 'Read the ping''s body from this file, or from stdin with ''-''; the tail is kept')
+            [CompletionResult]::new('--body-limit', '--body-limit', [CompletionResultType]::ParameterName, 'Send at most this many bytes of body')
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]')
+            [CompletionResult]::new('--uuid', '--uuid', [CompletionResultType]::ParameterName, 'The check''s UUID [env: CHECK_UUID]')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]')
+            [CompletionResult]::new('--slug', '--slug', [CompletionResultType]::ParameterName, 'The check''s slug, with --ping-key [env: CHECK_SLUG]')
+            [CompletionResult]::new('--ping-key', '--ping-key', [CompletionResultType]::ParameterName, 'The project''s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]')
+            [CompletionResult]::new('--ping-timeout', '--ping-timeout', [CompletionResultType]::ParameterName, 'Time limit for each attempt to send a ping')
+            [CompletionResult]::new('--ping-retries', '--ping-retries', [CompletionResultType]::ParameterName, 'How many times to retry a ping that failed for a reason worth retrying')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the ping instead of sending it')
+            [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the check named by --slug if the server does not know it yet')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hcwrap;probe' {
+            [CompletionResult]::new('--expect-status', '--expect-status', [CompletionResultType]::ParameterName, 'Healthy only with exactly this status (default: any 2xx)')
+            [CompletionResult]::new('--expect-body', '--expect-body', [CompletionResultType]::ParameterName, 'Healthy only if the answer''s body contains TEXT')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Send this Host header (a server behind a proxy or in a container may want its own name)')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Time limit for the whole probe, retries included')
+            [CompletionResult]::new('--retries', '--retries', [CompletionResultType]::ParameterName, 'Try again this many times when the endpoint is not healthy')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print nothing; the exit status says it all')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print nothing; the exit status says it all')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'hcwrap;help' {
+            [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status')
+            [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'hcwrap;help;ping' {
+            break
+        }
+        'hcwrap;help;probe' {
+            break
+        }
+        'hcwrap;help;help' {
             break
         }
     })

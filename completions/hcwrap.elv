@@ -53,6 +53,55 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
+            cand ping 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status'
+            cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hcwrap;ping'= {
+            cand --rid 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]'
+            cand --message 'The ping''s body'
+            cand --body-file 'Read the ping''s body from this file, or from stdin with ''-''; the tail is kept'
+            cand --body-limit 'Send at most this many bytes of body'
+            cand --url 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]'
+            cand --uuid 'The check''s UUID [env: CHECK_UUID]'
+            cand --api-url 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]'
+            cand --slug 'The check''s slug, with --ping-key [env: CHECK_SLUG]'
+            cand --ping-key 'The project''s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]'
+            cand --ping-timeout 'Time limit for each attempt to send a ping'
+            cand --ping-retries 'How many times to retry a ping that failed for a reason worth retrying'
+            cand --proxy 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)'
+            cand --cacert 'Also trust the CA certificates in this PEM file'
+            cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --dry-run 'Print the ping instead of sending it'
+            cand --create 'Create the check named by --slug if the server does not know it yet'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hcwrap;probe'= {
+            cand --expect-status 'Healthy only with exactly this status (default: any 2xx)'
+            cand --expect-body 'Healthy only if the answer''s body contains TEXT'
+            cand --host 'Send this Host header (a server behind a proxy or in a container may want its own name)'
+            cand -H 'Add this header, as ''Name: value'' (repeatable)'
+            cand --header 'Add this header, as ''Name: value'' (repeatable)'
+            cand --timeout 'Time limit for the whole probe, retries included'
+            cand --retries 'Try again this many times when the endpoint is not healthy'
+            cand --cacert 'Also trust the CA certificates in this PEM file'
+            cand -q 'Print nothing; the exit status says it all'
+            cand --quiet 'Print nothing; the exit status says it all'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'hcwrap;help'= {
+            cand ping 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status'
+            cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'hcwrap;help;ping'= {
+        }
+        &'hcwrap;help;probe'= {
+        }
+        &'hcwrap;help;help'= {
         }
     ]
     $completions[$command]

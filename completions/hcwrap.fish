@@ -1,52 +1,112 @@
-complete -c hcwrap -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
-complete -c hcwrap -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
-complete -c hcwrap -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
-complete -c hcwrap -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
-complete -c hcwrap -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
-complete -c hcwrap -l on-success -d 'The ping to send when the command exits with status 0' -r -f -a "success\t'A success ping: the check\'s plain URL'
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_hcwrap_global_optspecs
+    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= generate= h/help V/version
+end
+
+function __fish_hcwrap_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_hcwrap_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_hcwrap_using_subcommand
+    set -l cmd (__fish_hcwrap_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l on-success -d 'The ping to send when the command exits with status 0' -r -f -a "success\t'A success ping: the check\'s plain URL'
 fail\t'A failure ping: /fail'
 exit-code\t'The exit status: /<n> (0 is success, anything else failure)'
 log\t'A log entry that changes no state: /log'
 none\t'No ping at all'"
-complete -c hcwrap -l on-nonzero-exit -d 'The ping to send when the command exits with another status or is killed' -r -f -a "success\t'A success ping: the check\'s plain URL'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l on-nonzero-exit -d 'The ping to send when the command exits with another status or is killed' -r -f -a "success\t'A success ping: the check\'s plain URL'
 fail\t'A failure ping: /fail'
 exit-code\t'The exit status: /<n> (0 is success, anything else failure)'
 log\t'A log entry that changes no state: /log'
 none\t'No ping at all'"
-complete -c hcwrap -l on-exec-fail -d 'The ping to send when the command cannot be started' -r -f -a "success\t'A success ping: the check\'s plain URL'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l on-exec-fail -d 'The ping to send when the command cannot be started' -r -f -a "success\t'A success ping: the check\'s plain URL'
 fail\t'A failure ping: /fail'
 exit-code\t'The exit status: /<n> (0 is success, anything else failure)'
 log\t'A log entry that changes no state: /log'
 none\t'No ping at all'"
-complete -c hcwrap -l body-limit -d 'Send at most this many bytes of output (can only lower the server\'s limit)' -r
-complete -c hcwrap -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
-complete -c hcwrap -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
-complete -c hcwrap -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
-complete -c hcwrap -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
-complete -c hcwrap -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
-complete -c hcwrap -l lock -d 'Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)' -r -F
-complete -c hcwrap -l on-lock-busy -d 'The ping to send when --lock finds a previous run still running' -r -f -a "log\t'A log entry (/log) saying the run was skipped'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l body-limit -d 'Send at most this many bytes of output (can only lower the server\'s limit)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l lock -d 'Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)' -r -F
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l on-lock-busy -d 'The ping to send when --lock finds a previous run still running' -r -f -a "log\t'A log entry (/log) saying the run was skipped'
 fail\t'A failure ping (/fail)'
 none\t'No ping'"
-complete -c hcwrap -l every -d 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap' -r
-complete -c hcwrap -l jitter -d 'Wait a random time up to DURATION before each run' -r
-complete -c hcwrap -l timeout -d 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124' -r
-complete -c hcwrap -l kill-after -d 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout\'s SIGTERM, send SIGKILL if the command still runs after this long' -r
-complete -c hcwrap -l generate -d 'Print a man page or a shell completion script generated from this definition' -r -f -a "man\t'The man page, hcwrap.1'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l every -d 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l jitter -d 'Wait a random time up to DURATION before each run' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l timeout -d 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l kill-after -d 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout\'s SIGTERM, send SIGKILL if the command still runs after this long' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l generate -d 'Print a man page or a shell completion script generated from this definition' -r -f -a "man\t'The man page, hcwrap.1'
+man-ping\t'The man page of `hcwrap ping`, hcwrap-ping.1'
+man-probe\t'The man page of `hcwrap probe`, hcwrap-probe.1'
 complete-bash\t'Completions for bash'
 complete-zsh\t'Completions for zsh'
 complete-fish\t'Completions for fish'
 complete-elvish\t'Completions for elvish'
 complete-powershell\t'Completions for PowerShell'"
-complete -c hcwrap -l create -d 'Create the check named by --slug if the server does not know it yet'
-complete -c hcwrap -l no-start-ping -d 'Do not send a start ping'
-complete -c hcwrap -l no-run-id -d 'Do not tag the pings with a run id (rid=)'
-complete -c hcwrap -l no-output -d 'Send no output with the final ping, only how the run ended'
-complete -c hcwrap -l dry-run -d 'Print the pings instead of sending them'
-complete -c hcwrap -s q -l quiet -d 'Do not show the command\'s stdout (it is still captured)'
-complete -c hcwrap -s s -l silent -d 'Do not show the command\'s stdout or stderr (both are still captured)'
-complete -c hcwrap -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c hcwrap -s V -l version -d 'Print version'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l create -d 'Create the check named by --slug if the server does not know it yet'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-start-ping -d 'Do not send a start ping'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-run-id -d 'Do not tag the pings with a run id (rid=)'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-output -d 'Send no output with the final ping, only how the run ended'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l dry-run -d 'Print the pings instead of sending them'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -s q -l quiet -d 'Do not show the command\'s stdout (it is still captured)'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -s s -l silent -d 'Do not show the command\'s stdout or stderr (both are still captured)'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -s V -l version -d 'Print version'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l rid -d 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message -d 'The ping\'s body' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l body-file -d 'Read the ping\'s body from this file, or from stdin with \'-\'; the tail is kept' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l body-limit -d 'Send at most this many bytes of body' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l dry-run -d 'Print the ping instead of sending it'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l create -d 'Create the check named by --slug if the server does not know it yet'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -s h -l help -d 'Print help'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l expect-status -d 'Healthy only with exactly this status (default: any 2xx)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l expect-body -d 'Healthy only if the answer\'s body contains TEXT' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l host -d 'Send this Host header (a server behind a proxy or in a container may want its own name)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -s H -l header -d 'Add this header, as \'Name: value\' (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l timeout -d 'Time limit for the whole probe, retries included' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l retries -d 'Try again this many times when the endpoint is not healthy' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -s q -l quiet -d 'Print nothing; the exit status says it all'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -s h -l help -d 'Print help'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe help" -f -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe help" -f -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # After `--`, complete the wrapped command line as fish would complete it alone.
 function __hcwrap_complete_wrapped

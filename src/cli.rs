@@ -7,7 +7,9 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, ValueEnum, ValueHint};
+use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+
+use crate::check::Endpoint;
 
 /// What a final ping reports for one kind of ending.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -24,11 +26,123 @@ pub enum OnEnd {
     None,
 }
 
+/// The subcommands: hcwrap without wrapping a command.
+#[derive(Debug, Subcommand)]
+pub enum Sub {
+    /// Send one ping, as a backup tool's or scheduler's hook would: start, success, fail, log or an exit status
+    Ping(PingCli),
+    /// Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK
+    Probe(ProbeCli),
+}
+
+/// `hcwrap ping`: one ping, with the wrapped run's check options and HTTP rules.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Exit status: 0 when the server recorded the ping; 1 when it could not be \
+                  delivered or the server refused it; 125 for usage errors."
+)]
+pub struct PingCli {
+    /// What to report: start, success, fail, log, or an exit status from 0 to 255
+    #[arg(value_name = "KIND", value_parser = parse_kind)]
+    pub kind: Endpoint,
+
+    /// The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]
+    #[arg(long, value_name = "UUID")]
+    pub rid: Option<String>,
+
+    /// The ping's body
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with = "body_file",
+        help_heading = "Body"
+    )]
+    pub message: Option<String>,
+
+    /// Read the ping's body from this file, or from stdin with '-'; the tail is kept
+    #[arg(long, value_name = "PATH", help_heading = "Body")]
+    pub body_file: Option<PathBuf>,
+
+    /// Send at most this many bytes of body
+    #[arg(long, value_name = "BYTES", help_heading = "Body")]
+    pub body_limit: Option<usize>,
+
+    /// Print the ping instead of sending it
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Which check the ping goes to.
+    #[command(flatten)]
+    pub check: CheckArgs,
+
+    /// How the ping is sent.
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// `hcwrap probe`: an HTTP(S) GET that says whether an endpoint is healthy.
+#[derive(Debug, Args)]
+#[command(after_help = "Exit status: 0 healthy; 1 not healthy; 125 for usage errors.")]
+pub struct ProbeCli {
+    /// The URL to GET, such as http://127.0.0.1:8000/api/v3/status/
+    #[arg(value_name = "URL")]
+    pub url: String,
+
+    /// Healthy only with exactly this status (default: any 2xx)
+    #[arg(long, value_name = "N")]
+    pub expect_status: Option<u16>,
+
+    /// Healthy only if the answer's body contains TEXT
+    #[arg(long, value_name = "TEXT")]
+    pub expect_body: Option<String>,
+
+    /// Send this Host header (a server behind a proxy or in a container may want its own name)
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+
+    /// Add this header, as 'Name: value' (repeatable)
+    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    pub headers: Vec<String>,
+
+    /// Time limit for the whole probe, retries included
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+
+    /// Try again this many times when the endpoint is not healthy
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+
+    /// Print nothing; the exit status says it all
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also trust the CA certificates in this PEM file
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+}
+
+/// Parses a ping kind: `start`, `success`, `fail`, `log` or an exit status 0..=255.
+fn parse_kind(kind: &str) -> Result<Endpoint, String> {
+    match kind {
+        "start" => Ok(Endpoint::Start),
+        "success" => Ok(Endpoint::Success),
+        "fail" => Ok(Endpoint::Fail),
+        "log" => Ok(Endpoint::Log),
+        n => n.parse::<u8>().map(Endpoint::ExitCode).map_err(|_| {
+            "expected start, success, fail, log, or an exit status from 0 to 255".to_owned()
+        }),
+    }
+}
+
 /// What `--generate` prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Generate {
     /// The man page, hcwrap.1.
     Man,
+    /// The man page of `hcwrap ping`, hcwrap-ping.1.
+    ManPing,
+    /// The man page of `hcwrap probe`, hcwrap-probe.1.
+    ManProbe,
     /// Completions for bash.
     CompleteBash,
     /// Completions for zsh.
@@ -62,12 +176,18 @@ pub enum OnLockBusy {
     name = "hcwrap",
     version,
     about = "Run a command and report how it went to Healthchecks",
-    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...",
+    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
     after_help = "Values of --url, --uuid, --slug, --ping-key and --api-url may be given as file:PATH \
                   to read them from a file.\nExit status: the command's own; 128+n for signal n; \
                   126 cannot execute; 127 not found; 125 hcwrap's own error."
 )]
 pub struct Cli {
+    /// A subcommand instead of a wrapped run.
+    #[command(subcommand)]
+    pub subcommand: Option<Sub>,
+
     /// Which check the pings go to.
     #[command(flatten)]
     pub check: CheckArgs,
@@ -248,18 +368,42 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
         return 0;
     }
     let text = error.render().to_string();
-    let mut line: Vec<&str> = text
+    let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .take_while(|l| !l.starts_with("Usage:"))
         .filter(|l| !l.is_empty())
         .collect();
-    if let Some(first) = line.first_mut() {
-        *first = first.strip_prefix("error: ").unwrap_or(first);
-    }
+    // The usage of the subcommand the error is about, if any (clap does not always print it).
+    let subcommand = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .filter(|a| a == "ping" || a == "probe");
+    let fallback = match subcommand.as_deref() {
+        Some("ping") => "hcwrap ping [OPTIONS] <KIND>",
+        Some("probe") => "hcwrap probe [OPTIONS] <URL>",
+        _ => "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...",
+    };
+    let usage = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Usage: "))
+        .unwrap_or(fallback);
+    let help = "--help";
+    let what: Vec<&str> = lines
+        .iter()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .copied()
+        .collect();
+    let what = what.join(" ");
+    let what = what.strip_prefix("error: ").unwrap_or(&what);
+    let command = usage
+        .split(" [")
+        .next()
+        .unwrap_or("hcwrap")
+        .split(" <")
+        .next()
+        .unwrap_or("hcwrap");
     crate::msg::say(&format!(
-        "error: {} (usage: hcwrap [OPTIONS] -- <COMMAND> [ARGS]...; see hcwrap --help)",
-        line.join(" ")
+        "error: {what} (usage: {usage}; see {command} {help})"
     ));
     crate::exit_codes::USAGE
 }

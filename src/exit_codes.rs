@@ -6,6 +6,10 @@
 //! hcwrap's own errors, 124 for a timeout, 126 and 127 for a command that could not be started, 128+n for a
 //! signal. A ping that could not be delivered never changes the exit status.
 
+/// `hcwrap ping`: the ping was not recorded (not delivered, or refused).
+pub const NOT_DELIVERED: i32 = 1;
+/// `hcwrap probe`: the endpoint is not healthy.
+pub const UNHEALTHY: i32 = 1;
 /// The command did not run: `--lock` found a previous run still running (`EX_TEMPFAIL`).
 pub const LOCK_BUSY: i32 = 75;
 /// The command ran longer than `--timeout` and was stopped, as `timeout(1)` reports it.

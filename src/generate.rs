@@ -18,6 +18,15 @@ use crate::cli::{Cli, Generate};
 pub fn print(kind: Generate) -> Result<()> {
     let text = match kind {
         Generate::Man => man_page()?,
+        Generate::ManPing => {
+            subcommand_page("ping", "hcwrap-ping", &ping_description(), &ping_sections())?
+        }
+        Generate::ManProbe => subcommand_page(
+            "probe",
+            "hcwrap-probe",
+            &probe_description(),
+            &probe_sections(),
+        )?,
         Generate::CompleteBash => bash_completions(),
         Generate::CompleteZsh => completions(Shell::Zsh),
         Generate::CompleteFish => fish_completions(),
@@ -97,29 +106,52 @@ complete -c hcwrap -n 'contains -- -- (commandline -opc)' -f -a '(__hcwrap_compl
     script
 }
 
-/// The man page: clap's sections, then the ones written here.
+/// The man page of hcwrap: clap's sections, then the ones written here.
 fn man_page() -> Result<String> {
-    let man = clap_mangen::Man::new(Cli::command());
-    let mut parts: Vec<Vec<u8>> = Vec::new();
-    for render in [
-        clap_mangen::Man::render_title,
-        clap_mangen::Man::render_name_section,
-        clap_mangen::Man::render_synopsis_section,
-    ] {
+    page(Cli::command(), &description(), &extra_sections())
+}
+
+/// The page of subcommand `name`, titled `title` (hcwrap-ping.1, hcwrap-probe.1).
+fn subcommand_page(
+    name: &str,
+    title: &'static str,
+    description: &Roff,
+    extra: &Roff,
+) -> Result<String> {
+    let cmd = Cli::command();
+    let sub = cmd
+        .find_subcommand(name)
+        .with_context(|| format!("no subcommand {name}"))?
+        .clone()
+        .name(title)
+        .bin_name(format!("hcwrap {name}"))
+        .version(env!("CARGO_PKG_VERSION"))
+        .disable_version_flag(true);
+    page(sub, description, extra)
+}
+
+/// A page: title, NAME, SYNOPSIS, `description`, OPTIONS (and SUBCOMMANDS), `extra`, VERSION.
+fn page(cmd: clap::Command, description: &Roff, extra: &Roff) -> Result<String> {
+    type Render = fn(&clap_mangen::Man, &mut dyn Write) -> std::io::Result<()>;
+    let has_subcommands = cmd.has_subcommands();
+    let man = clap_mangen::Man::new(cmd);
+    let clap_part = |render: Render| -> Result<Vec<u8>> {
         let mut part = Vec::new();
         render(&man, &mut part).context("while rendering the man page")?;
-        parts.push(part);
+        Ok(part)
+    };
+    let mut parts = vec![
+        clap_part(clap_mangen::Man::render_title)?,
+        clap_part(clap_mangen::Man::render_name_section)?,
+        clap_part(clap_mangen::Man::render_synopsis_section)?,
+        description.render().into_bytes(),
+        clap_part(clap_mangen::Man::render_options_section)?,
+    ];
+    if has_subcommands {
+        parts.push(clap_part(clap_mangen::Man::render_subcommands_section)?);
     }
-    parts.push(description().render().into_bytes());
-    let mut options = Vec::new();
-    man.render_options_section(&mut options)
-        .context("while rendering the man page")?;
-    parts.push(options);
-    parts.push(extra_sections().render().into_bytes());
-    let mut version = Vec::new();
-    man.render_version_section(&mut version)
-        .context("while rendering the man page")?;
-    parts.push(version);
+    parts.push(extra.render().into_bytes());
+    parts.push(clap_part(clap_mangen::Man::render_version_section)?);
 
     // Each part starts with roff's apostrophe preamble; keep only the first.
     let mut page = String::new();
@@ -200,19 +232,20 @@ fn extra_sections() -> Roff {
     environment(&mut r);
     files(&mut r);
     examples(&mut r);
-    r.control("SH", ["SEE ALSO"]);
-    r.text([
-        bold("cron"),
-        roman("(8), "),
-        bold("crontab"),
-        roman("(5), "),
-        bold("timeout"),
-        roman("(1), "),
-        bold("flock"),
-        roman("(1), "),
-        bold("curl"),
-        roman("(1); https://healthchecks.io/docs/"),
-    ]);
+    see_also(
+        &mut r,
+        &[
+            ("hcwrap-ping", "1"),
+            ("hcwrap-probe", "1"),
+            ("cron", "8"),
+            ("crontab", "5"),
+            ("timeout", "1"),
+            ("flock", "1"),
+        ],
+    );
+    r.text([roman(
+        "The Healthchecks documentation: https://healthchecks.io/docs/",
+    )]);
     r
 }
 
@@ -330,7 +363,129 @@ fn examples(r: &mut Roff) {
     );
     example(
         r,
+        "A container's health check, in an image without curl (see hcwrap-probe(1)):",
+        &["HEALTHCHECK CMD [\"/hcwrap\", \"probe\", \"http://127.0.0.1:8000/api/v3/status/\"]"],
+    );
+    example(
+        r,
         "Try it without a server: the pings are printed, not sent:",
         &["hcwrap --dry-run -- echo hello"],
     );
+}
+
+fn see_also(r: &mut Roff, pages: &[(&str, &str)]) {
+    r.control("SH", ["SEE ALSO"]);
+    let mut inlines = Vec::new();
+    for (i, (name, section)) in pages.iter().enumerate() {
+        if i > 0 {
+            inlines.push(roman(", "));
+        }
+        inlines.push(bold(*name));
+        inlines.push(roman(format!("({section})")));
+    }
+    r.text(inlines);
+}
+
+fn ping_description() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["DESCRIPTION"]);
+    paragraph(
+        &mut r,
+        "hcwrap ping sends one ping, as a backup tool's or a scheduler's hook would, without \
+         wrapping a command. It takes the same check options, environment variables and file: \
+         secrets as a wrapped run, and follows the same HTTP rules: a POST with a \
+         Content-Length, retries on network errors, 408, 429 and 5xx, proxies, TLS, extra \
+         headers, and messages that never show a secret whole.",
+    );
+    paragraph(
+        &mut r,
+        "KIND is start, success, fail, log (a log entry that changes no state) or an exit \
+         status from 0 to 255. The body comes from --message, --body-file PATH or --body-file - \
+         (stdin); with none of them the body is empty and stdin is not read. A body over the \
+         limit (100,000 bytes, or --body-limit) keeps its tail and starts with a line saying how \
+         much was left out; it is always valid UTF-8.",
+    );
+    paragraph(
+        &mut r,
+        "Without --rid, a ping uses the run id in HC_RUN_ID, and without a check option the check \
+         in HC_PING_URL: hcwrap sets both for the command it wraps, so a wrapped script can add \
+         /log entries to its own run.",
+    );
+    r
+}
+
+fn ping_sections() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["EXIT STATUS"]);
+    item(&mut r, "0", "The server recorded the ping.");
+    item(
+        &mut r,
+        "1",
+        "The ping could not be delivered, or the server refused it; one line on stderr says why.",
+    );
+    item(
+        &mut r,
+        "125",
+        "A usage error (a bad option, an unreadable --body-file); nothing was sent.",
+    );
+    r.control("SH", ["EXAMPLES"]);
+    example(
+        &mut r,
+        "A backup tool's hooks:",
+        &[
+            "hcwrap ping start --uuid file:/etc/hcwrap/backup.uuid",
+            "hcwrap ping success --uuid file:/etc/hcwrap/backup.uuid",
+            "hcwrap ping fail --uuid file:/etc/hcwrap/backup.uuid --message \"$ERROR\"",
+        ],
+    );
+    example(
+        &mut r,
+        "A log entry from inside a wrapped script, into its own run:",
+        &["hcwrap ping log --message \"database dumped, uploading\""],
+    );
+    see_also(&mut r, &[("hcwrap", "1"), ("hcwrap-probe", "1")]);
+    r
+}
+
+fn probe_description() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["DESCRIPTION"]);
+    paragraph(
+        &mut r,
+        "hcwrap probe sends an HTTP(S) GET to URL and exits 0 if the answer is healthy: a 2xx \
+         status (or exactly --expect-status) and, with --expect-body, a body that contains the \
+         text. It is meant for a container's HEALTHCHECK in images that have no curl. Redirects \
+         are not followed and proxies are not used. It prints one line (healthy or not, the \
+         status or what went wrong, the time taken) unless --quiet.",
+    );
+    paragraph(
+        &mut r,
+        "--timeout bounds the whole probe, retries included. A server behind a proxy or in a \
+         container often answers 400 unless the Host header is a name it expects: give it with \
+         --host.",
+    );
+    r
+}
+
+fn probe_sections() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["EXIT STATUS"]);
+    item(&mut r, "0", "Healthy.");
+    item(
+        &mut r,
+        "1",
+        "Not healthy: another status, a body without the text, no answer in time, or no connection.",
+    );
+    item(&mut r, "125", "A usage error; nothing was sent.");
+    r.control("SH", ["EXAMPLES"]);
+    example(
+        &mut r,
+        "A Dockerfile's health check of a Healthchecks server:",
+        &[
+            "HEALTHCHECK --interval=30s --timeout=10s CMD [\"/hcwrap\", \"probe\", \"--host\", \"hc.example.org\", \\",
+            "    \"--expect-body\", \"OK\", \"http://127.0.0.1:8000/api/v3/status/\"]",
+        ],
+    );
+    see_also(&mut r, &[("hcwrap", "1"), ("hcwrap-ping", "1")]);
+    r
 }

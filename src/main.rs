@@ -7,9 +7,11 @@ mod cli;
 mod config;
 mod exit_codes;
 mod generate;
+mod hook;
 mod lock;
 mod msg;
 mod ping;
+mod probe;
 mod random;
 mod ring;
 mod run;
@@ -23,15 +25,24 @@ use clap::Parser;
 
 fn main() {
     let code = match cli::Cli::try_parse() {
-        Ok(cli) => match cli.generate {
-            Some(kind) => generate::print(kind).map(|()| 0),
-            None => config::Config::from_cli(cli, &|name| std::env::var(name).ok())
-                .and_then(schedule::run),
-        },
+        Ok(cli) => dispatch(cli),
         Err(e) => Ok(cli::report_clap_error(&e)),
     };
     std::process::exit(code.unwrap_or_else(|e| {
         msg::say(&format!("error: {e:#}"));
         exit_codes::USAGE
     }));
+}
+
+/// Validates and runs what the command line asks for; returns the exit status.
+fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
+    let env = |name: &str| std::env::var(name).ok();
+    if let Some(kind) = cli.generate {
+        return generate::print(kind).map(|()| 0);
+    }
+    match cli.subcommand {
+        Some(cli::Sub::Ping(args)) => hook::HookConfig::from_cli(args, &env).and_then(hook::run),
+        Some(cli::Sub::Probe(args)) => probe::ProbeConfig::from_cli(args).and_then(probe::run),
+        None => config::Config::from_cli(cli, &env).and_then(schedule::run),
+    }
 }

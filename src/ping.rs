@@ -228,7 +228,7 @@ impl Pinger {
 
 /// The trust roots: the system's certificates (and `--cacert`'s), or the built-in webpki
 /// roots where the system has none, as in a scratch container.
-fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
+pub fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
     let native = rustls_native_certs::load_native_certs().certs;
     if native.is_empty() && extra.is_empty() {
         return RootCerts::WebPki;
@@ -249,7 +249,8 @@ fn backoff(attempt: u32) -> Duration {
     base.mul_f64(0.5 + fraction / 2.0)
 }
 
-fn describe(error: &ureq::Error, timeout: Duration) -> String {
+/// A network error in words, for a message.
+pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
     match error {
         ureq::Error::Timeout(_) => {
             format!("no answer within {}", humantime::format_duration(timeout))

@@ -4,8 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FILES: [(&str, &str); 6] = [
+const FILES: [(&str, &str); 8] = [
     ("man", "man/hcwrap.1"),
+    ("man-ping", "man/hcwrap-ping.1"),
+    ("man-probe", "man/hcwrap-probe.1"),
     ("complete-bash", "completions/hcwrap.bash"),
     ("complete-zsh", "completions/_hcwrap"),
     ("complete-fish", "completions/hcwrap.fish"),
@@ -150,18 +152,20 @@ fn fish_completes_the_wrapped_command() {
 }
 
 #[test]
-fn the_man_page_renders_without_warnings() {
+fn the_man_pages_render_without_warnings() {
     if !available("groff") {
         return;
     }
-    let out = Command::new("groff")
-        .args(["-man", "-ww", "-z"])
-        .arg(path("man/hcwrap.1"))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success() && out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for page in ["man/hcwrap.1", "man/hcwrap-ping.1", "man/hcwrap-probe.1"] {
+        let out = Command::new("groff")
+            .args(["-man", "-ww", "-z"])
+            .arg(path(page))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{page}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -1,0 +1,143 @@
+//! `hcwrap ping`: one ping, for a backup tool's or scheduler's hooks, where people write
+//! `curl -X POST -d @log https://.../fail` today. Same check options, `file:` secrets,
+//! HTTP rules, retries and redaction as the wrapped run, and the same body rules: the tail
+//! of the body is kept, within the limit, as valid UTF-8, read with bounded memory however
+//! large the file.
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+
+use crate::body::{self, Output};
+use crate::check::{self, Check, Endpoint};
+use crate::check_config;
+use crate::cli::PingCli;
+use crate::exit_codes;
+use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, HttpOptions, MAX_BODY_LIMIT, Pinger};
+use crate::ring::Ring;
+use crate::stop::Stop;
+
+/// Where the body comes from.
+#[derive(Debug)]
+enum Source {
+    /// No body; stdin is not read.
+    Empty,
+    /// `--message`.
+    Message(String),
+    /// `--body-file PATH`.
+    File(PathBuf),
+    /// `--body-file -`.
+    Stdin,
+}
+
+/// A validated `hcwrap ping`.
+#[derive(Debug)]
+pub struct HookConfig {
+    check: Check,
+    http: HttpOptions,
+    endpoint: Endpoint,
+    run_id: Option<String>,
+    source: Source,
+    limit: usize,
+}
+
+impl HookConfig {
+    /// Validates `cli`, reading the environment through `env` (empty values count as unset).
+    pub fn from_cli(cli: PingCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        let check = check_config::check(&cli.check, cli.dry_run, &env)?;
+        let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
+        let run_id = match (cli.rid, env("HC_RUN_ID")) {
+            (Some(rid), _) => Some(run_id("--rid", &rid)?),
+            (None, Some(rid)) => Some(run_id("HC_RUN_ID", &rid)?),
+            (None, None) => None,
+        };
+        let source = match (cli.message, cli.body_file) {
+            (Some(message), _) => Source::Message(message),
+            (None, Some(path)) if path.as_os_str() == "-" => Source::Stdin,
+            (None, Some(path)) => Source::File(path),
+            (None, None) => Source::Empty,
+        };
+        if cli.body_limit == Some(0) && !matches!(source, Source::Empty) {
+            bail!("--body-limit: 0 leaves no room for the body");
+        }
+        let limit = cli
+            .body_limit
+            .unwrap_or(DEFAULT_BODY_LIMIT)
+            .min(MAX_BODY_LIMIT);
+        Ok(HookConfig {
+            check,
+            http,
+            endpoint: cli.kind,
+            run_id,
+            source,
+            limit,
+        })
+    }
+}
+
+fn run_id(source: &str, value: &str) -> Result<String> {
+    if !check::is_uuid(value) {
+        bail!("{source}: '{value}' is not a run id (a UUID such as hcwrap sets in HC_RUN_ID)");
+    }
+    Ok(value.to_ascii_lowercase())
+}
+
+/// Sends the ping; returns 0 when the server recorded it, 1 when not (a line said why).
+/// Errors (an unreadable body file) come before anything is sent.
+#[allow(clippy::needless_pass_by_value)] // Called as `.and_then(hook::run)`.
+pub fn run(config: HookConfig) -> Result<i32> {
+    let body = read_body(&config.source, config.limit)?;
+    let pinger = Pinger::new(config.check, config.http);
+    match pinger.send(
+        config.endpoint,
+        config.run_id.as_deref(),
+        &body,
+        &Stop::default(),
+    ) {
+        Delivery::Delivered { .. } => Ok(0),
+        Delivery::NotDelivered => Ok(exit_codes::NOT_DELIVERED),
+    }
+}
+
+/// The body from `source`, its tail kept within `limit`, read in chunks so that memory
+/// stays bounded by the limit.
+fn read_body(source: &Source, limit: usize) -> Result<String> {
+    let mut ring = Ring::new(limit);
+    match source {
+        Source::Empty => return Ok(String::new()),
+        Source::Message(text) => ring.write(text.as_bytes()),
+        Source::File(path) => {
+            let file = File::open(path)
+                .with_context(|| format!("--body-file: cannot read {}", path.display()))?;
+            copy_into(file, &mut ring)
+                .with_context(|| format!("--body-file: cannot read {}", path.display()))?;
+        }
+        Source::Stdin => {
+            copy_into(io::stdin().lock(), &mut ring).context("--body-file: cannot read stdin")?;
+        }
+    }
+    let total = ring.total();
+    Ok(body::build(
+        Some(Output {
+            kept: ring.make_contiguous(),
+            total,
+        }),
+        &[],
+        limit,
+    ))
+}
+
+fn copy_into(mut from: impl Read, ring: &mut Ring) -> io::Result<()> {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) => return Ok(()),
+            Ok(n) => ring.write(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}

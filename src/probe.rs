@@ -1,0 +1,151 @@
+//! `hcwrap probe URL`: a small, dependable HTTP(S) health probe for images that have no
+//! curl (scratch, distroless), meant for a container's HEALTHCHECK.
+//!
+//! One GET (more with `--retries`), all within `--timeout`. Healthy is a 2xx answer (or
+//! exactly `--expect-status`) whose body contains `--expect-body`, if given. Redirects are
+//! not followed and proxies are not used: a health probe talks to the service itself.
+
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use ureq::http::{HeaderName, HeaderValue};
+use ureq::tls::TlsConfig;
+use ureq::{Agent, Proxy};
+
+use crate::check::parse_http_url;
+use crate::check_config::{parse_header, positive, read_cacert};
+use crate::cli::ProbeCli;
+use crate::exit_codes;
+use crate::ping::{describe, root_certs};
+
+/// The most of an answer's body that `--expect-body` looks at.
+const MAX_BODY: u64 = 1024 * 1024;
+/// The pause between attempts (never past the deadline).
+const RETRY_PAUSE: Duration = Duration::from_millis(250);
+
+/// A validated probe.
+#[derive(Debug)]
+pub struct ProbeConfig {
+    url: String,
+    expect_status: Option<u16>,
+    expect_body: Option<String>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    timeout: Duration,
+    retries: u32,
+    quiet: bool,
+    agent: Agent,
+}
+
+impl ProbeConfig {
+    /// Validates `cli`.
+    pub fn from_cli(cli: ProbeCli) -> Result<Self> {
+        let uri = parse_http_url("probe", &cli.url)?;
+        let mut headers: Vec<_> = cli
+            .headers
+            .iter()
+            .map(|h| parse_header(h))
+            .collect::<Result<_>>()?;
+        if let Some(host) = &cli.host {
+            let value = HeaderValue::from_str(host)
+                .map_err(|_| anyhow::anyhow!("--host: '{host}' is not a host name"))?;
+            headers.push((ureq::http::header::HOST, value));
+        }
+        let mut config = Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .user_agent(concat!("hcwrap/", env!("CARGO_PKG_VERSION")))
+            .proxy(None::<Proxy>);
+        if uri.scheme_str() == Some("https") {
+            let extra = match &cli.cacert {
+                Some(path) => read_cacert(path)?,
+                None => Vec::new(),
+            };
+            config = config.tls_config(TlsConfig::builder().root_certs(root_certs(&extra)).build());
+        }
+        Ok(ProbeConfig {
+            url: cli.url,
+            expect_status: cli.expect_status,
+            expect_body: cli.expect_body,
+            headers,
+            timeout: positive("--timeout", cli.timeout)?,
+            retries: cli.retries,
+            quiet: cli.quiet,
+            agent: config.build().new_agent(),
+        })
+    }
+}
+
+/// Probes; prints one line (unless `--quiet`) and returns 0 if healthy, else 1.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)] // For `.and_then(probe::run)`.
+pub fn run(config: ProbeConfig) -> Result<i32> {
+    let started = Instant::now();
+    let deadline = started + config.timeout;
+    let mut verdict;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        verdict = attempt_once(&config, deadline);
+        let left = deadline.saturating_duration_since(Instant::now());
+        if verdict.is_ok() || attempt > config.retries || left.is_zero() {
+            break;
+        }
+        std::thread::sleep(RETRY_PAUSE.min(left));
+    }
+    let took = started.elapsed().as_millis();
+    let (line, status) = match verdict {
+        Ok(status) => (format!("healthy: {status} in {took} ms"), 0),
+        Err(why) => (
+            format!("unhealthy: {why} ({took} ms)"),
+            exit_codes::UNHEALTHY,
+        ),
+    };
+    if !config.quiet {
+        println!("{line}");
+    }
+    Ok(status)
+}
+
+/// One GET within what is left of the time limit: the status, or why it is not healthy.
+fn attempt_once(config: &ProbeConfig, deadline: Instant) -> Result<u16, String> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err("no time left".to_owned());
+    }
+    let mut request = config
+        .agent
+        .get(&config.url)
+        .config()
+        .timeout_global(Some(left))
+        .build();
+    for (name, value) in &config.headers {
+        request = request.header(name, value);
+    }
+    let mut response = request.call().map_err(|e| describe(&e, config.timeout))?;
+    let status = response.status().as_u16();
+    let status_ok = match config.expect_status {
+        Some(want) => status == want,
+        None => (200..300).contains(&status),
+    };
+    if !status_ok {
+        return Err(match config.expect_status {
+            Some(want) => format!("status {status}, expected {want}"),
+            None => format!("status {status}"),
+        });
+    }
+    if let Some(text) = &config.expect_body {
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .lossy_utf8(true)
+            .read_to_string();
+        let body =
+            body.map_err(|e| format!("status {status}, but the body could not be read: {e}"))?;
+        if !body.contains(text.as_str()) {
+            return Err(format!(
+                "status {status}, but the body does not contain '{text}'"
+            ));
+        }
+    }
+    Ok(status)
+}

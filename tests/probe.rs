@@ -1,0 +1,161 @@
+//! `hcwrap probe`: a health probe for images without curl.
+
+mod support;
+
+use support::{Reply, Server, hcwrap, run, stderr, stdout};
+
+fn probe(server: &Server, args: &[&str]) -> std::process::Output {
+    let url = format!("http://127.0.0.1:{}/api/v3/status/", server.port);
+    run(hcwrap().args(["probe", &url]).args(args))
+}
+
+fn answer(status: u16, body: &'static str) -> Reply {
+    Reply::Status(status, body, vec![])
+}
+
+#[test]
+fn a_2xx_is_healthy_and_anything_else_is_not() {
+    let server = Server::start();
+    server.script([
+        answer(200, "OK"),
+        answer(204, ""),
+        answer(500, "down"),
+        answer(301, ""),
+    ]);
+    for (want, says) in [
+        (0, "healthy: 200 in "),
+        (0, "healthy: 204 in "),
+        (1, "unhealthy: status 500 ("),
+        (1, "unhealthy: status 301 ("),
+    ] {
+        let out = probe(&server, &[]);
+        assert_eq!(out.status.code(), Some(want), "{}", stdout(&out));
+        assert!(stdout(&out).starts_with(says), "{}", stdout(&out));
+        assert_eq!(stdout(&out).lines().count(), 1);
+    }
+    let reqs = server.requests();
+    assert!(
+        reqs.iter()
+            .all(|r| r.method == "GET" && r.path == "/api/v3/status/")
+    );
+}
+
+#[test]
+fn expect_status_and_expect_body() {
+    let server = Server::start();
+    server.script([
+        answer(404, ""),
+        answer(200, "OK"),
+        answer(200, "database: OK"),
+        answer(200, "database: down"),
+    ]);
+    assert_eq!(
+        probe(&server, &["--expect-status", "404"]).status.code(),
+        Some(0)
+    );
+    let out = probe(&server, &["--expect-status", "204"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("unhealthy: status 200, expected 204"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        probe(&server, &["--expect-body", "OK"]).status.code(),
+        Some(0)
+    );
+    let out = probe(&server, &["--expect-body", "OK"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains("the body does not contain 'OK'"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn host_and_headers_reach_the_server() {
+    let server = Server::start();
+    server.script([answer(200, "OK")]);
+    let out = probe(
+        &server,
+        &["--host", "hc.example.org", "--header", "X-Probe: yes"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let r = &server.wait_for(1)[0];
+    assert_eq!(r.header("Host"), Some("hc.example.org"));
+    assert_eq!(r.header("X-Probe"), Some("yes"));
+}
+
+#[test]
+fn a_server_that_never_answers_is_unhealthy_within_the_timeout() {
+    let server = Server::start();
+    server.script([Reply::Hang, Reply::Hang, Reply::Hang]);
+    let started = std::time::Instant::now();
+    let out = probe(&server, &["--timeout", "500ms", "--retries", "2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("unhealthy: no answer within"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(started.elapsed() < support::PATIENCE);
+}
+
+#[test]
+fn retries_give_a_starting_service_another_chance() {
+    let server = Server::start();
+    server.script([answer(503, ""), answer(200, "OK")]);
+    let out = probe(&server, &["--retries", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(server.requests().len(), 2);
+    // Without retries, one attempt only.
+    server.script([answer(503, "")]);
+    assert_eq!(probe(&server, &[]).status.code(), Some(1));
+    assert_eq!(server.requests().len(), 3);
+}
+
+#[test]
+fn quiet_prints_nothing() {
+    let server = Server::start();
+    server.script([answer(500, "")]);
+    let out = probe(&server, &["--quiet"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!((stdout(&out).as_str(), stderr(&out).as_str()), ("", ""));
+}
+
+#[test]
+fn https_with_a_private_ca() {
+    let (ca_pem, tls) = support::tls::private_ca();
+    let dir = support::TempDir::new("probe-ca");
+    let ca = dir.file("ca.pem", &ca_pem);
+    let server = Server::with_tls(tls);
+    server.script([answer(200, "OK"), answer(200, "OK")]);
+    let url = format!("https://localhost:{}/health", server.port);
+    let out = run(hcwrap().args(["probe", &url, "--cacert", &ca]));
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = run(hcwrap().args(["probe", &url]));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).to_lowercase().contains("certificate"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_125() {
+    for args in [
+        &["ftp://x/"][..],
+        &["http://x/", "--timeout", "0s"],
+        &["http://x/", "--expect-status", "many"],
+    ] {
+        let out = run(hcwrap().arg("probe").args(args));
+        assert_eq!(out.status.code(), Some(125), "{args:?}");
+        assert!(
+            stderr(&out).starts_with("hcwrap: error: "),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
