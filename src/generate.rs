@@ -243,9 +243,10 @@ fn extra_sections() -> Roff {
             ("flock", "1"),
         ],
     );
-    r.text([roman(
+    paragraph(
+        &mut r,
         "The Healthchecks documentation: https://healthchecks.io/docs/",
-    )]);
+    );
     r
 }
 
