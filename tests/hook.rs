@@ -271,3 +271,19 @@ fn usage_errors_exit_125_and_dry_run_prints() {
     assert!(server.requests().is_empty());
     assert_eq!(stdout(&out), "");
 }
+
+#[test]
+fn a_server_that_never_answers_costs_the_ping_timeout_then_exit_1() {
+    let server = Server::start();
+    server.script([Reply::Hang]);
+    let out = ping(
+        &server,
+        &["fail", "--ping-timeout", "300ms", "--ping-retries", "0"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("after 1 attempt: no answer within 300ms"),
+        "{err}"
+    );
+}
