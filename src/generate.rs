@@ -278,6 +278,12 @@ fn exit_status(r: &mut Roff) {
     );
     item(r, "126", "The command was found but could not be executed.");
     item(r, "127", "The command was not found.");
+    paragraph(
+        r,
+        "hcwrap ping exits 0 when the server recorded the ping and 1 when not; hcwrap probe \
+         exits 0 when the endpoint is healthy and 1 when not; both exit 125 for usage errors \
+         (see hcwrap-ping(1), hcwrap-probe(1)).",
+    );
 }
 
 fn environment(r: &mut Roff) {
@@ -313,6 +319,11 @@ fn environment(r: &mut Roff) {
         (
             "XDG_RUNTIME_DIR, TMPDIR",
             "Where the default lock file goes.",
+        ),
+        ("PATH", "Where the command is looked for."),
+        (
+            "HC_RUN_ID",
+            "Read by hcwrap ping: the run to report into, as hcwrap sets it for a wrapped command.",
         ),
     ] {
         item(r, name, text);
