@@ -77,13 +77,14 @@ enum Attempt {
 }
 
 impl Pinger {
-    /// Builds the agent. Reads the system's trust store only when a URL needs TLS.
+    /// Builds the agent. Reads the system's trust store (a few milliseconds) only when a
+    /// ping will really go over TLS: not for http, not in a dry run.
     pub fn new(check: Check, options: HttpOptions) -> Self {
-        let needs_tls = check.is_https()
-            || options
-                .proxy
-                .as_ref()
-                .is_some_and(|p| p.uri().scheme_str() == Some("https"));
+        let https_proxy = options
+            .proxy
+            .as_ref()
+            .is_some_and(|p| p.uri().scheme_str() == Some("https"));
+        let needs_tls = !options.dry_run && (check.is_https() || https_proxy);
         let mut config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
