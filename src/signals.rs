@@ -70,6 +70,14 @@ impl Forwarder {
     /// Installs the handlers, once per process; call before the first child is spawned so
     /// no signal is missed.
     pub fn install(kill_after: Duration) -> Result<Self> {
+        // A parent that ignores SIGCHLD passes that on through exec, and then the kernel
+        // reaps hcwrap's child by itself: its exit status would be lost. Waiting for the
+        // child needs the default disposition back.
+        // SAFETY: setting a signal's disposition to SIG_DFL has no memory-safety
+        // preconditions; nothing else in hcwrap handles SIGCHLD.
+        unsafe {
+            libc::signal(libc::SIGCHLD, libc::SIG_DFL);
+        }
         let mut signals = Signals::new(FORWARDED).context("while installing signal handlers")?;
         let forwarder = Forwarder {
             state: Arc::default(),

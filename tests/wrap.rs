@@ -555,3 +555,21 @@ fn a_background_process_holding_the_output_does_not_hold_hcwrap() {
     // SAFETY: kill has no memory-safety preconditions.
     unsafe { libc::kill(pid.parse().unwrap(), libc::SIGKILL) };
 }
+
+#[test]
+fn a_parent_that_ignores_sigchld_does_not_cost_the_exit_status() {
+    use std::os::unix::process::CommandExt;
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--", "sh", "-c", "exit 3"]);
+    // SAFETY: the closure runs between fork and exec and only calls signal(2).
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(server.wait_for(2)[1].suffix(), "/3");
+}
