@@ -78,7 +78,14 @@ impl Forwarder {
         unsafe {
             libc::signal(libc::SIGCHLD, libc::SIG_DFL);
         }
-        let mut signals = Signals::new(FORWARDED).context("while installing signal handlers")?;
+        // A signal hcwrap was started with ignored (SIGINT and SIGQUIT for a shell script's
+        // background job, SIGHUP under nohup) stays ignored, for hcwrap and for the command,
+        // as the shell meant.
+        let wanted: Vec<i32> = FORWARDED
+            .into_iter()
+            .filter(|&signal| !ignored(signal))
+            .collect();
+        let mut signals = Signals::new(wanted).context("while installing signal handlers")?;
         let forwarder = Forwarder {
             state: Arc::default(),
             kill_after,
@@ -204,6 +211,17 @@ impl Forwarder {
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Whether `signal`'s disposition is "ignore".
+fn ignored(signal: i32) -> bool {
+    // SAFETY: sigaction with a null new action only reads the current one into `old`,
+    // which is valid, writable memory.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &raw mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     }
 }
 

@@ -237,3 +237,43 @@ fn a_command_that_ends_in_time_is_not_touched_by_the_timeout() {
         "[hcwrap] exit status 3\n"
     );
 }
+
+#[test]
+fn a_signal_hcwrap_was_started_with_ignored_stays_ignored() {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--",
+        "sh",
+        "-c",
+        "echo ready; read line; echo still here",
+    ]);
+    // As a shell starts a script's background job: SIGINT ignored.
+    // SAFETY: the closure runs between fork and exec and only calls signal(2).
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::signal(libc::SIGINT, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    cmd.stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    signal(&child, libc::SIGINT);
+    child.stdin.take().unwrap().write_all(b"go\n").unwrap();
+    line.clear();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "still here\n", "the command was not interrupted");
+    let status = support::finish(child).status;
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(server.wait_for(2)[1].suffix(), "");
+}
