@@ -30,6 +30,8 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--on-nonzero-exit', '--on-nonzero-exit', [CompletionResultType]::ParameterName, 'The ping to send when the command exits with another status or is killed')
             [CompletionResult]::new('--on-exec-fail', '--on-exec-fail', [CompletionResultType]::ParameterName, 'The ping to send when the command cannot be started')
             [CompletionResult]::new('--body-limit', '--body-limit', [CompletionResultType]::ParameterName, 'Send at most this many bytes of output (can only lower the server''s limit)')
+            [CompletionResult]::new('--redact', '--redact', [CompletionResultType]::ParameterName, 'Replace VALUE by [redacted] in the output sent with the final ping (repeatable)')
+            [CompletionResult]::new('--redact-env', '--redact-env', [CompletionResultType]::ParameterName, 'Replace the value of environment variable NAME by [redacted] in the output sent (repeatable)')
             [CompletionResult]::new('--ping-timeout', '--ping-timeout', [CompletionResultType]::ParameterName, 'Time limit for each attempt to send a ping')
             [CompletionResult]::new('--ping-retries', '--ping-retries', [CompletionResultType]::ParameterName, 'How many times to retry a ping that failed for a reason worth retrying')
             [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)')

@@ -41,7 +41,7 @@ _hcwrap() {
 
     case "${cmd}" in
         hcwrap)
-            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --quiet --silent --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --generate --help --version ping probe help"
+            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --redact --redact-env --quiet --silent --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --generate --help --version ping probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -80,6 +80,14 @@ _hcwrap() {
                     return 0
                     ;;
                 --body-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --redact-env)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -27,6 +27,8 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --on-nonzero-exit 'The ping to send when the command exits with another status or is killed'
             cand --on-exec-fail 'The ping to send when the command cannot be started'
             cand --body-limit 'Send at most this many bytes of output (can only lower the server''s limit)'
+            cand --redact 'Replace VALUE by [redacted] in the output sent with the final ping (repeatable)'
+            cand --redact-env 'Replace the value of environment variable NAME by [redacted] in the output sent (repeatable)'
             cand --ping-timeout 'Time limit for each attempt to send a ping'
             cand --ping-retries 'How many times to retry a ping that failed for a reason worth retrying'
             cand --proxy 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hcwrap_global_optspecs
-    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= generate= h/help V/version
+    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run redact= redact-env= q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= generate= h/help V/version
 end
 
 function __fish_hcwrap_needs_command
@@ -45,6 +45,8 @@ exit-code\t'The exit status: /<n> (0 is success, anything else failure)'
 log\t'A log entry that changes no state: /log'
 none\t'No ping at all'"
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l body-limit -d 'Send at most this many bytes of output (can only lower the server\'s limit)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l redact -d 'Replace VALUE by [redacted] in the output sent with the final ping (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l redact-env -d 'Replace the value of environment variable NAME by [redacted] in the output sent (repeatable)' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r

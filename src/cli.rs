@@ -242,6 +242,14 @@ pub struct Cli {
     #[arg(long, help_heading = "Pings")]
     pub dry_run: bool,
 
+    /// Replace VALUE by [redacted] in the output sent with the final ping (repeatable)
+    #[arg(long, value_name = "VALUE", help_heading = "Pings")]
+    pub redact: Vec<String>,
+
+    /// Replace the value of environment variable NAME by [redacted] in the output sent (repeatable)
+    #[arg(long, value_name = "NAME", help_heading = "Pings")]
+    pub redact_env: Vec<String>,
+
     /// Do not show the command's stdout (it is still captured)
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,

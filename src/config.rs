@@ -38,6 +38,8 @@ pub struct Config {
     pub on_nonzero_exit: OnEnd,
     /// The ping for a command that could not be started.
     pub on_exec_fail: OnEnd,
+    /// `--redact` and `--redact-env`: values replaced in the output that is sent.
+    pub redact: Vec<String>,
     /// `--body-limit`: the most the final ping's body may hold, whatever the server allows.
     pub body_limit: Option<usize>,
     /// How pings are sent.
@@ -73,8 +75,24 @@ impl Config {
                 lock::default_path(&dir, &check.plain_url())
             })
         });
+        let mut redact = Vec::new();
+        for value in &cli.redact {
+            if value.is_empty() {
+                bail!("--redact: the value is empty; give the text to hide from pings");
+            }
+            redact.push(value.clone());
+        }
+        for name in &cli.redact_env {
+            match env(name) {
+                Some(value) => redact.push(value),
+                None => bail!(
+                    "--redact-env: {name} is not set (or empty), so there is nothing to redact"
+                ),
+            }
+        }
         Ok(Config {
             check,
+            redact,
             run_id: !cli.no_run_id,
             start_ping: !cli.no_start_ping,
             echo_stdout: !cli.quiet && !cli.silent,

@@ -13,6 +13,7 @@ mod msg;
 mod ping;
 mod probe;
 mod random;
+mod redact;
 mod ring;
 mod run;
 mod schedule;

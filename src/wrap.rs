@@ -22,6 +22,7 @@ use crate::lock;
 use crate::msg::{self, say};
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, MAX_BODY_LIMIT, Pinger};
 use crate::random;
+use crate::redact;
 use crate::ring::Ring;
 use crate::run::{self, Capture, Echo, Outcome};
 use crate::signals::{self, Cut, Forwarder};
@@ -237,13 +238,31 @@ fn report(
     }
 
     let mut capture = capture.filter(|_| config.send_output);
-    let output = capture.as_mut().map(|c| {
-        let total = c.ring.total();
-        Output {
-            kept: c.ring.make_contiguous(),
-            total,
+    let redacted;
+    let output = match capture.as_mut() {
+        None => None,
+        Some(c) if config.redact.is_empty() => {
+            let total = c.ring.total();
+            Some(Output {
+                kept: c.ring.make_contiguous(),
+                total,
+            })
         }
-    });
+        Some(c) => {
+            let total = c.ring.total();
+            let kept = c.ring.make_contiguous();
+            let dropped = total - kept.len() as u64;
+            let skipped;
+            (redacted, skipped) = redact::apply(kept, &config.redact, dropped > 0);
+            // What the body counts as left out: what the ring dropped, and what the
+            // redaction dropped after it.
+            let total = dropped + skipped as u64 + redacted.len() as u64;
+            Some(Output {
+                kept: &redacted,
+                total,
+            })
+        }
+    };
     let body = body::build(output, &notes, limit);
     pinger.send(endpoint, run_id, &body, &signals.after_exit());
 }
