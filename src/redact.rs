@@ -16,7 +16,7 @@ pub const MARK: &[u8] = b"[redacted]";
 pub fn apply(tail: &[u8], values: &[String], cut: bool) -> (Vec<u8>, usize) {
     let mut values: Vec<&[u8]> = values
         .iter()
-        .map(|v| v.as_bytes())
+        .map(String::as_bytes)
         .filter(|v| !v.is_empty())
         .collect();
     values.sort_by_key(|v| std::cmp::Reverse(v.len()));
