@@ -142,6 +142,46 @@ mod tests {
         Some(Output { kept, total })
     }
 
+    proptest::proptest! {
+        /// Never over the limit, always valid UTF-8 (a String), the notes last.
+        #[test]
+        fn never_over_the_limit(
+            kept in proptest::collection::vec(proptest::num::u8::ANY, 0..3000),
+            earlier in 0u64..100_000,
+            with_note in proptest::bool::ANY,
+            limit in 0usize..4000,
+        ) {
+            let notes: Vec<String> = if with_note { vec!["exit status 3".into()] } else { vec![] };
+            let total = earlier + kept.len() as u64;
+            let body = build(Some(Output { kept: &kept, total }), &notes, limit);
+            proptest::prop_assert!(body.len() <= limit);
+            if with_note && limit >= 200 {
+                proptest::prop_assert!(body.ends_with("[hcwrap] exit status 3\n"));
+            }
+        }
+
+        /// For text, what is sent plus what the note says was left out is what was printed,
+        /// and what is sent is the end of it.
+        #[test]
+        fn the_tail_is_kept_and_the_rest_counted(
+            text in proptest::collection::vec(0x20u8..0x7f, 0..3000),
+            earlier in 0u64..100_000,
+            limit in 60usize..4000,
+        ) {
+            let total = earlier + text.len() as u64;
+            let body = build(Some(Output { kept: &text, total }), &[], limit);
+            let (left_out, sent) = match body.strip_prefix("[hcwrap] ") {
+                Some(rest) => {
+                    let (count, sent) = rest.split_once(" bytes of output left out\n").unwrap();
+                    (count.parse::<u64>().unwrap(), sent)
+                }
+                None => (0, body.as_str()),
+            };
+            proptest::prop_assert_eq!(left_out + sent.len() as u64, total);
+            proptest::prop_assert!(text.ends_with(sent.as_bytes()));
+        }
+    }
+
     #[test]
     fn small_output_goes_whole() {
         assert_eq!(build(out(b"hello\n", 6), &[], 100), "hello\n");

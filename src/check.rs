@@ -67,7 +67,10 @@ impl Check {
         let origin = origin(&uri);
         let host = uri.host().unwrap_or_default().to_owned();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        if let Some(last) = segments.last()
+        // `<uuid>/start` is a pasted ping URL with its suffix. After a ping key, though, the
+        // same word is a slug: "log" and "5" are slugs the server accepts.
+        if let [.., before, last] = segments.as_slice()
+            && is_uuid(before)
             && (matches!(*last, "start" | "fail" | "log") || last.parse::<u16>().is_ok())
         {
             bail!(
@@ -327,6 +330,42 @@ mod tests {
 
     const UUID: &str = "1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b";
 
+    proptest::proptest! {
+        /// Every way of naming a check builds the URL the server expects, and its shown
+        /// form never holds the secret.
+        #[test]
+        fn urls_from_every_check_option(
+            bytes in proptest::array::uniform16(proptest::num::u8::ANY),
+            key in proptest::collection::vec(proptest::sample::select(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_".to_vec()), 16..30),
+            slug in proptest::collection::vec(proptest::sample::select(b"abcdefghijklmnopqrstuvwxyz0123456789-_".to_vec()), 1..20),
+            create in proptest::bool::ANY,
+            code in proptest::num::u8::ANY,
+        ) {
+            let hex: String = bytes.iter().fold(String::new(), |mut s, b| {
+                let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{b:02x}"));
+                s
+            });
+            let uuid = format!("{}-{}-{}-{}-{}", &hex[..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+            let key = String::from_utf8(key).unwrap();
+            let slug = String::from_utf8(slug).unwrap();
+
+            let by_uuid = Check::from_uuid(HOSTED_API_URL, &uuid.to_uppercase()).unwrap();
+            let url = by_uuid.url(Endpoint::ExitCode(code), Some("r"));
+            proptest::prop_assert_eq!(&url, &format!("https://hc-ping.com/{uuid}/{code}?rid=r"));
+            proptest::prop_assert!(!by_uuid.redact(&url).contains(&uuid));
+            let by_url = Check::from_url("--url", &by_uuid.plain_url()).unwrap();
+            proptest::prop_assert_eq!(by_url.url(Endpoint::Start, None), by_uuid.url(Endpoint::Start, None));
+
+            let by_slug = Check::from_slug("http://hc.local/ping", &key, &slug, create).unwrap();
+            let url = by_slug.url(Endpoint::Fail, None);
+            let query = if create { "?create=1" } else { "" };
+            proptest::prop_assert_eq!(&url, &format!("http://hc.local/ping/{key}/{slug}/fail{query}"));
+            proptest::prop_assert!(!by_slug.redact(&url).contains(&key));
+            let by_url = Check::from_url("--url", &by_slug.plain_url()).unwrap();
+            proptest::prop_assert_eq!(by_url.url(Endpoint::Log, Some("r")), by_slug.url(Endpoint::Log, Some("r")));
+        }
+    }
+
     #[test]
     fn uuid_urls() {
         let c = Check::from_uuid("https://hc.example.org/ping/", &UUID.to_uppercase()).unwrap();
@@ -401,6 +440,21 @@ mod tests {
             c.redact(&c.plain_url()),
             "https://hc-ping.com/abcd…/nightly?create=1"
         );
+    }
+
+    #[test]
+    fn slugs_that_look_like_suffixes_are_slugs() {
+        for slug in ["log", "start", "5"] {
+            let c = Check::from_url(
+                "--url",
+                &format!("https://hc-ping.com/abcdefghijklmnopqrstuv/{slug}"),
+            )
+            .unwrap();
+            assert_eq!(
+                c.url(Endpoint::Fail, None),
+                format!("https://hc-ping.com/abcdefghijklmnopqrstuv/{slug}/fail")
+            );
+        }
     }
 
     #[test]

@@ -125,6 +125,38 @@ mod tests {
         assert_eq!(ring.total(), 10);
     }
 
+    proptest::proptest! {
+        /// Against the model: the kept bytes are always the last `capacity` bytes written,
+        /// also across growth.
+        #[test]
+        fn kept_bytes_are_the_last_bytes_written(
+            capacity in 0usize..300,
+            writes in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..400), 0..20),
+            grow_at in 0usize..20,
+            grow_by in 0usize..200,
+        ) {
+            let mut ring = Ring::new(capacity);
+            let mut all: Vec<u8> = Vec::new();
+            let mut cap = capacity;
+            let mut at_grow = 0;
+            for (i, w) in writes.iter().enumerate() {
+                if i == grow_at {
+                    ring.grow(cap + grow_by);
+                    cap += grow_by;
+                    at_grow = all.len();
+                }
+                ring.write(w);
+                all.extend_from_slice(w);
+            }
+            // Bytes dropped before growing stay dropped: the model keeps the last `cap`
+            // bytes, but none older than what the old capacity held at the growth.
+            let oldest = all.len().saturating_sub(cap).max(if grow_at < writes.len() { at_grow.saturating_sub(capacity) } else { 0 });
+            let want = &all[oldest.min(all.len())..];
+            proptest::prop_assert_eq!(ring.total(), all.len() as u64);
+            proptest::prop_assert_eq!(ring.make_contiguous(), want);
+        }
+    }
+
     #[test]
     fn growing_keeps_what_was_kept_and_fills_the_new_room() {
         let mut ring = Ring::new(4);
