@@ -73,6 +73,10 @@ pub enum Reply {
     Status(u16, &'static str, Vec<(&'static str, String)>),
     /// Never answer (the connection stays open until the server is dropped).
     Hang,
+    /// Answer 200 OK one byte at a time, a millisecond apart.
+    Trickle,
+    /// Start an answer, then close the connection in the middle of it.
+    CloseMidAnswer,
 }
 
 #[derive(Default)]
@@ -245,6 +249,28 @@ fn serve<S: Read + Write + Send + 'static>(
         let (status, text, extra) = match reply {
             Reply::Hang => {
                 hung.lock().unwrap().push(Box::new(reader));
+                return;
+            }
+            Reply::Trickle => {
+                let answer = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK";
+                for byte in answer {
+                    if reader
+                        .get_mut()
+                        .write_all(&[*byte])
+                        .and_then(|()| reader.get_mut().flush())
+                        .is_err()
+                    {
+                        return;
+                    }
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let (lock, cond) = &**state;
+                lock.lock().unwrap().answered += 1;
+                cond.notify_all();
+                continue;
+            }
+            Reply::CloseMidAnswer => {
+                let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Le");
                 return;
             }
             Reply::Status(status, text, extra) => (status, text.to_owned(), extra),
