@@ -107,8 +107,9 @@ def main():
     try:
         return measure(hcwrap, sink, hanging, args.runs)
     finally:
-        sink_proc.kill()
-        hang_proc.kill()
+        for proc in (sink_proc, hang_proc):
+            proc.kill()
+            proc.wait()
 
 
 def measure(hcwrap, sink, hanging, runs_wall):

@@ -1,15 +1,19 @@
-//! A loopback ping sink for the benchmark (`benches/bench.py`): answers every request at
-//! once with `200 OK`, keep-alive, `TCP_NODELAY`; or, with `hang`, accepts connections and
-//! never answers. Prints its port on stdout, then serves until killed.
+//! A loopback ping sink for the benchmark and the soak (`benches/`): answers every request
+//! at once with `200 OK`, keep-alive, `TCP_NODELAY`; with `hang`, accepts connections and
+//! never answers; with `flaky`, answers every third request with 500 and logs each answer
+//! (`<status> <path>`) on stdout. Prints its port on stdout first, then serves until killed.
 //!
-//!     cargo run --release --example sink [ok|hang]
+//!     cargo run --release --example sink [ok|hang|flaky]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::Duration;
 
 fn main() -> std::io::Result<()> {
-    let hang = std::env::args().nth(1).is_some_and(|mode| mode == "hang");
+    let mode = std::env::args().nth(1).unwrap_or_default();
+    let hang = mode == "hang";
+    let flaky = mode == "flaky";
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = TcpListener::bind("127.0.0.1:0")?;
     println!("{}", listener.local_addr()?.port());
     std::io::stdout().flush()?;
@@ -21,8 +25,9 @@ fn main() -> std::io::Result<()> {
             held.push(stream);
             continue;
         }
+        let count = std::sync::Arc::clone(&count);
         std::thread::spawn(move || {
-            let _ = serve(stream);
+            let _ = serve(stream, flaky.then_some(&*count));
         });
     }
     drop(held);
@@ -30,7 +35,7 @@ fn main() -> std::io::Result<()> {
     Ok(())
 }
 
-fn serve(stream: TcpStream) -> std::io::Result<()> {
+fn serve(stream: TcpStream, flaky: Option<&std::sync::atomic::AtomicUsize>) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
@@ -41,6 +46,11 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
         if reader.read_line(&mut line)? == 0 {
             return Ok(());
         }
+        let target = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
         loop {
             line.clear();
             reader.read_line(&mut line)?;
@@ -55,8 +65,22 @@ fn serve(stream: TcpStream) -> std::io::Result<()> {
             }
         }
         std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink())?;
-        writer.write_all(
-            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nPing-Body-Limit: 100000\r\n\r\nOK",
-        )?;
+        let Some(count) = flaky else {
+            writer.write_all(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nPing-Body-Limit: 100000\r\n\r\nOK",
+            )?;
+            continue;
+        };
+        let fail = count.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 3 == 2;
+        if fail {
+            writer.write_all(
+                b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\ndown",
+            )?;
+        } else {
+            writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK")?;
+        }
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{} {target}", if fail { 500 } else { 200 })?;
+        out.flush()?;
     }
 }

@@ -134,9 +134,9 @@ fn a_server_answering_byte_by_byte_is_waited_for() {
 }
 
 #[test]
-fn a_server_closing_mid_answer_gets_the_ping_again() {
+fn a_server_resetting_mid_answer_gets_the_ping_again() {
     let server = Server::start();
-    server.script([Reply::Normal, Reply::CloseMidAnswer]);
+    server.script([Reply::Normal, Reply::ResetMidAnswer]);
     let out = wrapped(&server, &[], &["sh", "-c", "echo body; exit 4"]);
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(stderr(&out), "", "retried and delivered");

@@ -314,3 +314,17 @@ fn https_with_a_private_ca_needs_cacert() {
     assert!(err.to_lowercase().contains("certificate"), "{err}");
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn a_429_without_retry_after_backs_off_and_retries() {
+    let server = Server::start();
+    server.script([Reply::Normal, Reply::Status(429, "", vec![])]);
+    let out = wrapped(&server.check_url(), &[], &["true"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
+    let reqs = server.wait_for(3);
+    assert_eq!(
+        (reqs[1].suffix(), reqs[2].suffix()),
+        (String::new(), String::new())
+    );
+}

@@ -75,8 +75,8 @@ pub enum Reply {
     Hang,
     /// Answer 200 OK one byte at a time, a millisecond apart.
     Trickle,
-    /// Start an answer, then close the connection in the middle of it.
-    CloseMidAnswer,
+    /// Start an answer, then reset the connection (RST) in the middle of it.
+    ResetMidAnswer,
 }
 
 #[derive(Default)]
@@ -215,7 +215,34 @@ impl Drop for Server {
     }
 }
 
-fn serve<S: Read + Write + Send + 'static>(
+/// A connection the server can reset (close with RST rather than FIN).
+trait Conn: Read + Write + Send + 'static {
+    fn reset(&mut self) {}
+}
+
+impl Conn for TcpStream {
+    fn reset(&mut self) {
+        use std::os::fd::AsRawFd;
+        let linger = libc::linger {
+            l_onoff: 1,
+            l_linger: 0,
+        };
+        // SAFETY: setsockopt reads `linger`, a valid struct of the size given.
+        unsafe {
+            libc::setsockopt(
+                self.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_LINGER,
+                (&raw const linger).cast(),
+                libc::socklen_t::try_from(std::mem::size_of::<libc::linger>()).unwrap_or(8),
+            );
+        }
+    }
+}
+
+impl Conn for rustls::StreamOwned<rustls::ServerConnection, TcpStream> {}
+
+fn serve<S: Conn>(
     stream: S,
     id: usize,
     state: &Arc<(Mutex<State>, Condvar)>,
@@ -269,8 +296,9 @@ fn serve<S: Read + Write + Send + 'static>(
                 cond.notify_all();
                 continue;
             }
-            Reply::CloseMidAnswer => {
+            Reply::ResetMidAnswer => {
                 let _ = reader.get_mut().write_all(b"HTTP/1.1 200 OK\r\nContent-Le");
+                reader.get_mut().reset();
                 return;
             }
             Reply::Status(status, text, extra) => (status, text.to_owned(), extra),
