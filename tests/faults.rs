@@ -6,23 +6,14 @@ mod support;
 use std::io::Write;
 use std::process::Stdio;
 
-use support::{Reply, Server, hcwrap, run, stderr, stdout};
-
-fn wrapped(server: &Server, args: &[&str], command: &[&str]) -> std::process::Output {
-    let mut cmd = hcwrap();
-    cmd.args(["--url", &server.check_url()])
-        .args(args)
-        .arg("--")
-        .args(command);
-    run(&mut cmd)
-}
+use support::{Reply, Server, hcwrap, stderr, stdout, wrapped};
 
 #[test]
 fn every_exit_status_comes_out_unchanged_and_is_reported() {
     let server = Server::start();
     for n in 0..=255 {
         let out = wrapped(
-            &server,
+            &server.check_url(),
             &["--no-start-ping"],
             &["sh", "-c", &format!("exit {n}")],
         );
@@ -47,7 +38,7 @@ fn commands_killed_by_signals() {
         ("SEGV", "SIGSEGV", 139),
     ] {
         let out = wrapped(
-            &server,
+            &server.check_url(),
             &["--no-start-ping"],
             &["sh", "-c", &format!("kill -{signal} $$")],
         );
@@ -62,13 +53,13 @@ fn commands_killed_by_signals() {
 fn odd_output_is_handled() {
     let server = Server::start();
     // Nothing at all.
-    let out = wrapped(&server, &["--no-start-ping"], &["true"]);
+    let out = wrapped(&server.check_url(), &["--no-start-ping"], &["true"]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(server.requests().pop().unwrap().body, b"");
 
     // A single 50 MB line without a newline.
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &["--no-start-ping", "--quiet"],
         &["sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' a"],
     );
@@ -83,7 +74,7 @@ fn odd_output_is_handled() {
 
     // Binary bytes: the body is valid UTF-8 (body_text panics otherwise) and within the limit.
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &["--no-start-ping", "--quiet"],
         &["head", "-c", "300000", "/dev/urandom"],
     );
@@ -112,7 +103,7 @@ fn a_command_that_reads_all_of_stdin_gets_it() {
 fn a_command_that_closes_its_stdout_early_is_still_followed() {
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &[],
         &["sh", "-c", "exec 1>&-; echo still here >&2; exit 5"],
     );
@@ -127,7 +118,7 @@ fn a_command_that_closes_its_stdout_early_is_still_followed() {
 fn a_server_answering_byte_by_byte_is_waited_for() {
     let server = Server::start();
     server.script([Reply::Trickle, Reply::Trickle]);
-    let out = wrapped(&server, &[], &["sh", "-c", "exit 2"]);
+    let out = wrapped(&server.check_url(), &[], &["sh", "-c", "exit 2"]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(stderr(&out), "");
     assert_eq!(server.requests().len(), 2);
@@ -137,7 +128,7 @@ fn a_server_answering_byte_by_byte_is_waited_for() {
 fn a_server_resetting_mid_answer_gets_the_ping_again() {
     let server = Server::start();
     server.script([Reply::Normal, Reply::ResetMidAnswer]);
-    let out = wrapped(&server, &[], &["sh", "-c", "echo body; exit 4"]);
+    let out = wrapped(&server.check_url(), &[], &["sh", "-c", "echo body; exit 4"]);
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(stderr(&out), "", "retried and delivered");
     let reqs = server.wait_for(3);

@@ -5,13 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::{Reply, Server, UUID, hcwrap, run, stderr};
-
-fn wrapped(url: &str, args: &[&str], command: &[&str]) -> std::process::Output {
-    let mut cmd = hcwrap();
-    cmd.args(["--url", url]).args(args).arg("--").args(command);
-    run(&mut cmd)
-}
+use support::{Reply, Server, UUID, hcwrap, run, stderr, wrapped};
 
 #[test]
 fn a_server_refusing_connections_never_changes_the_exit_status() {

@@ -3,22 +3,13 @@
 
 mod support;
 
-use support::{PING_KEY, Reply, SLUG, Server, TempDir, UUID, hcwrap, run, stderr, stdout};
-
-fn wrapped(server: &Server, args: &[&str], command: &[&str]) -> std::process::Output {
-    let mut cmd = hcwrap();
-    cmd.args(["--url", &server.check_url()])
-        .args(args)
-        .arg("--")
-        .args(command);
-    run(&mut cmd)
-}
+use support::{PING_KEY, Reply, SLUG, Server, TempDir, UUID, hcwrap, run, stderr, stdout, wrapped};
 
 #[test]
 fn success_sends_start_and_success_with_one_run_id_and_passes_output_through() {
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &[],
         &["sh", "-c", "echo to-stdout; echo to-stderr >&2"],
     );
@@ -59,7 +50,7 @@ fn success_sends_start_and_success_with_one_run_id_and_passes_output_through() {
 fn nonzero_exit_reports_the_status_and_the_tail() {
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &[],
         &["sh", "-c", "echo working; echo broke >&2; exit 3"],
     );
@@ -72,7 +63,11 @@ fn nonzero_exit_reports_the_status_and_the_tail() {
 #[test]
 fn a_child_killed_by_a_signal_counts_as_128_plus_n() {
     let server = Server::start();
-    let out = wrapped(&server, &[], &["sh", "-c", "echo before; kill -KILL $$"]);
+    let out = wrapped(
+        &server.check_url(),
+        &[],
+        &["sh", "-c", "echo before; kill -KILL $$"],
+    );
     assert_eq!(out.status.code(), Some(137));
     let end = &server.wait_for(2)[1];
     assert_eq!(end.suffix(), "/137");
@@ -82,7 +77,7 @@ fn a_child_killed_by_a_signal_counts_as_128_plus_n() {
 #[test]
 fn a_command_not_found_exits_127_and_sends_fail() {
     let server = Server::start();
-    let out = wrapped(&server, &[], &["hcwrap-no-such-command", "arg"]);
+    let out = wrapped(&server.check_url(), &[], &["hcwrap-no-such-command", "arg"]);
     assert_eq!(out.status.code(), Some(127));
     assert!(
         stderr(&out).contains("hcwrap: cannot run the command: not found: hcwrap-no-such-command")
@@ -102,7 +97,11 @@ fn a_command_that_cannot_be_executed_exits_126() {
     let server = Server::start();
     let dir = TempDir::new("noexec");
     let script = dir.file("script.sh", "#!/bin/sh\necho hi\n");
-    let out = wrapped(&server, &["--on-exec-fail", "exit-code"], &[&script]);
+    let out = wrapped(
+        &server.check_url(),
+        &["--on-exec-fail", "exit-code"],
+        &[&script],
+    );
     assert_eq!(out.status.code(), Some(126));
     let end = server.wait_for(1).pop().unwrap();
     assert_eq!(end.suffix(), "/126");
@@ -140,7 +139,11 @@ fn every_on_option_value_picks_its_ping() {
     for (flag, value, command, want) in cases {
         let server = Server::start();
         // No start ping, so the final ping (if any) is the only request.
-        let out = wrapped(&server, &["--no-start-ping", flag, value], command);
+        let out = wrapped(
+            &server.check_url(),
+            &["--no-start-ping", flag, value],
+            command,
+        );
         let status = out.status.code().unwrap();
         assert!(
             matches!(status, 0 | 1 | 127),
@@ -232,7 +235,7 @@ fn secrets_from_files_are_read_and_trimmed() {
 fn the_child_gets_the_run_id_and_the_check_url() {
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &["--quiet"],
         &["sh", "-c", "echo \"$HC_RUN_ID $HC_PING_URL\""],
     );
@@ -251,7 +254,7 @@ fn the_child_gets_the_run_id_and_the_check_url() {
 fn silent_hides_both_streams_and_no_output_sends_none() {
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &["--silent"],
         &["sh", "-c", "echo out; echo err >&2; exit 2"],
     );
@@ -264,7 +267,7 @@ fn silent_hides_both_streams_and_no_output_sends_none() {
 
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &["--no-output"],
         &["sh", "-c", "echo secret-output; exit 2"],
     );
@@ -279,7 +282,7 @@ fn silent_hides_both_streams_and_no_output_sends_none() {
 fn no_start_ping_and_no_run_id() {
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &["--no-start-ping", "--no-run-id"],
         &["sh", "-c", "echo \"[$HC_RUN_ID]\""],
     );
@@ -308,7 +311,7 @@ fn the_body_limit_comes_from_the_server_and_the_flag_only_lowers_it() {
         if let Some(flag) = flag {
             args.extend(["--body-limit", flag]);
         }
-        let out = wrapped(&server, &args, &["sh", "-c", script]);
+        let out = wrapped(&server.check_url(), &args, &["sh", "-c", script]);
         assert_eq!(out.status.code(), Some(1));
         let body = server.wait_for(2)[1].body_text();
         assert!(
@@ -336,7 +339,11 @@ fn the_body_limit_comes_from_the_server_and_the_flag_only_lowers_it() {
 #[test]
 fn invalid_utf8_is_replaced_and_the_body_stays_valid() {
     let server = Server::start();
-    let out = wrapped(&server, &[], &["printf", "ok \\377\\376 \\303\\251\\n"]);
+    let out = wrapped(
+        &server.check_url(),
+        &[],
+        &["printf", "ok \\377\\376 \\303\\251\\n"],
+    );
     assert_eq!(
         out.stdout, b"ok \xff\xfe \xc3\xa9\n",
         "passthrough is byte for byte"
@@ -420,7 +427,11 @@ fn wait_with_peak_rss(child: std::process::Child) -> (i32, i64) {
 #[test]
 fn dry_run_sends_nothing_and_prints_the_pings_without_secrets() {
     let server = Server::start();
-    let out = wrapped(&server, &["--dry-run"], &["sh", "-c", "echo hi; exit 4"]);
+    let out = wrapped(
+        &server.check_url(),
+        &["--dry-run"],
+        &["sh", "-c", "echo hi; exit 4"],
+    );
     assert_eq!(out.status.code(), Some(4));
     assert_eq!(stdout(&out), "hi\n");
     let err = stderr(&out);
@@ -452,7 +463,7 @@ fn dry_run_sends_nothing_and_prints_the_pings_without_secrets() {
 fn extra_headers_reach_the_server() {
     let server = Server::start();
     wrapped(
-        &server,
+        &server.check_url(),
         &["--header", "X-Access: token-1", "-H", "X-Other:two"],
         &["true"],
     );
@@ -533,7 +544,7 @@ fn a_command_that_reads_the_terminal_gets_it() {
 fn a_background_process_holding_the_output_does_not_hold_hcwrap() {
     let server = Server::start();
     let out = wrapped(
-        &server,
+        &server.check_url(),
         &[],
         &["sh", "-c", "sleep 600 & echo $!; echo done; exit 4"],
     );

@@ -496,6 +496,13 @@ pub fn hcwrap() -> Command {
     cmd
 }
 
+/// Runs `hcwrap --url URL ARGS -- COMMAND` to its end, output captured.
+pub fn wrapped(url: &str, args: &[&str], command: &[&str]) -> Output {
+    let mut cmd = hcwrap();
+    cmd.args(["--url", url]).args(args).arg("--").args(command);
+    run(&mut cmd)
+}
+
 /// Runs `cmd` to its end, with stdout and stderr captured.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
