@@ -299,10 +299,20 @@ fn pump(
         if let Some(w) = &wake {
             fds[2].fd = w.as_raw_fd();
         }
-        let timeout = deadline.map_or(-1, |d| {
-            let left = d.saturating_duration_since(Instant::now());
-            i32::try_from(left.as_millis()).unwrap_or(i32::MAX)
-        });
+        // Checked on every round, not only when poll times out: a process that keeps
+        // writing (`yes &`) never lets poll time out.
+        let timeout = match deadline {
+            None => -1,
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    still_open = true;
+                    break;
+                }
+                // Rounded up, so that poll does not return early with time still left.
+                i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX)
+            }
+        };
         // SAFETY: fds is a valid array of three pollfd, alive for the call.
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
         if ready < 0 {

@@ -584,3 +584,50 @@ fn a_parent_that_ignores_sigchld_does_not_cost_the_exit_status() {
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(server.wait_for(2)[1].suffix(), "/3");
 }
+
+#[test]
+fn a_background_process_that_keeps_writing_does_not_hold_hcwrap_either() {
+    use std::io::Read;
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--",
+        "sh",
+        "-c",
+        "yes & echo $!; exit 3",
+    ]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // A slow reader of hcwrap's stdout: the pipe from `yes` never runs dry, so poll never
+    // times out; the bound must hold anyway.
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut first = Vec::new();
+        let mut buf = [0u8; 16 * 1024];
+        while let Ok(n) = stdout.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            if first.len() < 64 {
+                first.extend_from_slice(&buf[..n]);
+            }
+            std::thread::sleep(std::time::Duration::from_micros(200));
+        }
+        first
+    });
+    let out = support::finish(child);
+    let first = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    let pid = first.lines().next().unwrap().to_owned();
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid.parse().unwrap(), libc::SIGKILL) };
+    assert_eq!(out.status.code(), Some(3));
+    let body = server.wait_for(2)[1].body_text();
+    assert!(
+        body.ends_with("\n[hcwrap] output still open after the command exited; stopped reading\n[hcwrap] exit status 3\n"),
+        "{}",
+        &body[body.len().saturating_sub(200)..]
+    );
+}
