@@ -30,8 +30,7 @@ fn every_makes_runs_with_their_own_run_ids_that_never_overlap() {
         assert_eq!(lines.next().unwrap().unwrap(), "tick");
     }
     // Three runs have ended (the fourth started after them).
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own child.
-    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGTERM) };
+    support::signal(&child, libc::SIGTERM);
     let out = support::finish(child);
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
 
@@ -86,10 +85,7 @@ fn a_jittered_run_sends_its_start_ping_when_the_command_starts() {
     ]);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = support::first_line(&mut child);
     let command_started = Instant::now();
     assert_eq!(line, "started\n");
     assert_eq!(support::finish(child).status.code(), Some(0));
@@ -118,14 +114,10 @@ fn a_signal_during_the_wait_ends_hcwrap_without_a_run() {
     ]);
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let line = support::first_line(&mut child);
     assert_eq!(line, "ran\n");
     server.wait_for(2); // the first run has ended: hcwrap waits for the next tick
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own child.
-    unsafe { libc::kill(i32::try_from(child.id()).unwrap(), libc::SIGINT) };
+    support::signal(&child, libc::SIGINT);
     let out = support::finish(child);
     assert_eq!(out.status.code(), Some(130));
     assert_eq!(server.requests().len(), 2, "no run after the signal");

@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::{Child, Stdio};
 
 use support::{Server, TempDir, hcwrap, run, stderr};
@@ -24,11 +24,7 @@ fn holder(server: &Server, lock: &str) -> Child {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = cmd.spawn().unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert_eq!(line, "ready\n");
+    assert_eq!(support::first_line(&mut child), "ready\n");
     child
 }
 
@@ -115,8 +111,7 @@ fn a_lock_whose_holder_was_killed_is_free_again() {
     let lock = dir.0.join("job.lock").to_string_lossy().into_owned();
     let server = Server::start();
     let first = holder(&server, &lock);
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own child.
-    unsafe { libc::kill(i32::try_from(first.id()).unwrap(), libc::SIGKILL) };
+    support::signal(&first, libc::SIGKILL);
     let out = support::finish(first);
     assert_eq!(out.status.code(), None, "killed");
     // Its command (waiting on a closed stdin) ends by itself; the lock went with hcwrap.

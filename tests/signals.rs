@@ -36,14 +36,6 @@ fn start(server: &Server, args: &[&str], script: &str) -> (Child, Vec<String>) {
     (child, before)
 }
 
-fn signal(child: &Child, signal: i32) {
-    // SAFETY: kill has no memory-safety preconditions; the pid is our own running child.
-    assert_eq!(
-        unsafe { libc::kill(i32::try_from(child.id()).unwrap(), signal) },
-        0
-    );
-}
-
 /// Waits until no live process is left in process group `group`.
 fn wait_group_gone(group: &str) {
     let started = Instant::now();
@@ -85,7 +77,7 @@ fn each_signal_reaches_the_whole_group_and_is_reported() {
         let script = format!("{background} echo $$; echo ready; sleep 600 | sleep 601");
         let (mut child, before) = start(&server, &[], &script);
         server.wait_for(1);
-        signal(&child, sig);
+        support::signal(&child, sig);
         let status = child.wait().unwrap();
         assert_eq!(status.code(), Some(128 + sig), "{name}");
         wait_group_gone(&before[0]);
@@ -110,7 +102,7 @@ fn a_command_that_ignores_sigterm_gets_sigkill_after_kill_after() {
         "trap '' TERM; echo ready; sleep 600",
     );
     server.wait_for(1);
-    signal(&child, libc::SIGTERM);
+    support::signal(&child, libc::SIGTERM);
     let out = child.wait().unwrap();
     assert_eq!(out.code(), Some(143));
     let body = server.wait_for(2)[1].body_text();
@@ -129,7 +121,7 @@ fn a_command_that_exits_on_its_own_after_the_signal_is_still_reported_as_interru
         "trap 'echo cleaning up; exit 0' TERM; echo ready; while :; do sleep 1; done",
     );
     server.wait_for(1);
-    signal(&child, libc::SIGTERM);
+    support::signal(&child, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
     let body = server.wait_for(2)[1].body_text();
@@ -163,7 +155,7 @@ fn a_signal_after_the_command_ended_stops_the_final_pings_retries() {
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
     server.wait_for(2); // start, then the first attempt of the final ping
-    signal(&child, libc::SIGTERM);
+    support::signal(&child, libc::SIGTERM);
     let out = support::finish(child);
     assert_eq!(
         out.status.code(),
@@ -268,7 +260,7 @@ fn a_signal_hcwrap_was_started_with_ignored_stays_ignored() {
     let mut line = String::new();
     out.read_line(&mut line).unwrap();
     assert_eq!(line, "ready\n");
-    signal(&child, libc::SIGINT);
+    support::signal(&child, libc::SIGINT);
     child.stdin.take().unwrap().write_all(b"go\n").unwrap();
     line.clear();
     out.read_line(&mut line).unwrap();

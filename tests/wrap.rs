@@ -563,8 +563,7 @@ fn a_background_process_holding_the_output_does_not_hold_hcwrap() {
             "{pid}\ndone\n[hcwrap] output still open after the command exited; stopped reading\n[hcwrap] exit status 4\n"
         )
     );
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(pid.parse().unwrap(), libc::SIGKILL) };
+    support::kill_printed_pid(&pid);
 }
 
 #[test]
@@ -621,8 +620,7 @@ fn a_background_process_that_keeps_writing_does_not_hold_hcwrap_either() {
     let out = support::finish(child);
     let first = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
     let pid = first.lines().next().unwrap().to_owned();
-    // SAFETY: kill has no memory-safety preconditions.
-    unsafe { libc::kill(pid.parse().unwrap(), libc::SIGKILL) };
+    support::kill_printed_pid(&pid);
     assert_eq!(out.status.code(), Some(3));
     let body = server.wait_for(2)[1].body_text();
     assert!(

@@ -496,6 +496,29 @@ pub fn hcwrap() -> Command {
     cmd
 }
 
+/// Sends `signal` to the running `child`.
+pub fn signal(child: &std::process::Child, signal: i32) {
+    let pid = i32::try_from(child.id()).unwrap();
+    // SAFETY: kill has no memory-safety preconditions; the pid is our own unreaped child.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// Kills the process whose id a command printed (a background process it started).
+pub fn kill_printed_pid(pid: &str) {
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid.trim().parse().unwrap(), libc::SIGKILL) };
+}
+
+/// Reads the first line the child prints on its (piped) stdout: the event a test waits
+/// for. What the child prints after it may be buffered away; read no further.
+pub fn first_line(child: &mut std::process::Child) -> String {
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    line
+}
+
 /// Runs `hcwrap --url URL ARGS -- COMMAND` to its end, output captured.
 pub fn wrapped(url: &str, args: &[&str], command: &[&str]) -> Output {
     let mut cmd = hcwrap();
