@@ -14,6 +14,7 @@ mod ping;
 mod probe;
 mod random;
 mod redact;
+mod resolve;
 mod ring;
 mod run;
 mod schedule;

@@ -13,6 +13,7 @@ use ureq::{Agent, Proxy};
 
 use crate::check::{Check, Endpoint};
 use crate::msg::say;
+use crate::resolve;
 use crate::stop::Stop;
 
 /// The server's body limit when it does not announce one: the hosted service's.
@@ -55,6 +56,10 @@ pub enum Delivery {
     NotDelivered,
 }
 
+/// The longest answer head (status line and headers) hcwrap reads; a ping's answer has a
+/// few hundred bytes.
+const ANSWER_HEAD_LIMIT: usize = 16 * 1024;
+
 /// Sends the pings of one check, reusing one connection where the server allows.
 #[derive(Debug, Clone)]
 pub struct Pinger {
@@ -90,6 +95,12 @@ impl Pinger {
             .max_redirects(0)
             .user_agent(concat!("hcwrap/", env!("CARGO_PKG_VERSION")))
             .timeout_global(Some(options.timeout))
+            // ureq's default 128 KiB input and output buffers are zeroed on the first
+            // request: 64 page faults and a quarter of hcwrap's memory, for answers of a
+            // few hundred bytes. The input buffer also bounds the answer's head.
+            .input_buffer_size(ANSWER_HEAD_LIMIT)
+            .max_response_header_size(ANSWER_HEAD_LIMIT)
+            .output_buffer_size(16 * 1024)
             .proxy(options.proxy.clone());
         if needs_tls {
             config = config.tls_config(
@@ -99,7 +110,7 @@ impl Pinger {
             );
         }
         Pinger {
-            agent: config.build().new_agent(),
+            agent: resolve::agent(config.build()),
             check,
             options,
         }

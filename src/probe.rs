@@ -17,6 +17,7 @@ use crate::check_config::{parse_header, positive, read_cacert};
 use crate::cli::ProbeCli;
 use crate::exit_codes;
 use crate::ping::{describe, root_certs};
+use crate::resolve;
 
 /// The most of an answer's body that `--expect-body` looks at.
 const MAX_BODY: u64 = 1024 * 1024;
@@ -70,7 +71,7 @@ impl ProbeConfig {
             timeout: positive("--timeout", cli.timeout)?,
             retries: cli.retries,
             quiet: cli.quiet,
-            agent: config.build().new_agent(),
+            agent: resolve::agent(config.build()),
         })
     }
 }
