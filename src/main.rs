@@ -10,6 +10,7 @@ mod generate;
 mod hook;
 mod lock;
 mod msg;
+mod output;
 mod ping;
 mod probe;
 mod random;

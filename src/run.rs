@@ -1,35 +1,27 @@
-//! The child: spawning it, passing its output through while capturing the tail, waiting
-//! for it, and what its ending was.
+//! The child: spawning it, waiting for it while its output is passed through (on the
+//! same thread, see [`output`](crate::output)), and what its ending was.
 //!
-//! The child's stdout and stderr are two pipes read by one thread with poll(2), so both
-//! feed the ring buffer in arrival order without locks and the output path costs one
-//! read, one write and one copy per chunk. Writes to hcwrap's own stdout or stderr that
-//! fail (a closed pipe, as in `hcwrap ... | head -1`) stop the echo, never the capture.
+//! The child's exit is learned in two ways: its pipes close (the usual case), or a
+//! SIGCHLD writes a byte into a pipe the output loop watches (when something the child
+//! left in the background still holds its output). Either way the exit is announced to
+//! the signal forwarder before the child is reaped, so its process group id stays valid
+//! while it may be signalled.
 
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::io;
+use std::os::fd::AsFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, ChildStderr, ChildStdout, Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicUsize;
+
+use signal_hook::SigId;
+use signal_hook::consts::SIGCHLD;
 
 use crate::exit_codes;
+use crate::output::{self, Capture, Echo, ExitCheck};
 use crate::ring::Ring;
 use crate::signals::{self, Forwarder};
 use crate::terminal::{self, Terminal};
-
-/// How long hcwrap keeps reading after the child exited, for output that something the
-/// child left running in the background still holds open.
-pub const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
-/// The read size. Reads this large (with pipes this large) keep the copy, the syscalls and
-/// the context switches per byte below what `cat` pays; see BENCHMARKS.md.
-const CHUNK: usize = 256 * 1024;
-/// The capacity asked for the child's pipes (Linux, `F_SETPIPE_SZ`; 64 KiB by default).
-#[cfg(target_os = "linux")]
-const PIPE_SIZE: i32 = 1024 * 1024;
 
 /// How the command ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,24 +44,29 @@ pub struct Running {
     child: Child,
     stdout: ChildStdout,
     stderr: ChildStderr,
+    /// Wakes the output loop when the child exits; `None` if it could not be set up.
+    exit_watch: Option<ExitWatch>,
 }
 
-/// What is echoed where.
-#[derive(Debug, Clone, Copy)]
-pub struct Echo {
-    /// Pass the child's stdout to hcwrap's stdout.
-    pub stdout: bool,
-    /// Pass the child's stderr to hcwrap's stderr.
-    pub stderr: bool,
+/// A pipe that receives a byte whenever hcwrap gets SIGCHLD, for the time of one run.
+struct ExitWatch {
+    read: io::PipeReader,
+    id: SigId,
 }
 
-/// The captured output once reading has ended.
-#[derive(Debug)]
-pub struct Capture {
-    /// The tail of the output.
-    pub ring: Ring,
-    /// Something still held the output open when hcwrap stopped reading.
-    pub still_open: bool,
+impl ExitWatch {
+    fn new() -> io::Result<Self> {
+        let (read, write) = io::pipe()?;
+        // The handler writes into the (then non-blocking) write end and does nothing else.
+        let id = signal_hook::low_level::pipe::register(SIGCHLD, write)?;
+        Ok(ExitWatch { read, id })
+    }
+}
+
+impl Drop for ExitWatch {
+    fn drop(&mut self) {
+        signal_hook::low_level::unregister(self.id);
+    }
 }
 
 /// Starts `command` in a process group of its own, with stdin inherited and its output
@@ -108,12 +105,16 @@ pub fn spawn(
             });
         }
     }
+    // Set up before the child exists, so that its SIGCHLD cannot be missed. Without it the
+    // output loop checks for the exit now and then instead.
+    let exit_watch = ExitWatch::new().ok();
     let mut child = cmd.spawn().map_err(|e| exec_failure(program, &e))?;
     match (child.stdout.take(), child.stderr.take()) {
         (Some(stdout), Some(stderr)) => Ok(Running {
             child,
             stdout,
             stderr,
+            exit_watch,
         }),
         // Cannot happen: both were set to piped above.
         _ => unreachable!("spawned child without piped stdout and stderr"),
@@ -144,67 +145,75 @@ impl Running {
         self.child.id()
     }
 
-    /// Passes the output through and captures it on a thread of its own, waits for the
-    /// child, then for the reading to end (at most [`DRAIN_AFTER_EXIT`] after the child
-    /// exited). `capacity` is read as the ring grows to a limit learned during the run.
+    /// Passes the output through and captures it until the child has exited and the
+    /// reading has ended (at most [`output::DRAIN_AFTER_EXIT`] after the exit), then reaps
+    /// the child. `capacity` is read as the ring grows to a limit learned during the run.
+    /// When the child exits, the forwarder is told and the terminal taken back.
     pub fn finish(
         mut self,
         echo: Echo,
         ring: Ring,
-        capacity: &Arc<AtomicUsize>,
+        capacity: &AtomicUsize,
         signals: &Forwarder,
         terminal: Option<&Terminal>,
     ) -> (Outcome, Capture) {
-        let (wake_read, mut wake_write) = match io::pipe() {
-            Ok(pipe) => (Some(pipe.0), Some(pipe.1)),
-            // Without the wake-up pipe, reading still ends at end of file.
-            Err(_) => (None, None),
+        let pid = self.child.id();
+        let mut announced = false;
+        let mut announce = || {
+            if !announced {
+                announced = true;
+                signals.child_exited();
+                if let Some(terminal) = terminal {
+                    terminal.take_back();
+                }
+            }
         };
-        let capacity = Arc::clone(capacity);
-        let (stdout, stderr) = (self.stdout, self.stderr);
-        let reader = std::thread::Builder::new()
-            .name("output".into())
-            .spawn(move || pump(stdout, stderr, wake_read, echo, ring, &capacity));
-        let outcome = wait(&mut self.child, signals);
-        if let Some(terminal) = terminal {
-            terminal.take_back();
-        }
-        if let Some(w) = wake_write.as_mut() {
-            let _ = w.write_all(b"x");
-        }
-        let capture = match reader.map(std::thread::JoinHandle::join) {
-            Ok(Ok(capture)) => capture,
-            // The reader thread could not start or panicked: report the run anyway.
-            _ => Capture {
-                ring: Ring::new(0),
-                still_open: false,
-            },
+        let mut exited = || {
+            let gone = has_exited(pid, false);
+            if gone {
+                announce();
+            }
+            gone
         };
-        (outcome, capture)
+        let exit = ExitCheck {
+            wake: self.exit_watch.as_ref().map(|w| w.read.as_fd()),
+            exited: &mut exited,
+        };
+        let capture = output::pump(self.stdout, self.stderr, echo, ring, capacity, exit);
+        has_exited(pid, true);
+        announce();
+        drop(self.exit_watch);
+        (reap(&mut self.child), capture)
     }
 }
 
-/// Waits for the child. The exit is announced to the signal forwarder before the child
-/// is reaped (waitid with WNOWAIT), so its group id stays valid while it may be signalled.
-fn wait(child: &mut Child, signals: &Forwarder) -> Outcome {
-    let pid = child.id();
+/// Whether the child `pid` has exited, waiting for it if `block`. It is not reaped
+/// (waitid with WNOWAIT), so its process group id stays reserved.
+fn has_exited(pid: u32, block: bool) -> bool {
+    let flags = if block {
+        libc::WEXITED | libc::WNOWAIT
+    } else {
+        libc::WEXITED | libc::WNOWAIT | libc::WNOHANG
+    };
     loop {
-        // SAFETY: siginfo_t is plain data that waitid fills in; zeroed is a valid value.
+        // SAFETY: siginfo_t is plain data that waitid fills in; zeroed is a valid value
+        // (and a zero si_pid is how WNOHANG says "still running").
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         // SAFETY: info is a valid, writable siginfo_t for the duration of the call.
-        let r = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                pid,
-                &raw mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if r == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
-            break;
+        let r = unsafe { libc::waitid(libc::P_PID, pid, &raw mut info, flags) };
+        if r == 0 {
+            // SAFETY: waitid succeeded, so info holds a child's state (or zeros).
+            return unsafe { info.si_pid() } != 0;
+        }
+        if io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+            // No such child any more: nothing left to wait for.
+            return true;
         }
     }
-    signals.child_exited();
+}
+
+/// Reaps the child, which has exited, and says how it ended.
+fn reap(child: &mut Child) -> Outcome {
     match child.wait() {
         Ok(status) => match (status.code(), status.signal()) {
             (Some(code), _) => Outcome::Exited(code),
@@ -237,122 +246,34 @@ pub fn describe(outcome: &Outcome) -> String {
     }
 }
 
-/// One of the child's output streams.
-struct Stream {
-    pipe: File,
-    echo: Option<File>,
-    open: bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl Stream {
-    fn new(pipe: impl Into<OwnedFd>, echo: bool, to: BorrowedFd<'_>) -> Self {
-        // A handle on hcwrap's own stdout or stderr for echoing, if wanted and available.
-        let echo = echo
-            .then(|| to.try_clone_to_owned().ok().map(File::from))
-            .flatten();
-        let pipe = File::from(pipe.into());
-        // Larger pipes mean fewer, larger reads and fewer switches between the child and
-        // hcwrap. Best effort: the system may cap the size (pipe-max-size), which is fine.
-        #[cfg(target_os = "linux")]
-        // SAFETY: fcntl with F_SETPIPE_SZ has no memory-safety preconditions; the fd is open.
-        unsafe {
-            libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
-        }
-        Stream {
-            pipe,
-            echo,
-            open: true,
-        }
-    }
-}
-
-fn pump(
-    stdout: ChildStdout,
-    stderr: ChildStderr,
-    wake: Option<io::PipeReader>,
-    echo: Echo,
-    mut ring: Ring,
-    capacity: &AtomicUsize,
-) -> Capture {
-    let mut streams = [
-        Stream::new(stdout, echo.stdout, io::stdout().as_fd()),
-        Stream::new(stderr, echo.stderr, io::stderr().as_fd()),
-    ];
-    let mut wake = wake;
-    let mut deadline: Option<Instant> = None;
-    let mut buf = vec![0u8; CHUNK];
-    let mut still_open = false;
-    let idle = libc::pollfd {
-        fd: -1,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-
-    while streams.iter().any(|s| s.open) {
-        // poll(2) skips entries whose fd is negative.
-        let mut fds = [idle; 3];
-        for (fd, stream) in fds.iter_mut().zip(&streams) {
-            if stream.open {
-                fd.fd = stream.pipe.as_raw_fd();
-            }
-        }
-        if let Some(w) = &wake {
-            fds[2].fd = w.as_raw_fd();
-        }
-        // Checked on every round, not only when poll times out: a process that keeps
-        // writing (`yes &`) never lets poll time out.
-        let timeout = match deadline {
-            None => -1,
-            Some(deadline) => {
-                let left = deadline.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    still_open = true;
-                    break;
-                }
-                // Rounded up, so that poll does not return early with time still left.
-                i32::try_from(left.as_millis() + 1).unwrap_or(i32::MAX)
-            }
+    #[test]
+    fn without_the_wake_up_pipe_the_exit_is_still_noticed() {
+        // The background sleep holds the output open after sh has exited.
+        let command = ["sh", "-c", "sleep 60 & echo started"].map(OsString::from);
+        let mut running = spawn(&command, &[], None).expect("sh starts");
+        let group = running.id();
+        running.exit_watch = None;
+        let echo = Echo {
+            stdout: false,
+            stderr: false,
         };
-        // SAFETY: fds is a valid array of three pollfd, alive for the call.
-        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 3, timeout) };
-        if ready < 0 {
-            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            break;
+        let (outcome, mut capture) = running.finish(
+            echo,
+            Ring::new(1000),
+            &AtomicUsize::new(1000),
+            &Forwarder::inert(),
+            None,
+        );
+        // SAFETY: killpg has no memory-safety preconditions; the sleep is in that group.
+        unsafe {
+            libc::killpg(i32::try_from(group).expect("a pid"), libc::SIGKILL);
         }
-        if ready == 0 {
-            still_open = true;
-            break;
-        }
-        for (stream, fd) in streams.iter_mut().zip(&fds) {
-            if fd.revents == 0 {
-                continue;
-            }
-            match stream.pipe.read(&mut buf) {
-                Ok(0) => stream.open = false,
-                Ok(n) => {
-                    let chunk = &buf[..n];
-                    if let Some(out) = stream.echo.as_mut()
-                        && out.write_all(chunk).is_err()
-                    {
-                        stream.echo = None;
-                    }
-                    ring.write(chunk);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(_) => stream.open = false,
-            }
-        }
-        if fds[2].revents != 0 {
-            // The child exited: from now on keep reading only what comes within the bound.
-            wake = None;
-            deadline = Some(Instant::now() + DRAIN_AFTER_EXIT);
-        }
-        let wanted = capacity.load(Ordering::Relaxed);
-        if wanted > ring.capacity() {
-            ring.grow(wanted);
-        }
+        assert_eq!(outcome, Outcome::Exited(0));
+        assert!(capture.still_open);
+        assert_eq!(capture.ring.make_contiguous(), b"started\n");
     }
-    Capture { ring, still_open }
 }

@@ -103,6 +103,16 @@ impl Forwarder {
         Ok(forwarder)
     }
 
+    /// A forwarder with no handlers installed, for tests of the code that uses one.
+    #[cfg(test)]
+    pub fn inert() -> Self {
+        Forwarder {
+            state: Arc::default(),
+            kill_after: Duration::from_secs(1),
+            any_signal: Stop::default(),
+        }
+    }
+
     /// Starts the state of a new run. A signal that already arrived (between two runs of
     /// `--every`) cuts the new run short at once: its child gets the signal as it starts.
     pub fn begin_run(&self) {

@@ -1,0 +1,200 @@
+//! The child's output: passed through to hcwrap's own stdout and stderr as it comes, and
+//! its tail kept in the ring buffer for the final ping.
+//!
+//! Both pipes are read by one loop with poll(2), on the thread that waits for the child,
+//! so the output feeds the ring in arrival order without locks and costs one read, one
+//! write and one copy per chunk. Writes to hcwrap's own stdout or stderr that fail (a
+//! closed pipe, as in `hcwrap ... | head -1`) stop the echo, never the capture.
+//!
+//! Reading ends when both pipes are closed, which is when the child exits unless it left
+//! something running in the background that holds them. So the loop also watches for the
+//! child's exit and from then on reads for at most [`DRAIN_AFTER_EXIT`].
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::process::{ChildStderr, ChildStdout};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::ring::Ring;
+
+/// How long hcwrap keeps reading after the child exited, for output that something the
+/// child left running in the background still holds open.
+pub const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
+/// How often the loop checks for the child's exit when no SIGCHLD can wake it (the
+/// wake-up pipe could not be set up).
+const EXIT_CHECK_WITHOUT_WAKE: Duration = Duration::from_millis(100);
+/// The read size. Reads this large (with pipes this large) keep the copy, the syscalls and
+/// the context switches per byte at or below what `cat` pays; see BENCHMARKS.md.
+const CHUNK: usize = 256 * 1024;
+/// The capacity asked for the child's pipes (Linux, `F_SETPIPE_SZ`; 64 KiB by default).
+#[cfg(target_os = "linux")]
+const PIPE_SIZE: i32 = 1024 * 1024;
+
+/// What is echoed where.
+#[derive(Debug, Clone, Copy)]
+pub struct Echo {
+    /// Pass the child's stdout to hcwrap's stdout.
+    pub stdout: bool,
+    /// Pass the child's stderr to hcwrap's stderr.
+    pub stderr: bool,
+}
+
+/// The captured output once reading has ended.
+#[derive(Debug)]
+pub struct Capture {
+    /// The tail of the output.
+    pub ring: Ring,
+    /// Something still held the output open when hcwrap stopped reading.
+    pub still_open: bool,
+}
+
+/// How the loop learns that the child has exited.
+pub struct ExitCheck<'a> {
+    /// Becomes readable when the child may have exited (a byte per SIGCHLD); without it
+    /// the loop checks every [`EXIT_CHECK_WITHOUT_WAKE`].
+    pub wake: Option<BorrowedFd<'a>>,
+    /// Tells, without blocking, whether the child has exited.
+    pub exited: &'a mut dyn FnMut() -> bool,
+}
+
+/// One of the child's output streams.
+struct Stream {
+    pipe: File,
+    echo: Option<File>,
+    open: bool,
+}
+
+impl Stream {
+    fn new(pipe: impl Into<OwnedFd>, echo: bool, to: BorrowedFd<'_>) -> Self {
+        // A handle on hcwrap's own stdout or stderr for echoing, if wanted and available.
+        let echo = echo
+            .then(|| to.try_clone_to_owned().ok().map(File::from))
+            .flatten();
+        let pipe = File::from(pipe.into());
+        // Larger pipes mean fewer, larger reads and fewer switches between the child and
+        // hcwrap. Best effort: the system may cap the size (pipe-max-size), which is fine.
+        #[cfg(target_os = "linux")]
+        // SAFETY: fcntl with F_SETPIPE_SZ has no memory-safety preconditions; the fd is open.
+        unsafe {
+            libc::fcntl(pipe.as_raw_fd(), libc::F_SETPIPE_SZ, PIPE_SIZE);
+        }
+        Stream {
+            pipe,
+            echo,
+            open: true,
+        }
+    }
+}
+
+/// Reads the child's output until both pipes are closed, or until [`DRAIN_AFTER_EXIT`]
+/// after `exit` reports the child gone. `capacity` is read as the ring grows to a limit
+/// learned during the run.
+pub fn pump(
+    stdout: ChildStdout,
+    stderr: ChildStderr,
+    echo: Echo,
+    mut ring: Ring,
+    capacity: &AtomicUsize,
+    exit: ExitCheck<'_>,
+) -> Capture {
+    let mut streams = [
+        Stream::new(stdout, echo.stdout, io::stdout().as_fd()),
+        Stream::new(stderr, echo.stderr, io::stderr().as_fd()),
+    ];
+    let ExitCheck { wake, exited } = exit;
+    let mut deadline: Option<Instant> = None;
+    let mut buf = vec![0u8; CHUNK];
+    let mut still_open = false;
+    let idle = libc::pollfd {
+        fd: -1,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+
+    while streams.iter().any(|s| s.open) {
+        // poll(2) skips entries whose fd is negative.
+        let mut fds = [idle; 3];
+        for (fd, stream) in fds.iter_mut().zip(&streams) {
+            if stream.open {
+                fd.fd = stream.pipe.as_raw_fd();
+            }
+        }
+        if let (Some(w), None) = (wake, deadline) {
+            fds[2].fd = w.as_raw_fd();
+        }
+        // Checked on every round, not only when poll times out: a process that keeps
+        // writing (`yes &`) never lets poll time out.
+        let timeout = match deadline {
+            Some(deadline) => {
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    still_open = true;
+                    break;
+                }
+                left
+            }
+            None if wake.is_none() => EXIT_CHECK_WITHOUT_WAKE,
+            None => Duration::MAX,
+        };
+        // SAFETY: fds is a valid array of three pollfd, alive for the call.
+        let ready = unsafe { libc::poll(fds.as_mut_ptr(), 3, poll_timeout(timeout)) };
+        if ready < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            break;
+        }
+        for (stream, fd) in streams.iter_mut().zip(&fds) {
+            if fd.revents == 0 {
+                continue;
+            }
+            match stream.pipe.read(&mut buf) {
+                Ok(0) => stream.open = false,
+                Ok(n) => {
+                    let chunk = &buf[..n];
+                    if let Some(out) = stream.echo.as_mut()
+                        && out.write_all(chunk).is_err()
+                    {
+                        stream.echo = None;
+                    }
+                    ring.write(chunk);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) => stream.open = false,
+            }
+        }
+        let woken = fds[2].revents != 0;
+        if woken && let Some(w) = wake {
+            drain(w);
+        }
+        if deadline.is_none() && (woken || (wake.is_none() && ready == 0)) && exited() {
+            // From now on keep reading only what comes within the bound.
+            deadline = Some(Instant::now() + DRAIN_AFTER_EXIT);
+        }
+        let wanted = capacity.load(Ordering::Relaxed);
+        if wanted > ring.capacity() {
+            ring.grow(wanted);
+        }
+    }
+    Capture { ring, still_open }
+}
+
+/// `timeout` for poll(2), in milliseconds rounded up (so that poll does not return early
+/// with time still left); -1, for ever, for [`Duration::MAX`].
+fn poll_timeout(timeout: Duration) -> i32 {
+    if timeout == Duration::MAX {
+        return -1;
+    }
+    i32::try_from(timeout.as_millis() + 1).unwrap_or(i32::MAX)
+}
+
+/// Empties the wake-up pipe (its write end is non-blocking, its bytes carry no data).
+fn drain(wake: BorrowedFd<'_>) {
+    let mut bytes = [0u8; 64];
+    // SAFETY: bytes is valid, writable memory of the length given.
+    unsafe {
+        libc::read(wake.as_raw_fd(), bytes.as_mut_ptr().cast(), bytes.len());
+    }
+}
