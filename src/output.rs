@@ -2,9 +2,10 @@
 //! its tail kept in the ring buffer for the final ping.
 //!
 //! Both pipes are read by one loop with poll(2), on the thread that waits for the child,
-//! so the output feeds the ring in arrival order without locks and costs one read, one
-//! write and one copy per chunk. Writes to hcwrap's own stdout or stderr that fail (a
-//! closed pipe, as in `hcwrap ... | head -1`) stop the echo, never the capture.
+//! so the output feeds the ring in arrival order without locks. Each chunk is read
+//! straight into the ring and echoed from there: one read and one write, no copy, no
+//! buffer besides the ring. Writes to hcwrap's own stdout or stderr that fail (a closed
+//! pipe, as in `hcwrap ... | head -1`) stop the echo, never the capture.
 //!
 //! Reading ends when both pipes are closed, which is when the child exits unless it left
 //! something running in the background that holds them. So the loop also watches for the
@@ -25,8 +26,9 @@ pub const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
 /// How often the loop checks for the child's exit when no SIGCHLD can wake it (the
 /// wake-up pipe could not be set up).
 const EXIT_CHECK_WITHOUT_WAKE: Duration = Duration::from_millis(100);
-/// The read size. Reads this large (with pipes this large) keep the copy, the syscalls and
-/// the context switches per byte at or below what `cat` pays; see BENCHMARKS.md.
+/// The largest read. Into the ring a read also stops at the ring's end, so with the
+/// default 100,000-byte ring reads are up to that long; this bounds them when a server's
+/// larger limit grows the ring, and sizes the buffer used when nothing is kept.
 const CHUNK: usize = 256 * 1024;
 /// The capacity asked for the child's pipes (Linux, `F_SETPIPE_SZ`; 64 KiB by default).
 #[cfg(target_os = "linux")]
@@ -86,6 +88,17 @@ impl Stream {
             open: true,
         }
     }
+
+    /// Reads once into `buf` and echoes what was read; returns how much that was.
+    fn pass(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.pipe.read(buf)?;
+        if let Some(out) = self.echo.as_mut()
+            && out.write_all(&buf[..n]).is_err()
+        {
+            self.echo = None;
+        }
+        Ok(n)
+    }
 }
 
 /// Reads the child's output until both pipes are closed, or until [`DRAIN_AFTER_EXIT`]
@@ -105,7 +118,8 @@ pub fn pump(
     ];
     let ExitCheck { wake, exited } = exit;
     let mut deadline: Option<Instant> = None;
-    let mut buf = vec![0u8; CHUNK];
+    // For output read while the ring keeps nothing (`--no-output`).
+    let mut scratch = Vec::new();
     let mut still_open = false;
     let idle = libc::pollfd {
         fd: -1,
@@ -150,17 +164,17 @@ pub fn pump(
             if fd.revents == 0 {
                 continue;
             }
-            match stream.pipe.read(&mut buf) {
-                Ok(0) => stream.open = false,
-                Ok(n) => {
-                    let chunk = &buf[..n];
-                    if let Some(out) = stream.echo.as_mut()
-                        && out.write_all(chunk).is_err()
-                    {
-                        stream.echo = None;
-                    }
-                    ring.write(chunk);
+            let read = if ring.capacity() > 0 {
+                stream.pass(ring.spare(CHUNK))
+            } else {
+                if scratch.is_empty() {
+                    scratch = vec![0; CHUNK];
                 }
+                stream.pass(&mut scratch)
+            };
+            match read {
+                Ok(0) => stream.open = false,
+                Ok(n) => ring.commit(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => stream.open = false,
             }

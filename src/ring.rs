@@ -8,10 +8,14 @@
 /// A ring buffer holding the last `capacity` bytes written to it.
 #[derive(Debug, Default)]
 pub struct Ring {
+    /// Empty until the first write, then `capacity` bytes (allocated zeroed, so pages the
+    /// output never reaches cost no memory).
     buf: Vec<u8>,
     capacity: usize,
-    /// Where the next byte goes once the buffer is full; the oldest byte sits here too.
-    /// Always 0 while the buffer is not full yet.
+    /// How many bytes are kept: grows to the capacity, then stays there.
+    len: usize,
+    /// Where the next byte goes; once the buffer is full the oldest byte sits here too.
+    /// Equal to `len` while the buffer is not full yet.
     pos: usize,
     total: u64,
 }
@@ -25,37 +29,53 @@ impl Ring {
         }
     }
 
+    /// Room for the next bytes, at most `max` and never across the end of the buffer:
+    /// read into it, then [`commit`](Self::commit) what was read. This is how the child's
+    /// output goes straight into the ring, with no other buffer and no copy. Empty when
+    /// the capacity is 0.
+    pub fn spare(&mut self, max: usize) -> &mut [u8] {
+        if self.buf.is_empty() {
+            self.buf = vec![0; self.capacity];
+        }
+        let end = self.capacity.min(self.pos.saturating_add(max));
+        &mut self.buf[self.pos..end]
+    }
+
+    /// Keeps the first `n` bytes of the room [`spare`](Self::spare) gave (with a capacity
+    /// of 0, only counts them).
+    pub fn commit(&mut self, n: usize) {
+        self.total += n as u64;
+        if self.capacity == 0 {
+            return;
+        }
+        debug_assert!(
+            self.pos + n <= self.buf.len(),
+            "committed more than the room"
+        );
+        self.pos += n;
+        self.len = self.capacity.min(self.len + n);
+        if self.pos == self.capacity {
+            self.pos = 0;
+        }
+    }
+
     /// Appends `data`, dropping the oldest bytes beyond the capacity.
     pub fn write(&mut self, mut data: &[u8]) {
-        self.total += data.len() as u64;
         let cap = self.capacity;
-        if cap == 0 || data.is_empty() {
-            return;
-        }
-        if data.len() >= cap {
-            self.buf.clear();
-            self.buf.extend_from_slice(&data[data.len() - cap..]);
+        if cap == 0 || data.len() >= cap {
+            // Only the last `cap` bytes can stay.
+            self.total += data.len().saturating_sub(cap) as u64;
+            data = &data[data.len().saturating_sub(cap)..];
             self.pos = 0;
-            return;
+            self.len = 0;
         }
-        if self.buf.len() < cap {
-            if self.buf.capacity() < cap {
-                self.buf.reserve_exact(cap - self.buf.len());
-            }
-            let n = data.len().min(cap - self.buf.len());
-            self.buf.extend_from_slice(&data[..n]);
+        while !data.is_empty() {
+            let room = self.spare(data.len());
+            let n = room.len();
+            room.copy_from_slice(&data[..n]);
+            self.commit(n);
             data = &data[n..];
-            if data.is_empty() {
-                return;
-            }
         }
-        // Full: overwrite the oldest bytes, wrapping around the end at most once
-        // (data is shorter than the capacity here).
-        let first = data.len().min(cap - self.pos);
-        self.buf[self.pos..self.pos + first].copy_from_slice(&data[..first]);
-        let rest = &data[first..];
-        self.buf[..rest.len()].copy_from_slice(rest);
-        self.pos = (self.pos + data.len()) % cap;
     }
 
     /// Raises the capacity to `capacity` (never lowers it). Bytes already dropped stay
@@ -64,9 +84,12 @@ impl Ring {
         if capacity <= self.capacity {
             return;
         }
-        self.buf.rotate_left(self.pos);
-        self.pos = 0;
+        self.make_contiguous();
+        if !self.buf.is_empty() {
+            self.buf.resize(capacity, 0);
+        }
         self.capacity = capacity;
+        self.pos = self.len;
     }
 
     /// The current capacity in bytes.
@@ -81,9 +104,11 @@ impl Ring {
 
     /// The kept bytes, oldest first, as one slice (rotates the buffer in place).
     pub fn make_contiguous(&mut self) -> &[u8] {
-        self.buf.rotate_left(self.pos);
-        self.pos = 0;
-        &self.buf
+        if self.len == self.capacity && self.pos != 0 {
+            self.buf.rotate_left(self.pos);
+            self.pos = 0;
+        }
+        &self.buf[..self.len]
     }
 }
 
@@ -127,7 +152,7 @@ mod tests {
 
     proptest::proptest! {
         /// Against the model: the kept bytes are always the last `capacity` bytes written,
-        /// also across growth.
+        /// by `write` or through `spare` and `commit`, also across growth.
         #[test]
         fn kept_bytes_are_the_last_bytes_written(
             capacity in 0usize..300,
@@ -145,7 +170,22 @@ mod tests {
                     cap += grow_by;
                     at_grow = all.len();
                 }
-                ring.write(w);
+                if i % 2 == 0 {
+                    ring.write(w);
+                } else {
+                    // The way the output is read: straight into the room the ring gives.
+                    let mut rest: &[u8] = w;
+                    while !rest.is_empty() && ring.capacity() > 0 {
+                        let room = ring.spare(rest.len());
+                        let n = room.len().min(rest.len());
+                        room[..n].copy_from_slice(&rest[..n]);
+                        ring.commit(n);
+                        rest = &rest[n..];
+                    }
+                    if ring.capacity() == 0 {
+                        ring.commit(rest.len());
+                    }
+                }
                 all.extend_from_slice(w);
             }
             // Bytes dropped before growing stay dropped: the model keeps the last `cap`
