@@ -46,21 +46,23 @@ pub fn build(output: Option<Output<'_>>, notes: &[String], limit: usize) -> Stri
     let separator = usize::from(!end.is_empty());
     let text_budget = limit.saturating_sub(end.len() + separator);
     let decoded = decoded_len(raw);
-    let (text, cut) = if dropped_by_ring == 0 && decoded <= text_budget {
-        (decode_tail(raw, decoded, decoded).0, 0)
+    let (budget, head_room) = if dropped_by_ring == 0 && decoded <= text_budget {
+        (decoded, 0)
     } else {
-        let most_dropped = output.total;
-        let head_room = left_out_note(most_dropped).len();
-        decode_tail(raw, decoded, text_budget.saturating_sub(head_room))
+        let head_room = left_out_note(output.total).len();
+        (text_budget.saturating_sub(head_room), head_room)
     };
 
+    // One allocation for the whole body: the text is decoded into it, then the note goes
+    // in front, into room reserved for the longest it can be (the count is at most the
+    // total). The output's tail is the largest thing hcwrap holds; it is not copied twice.
+    let mut body = String::with_capacity(decoded.min(budget) + head_room + separator + end.len());
+    let cut = decode_tail(raw, decoded, budget, &mut body);
     let dropped = dropped_by_ring + dropped_at_front + cut as u64;
-    let mut body = String::with_capacity(limit.min(text.len() + end.len() + 128));
     if dropped > 0 {
-        body.push_str(&left_out_note(dropped));
+        body.insert_str(0, &left_out_note(dropped));
     }
-    body.push_str(&text);
-    if !end.is_empty() && !text.is_empty() && !text.ends_with('\n') {
+    if !end.is_empty() && !body.is_empty() && !body.ends_with('\n') {
         body.push('\n');
     }
     body.push_str(&end);
@@ -85,13 +87,12 @@ fn decoded_len(raw: &[u8]) -> usize {
         .sum()
 }
 
-/// Decodes `raw` lossily, keeping at most `budget` bytes from its end. Returns the text
-/// and how many bytes of `raw` were left out. Works in one pass without a second copy of
-/// the output, so binary output (one replacement per byte) costs no extra memory.
-fn decode_tail(raw: &[u8], decoded: usize, budget: usize) -> (String, usize) {
+/// Decodes `raw` lossily onto the end of `text`, keeping at most `budget` bytes from its
+/// end. Returns how many bytes of `raw` were left out. Works in one pass without a copy
+/// of the output, so binary output (one replacement per byte) costs no extra memory.
+fn decode_tail(raw: &[u8], decoded: usize, budget: usize, text: &mut String) -> usize {
     let mut skip = decoded.saturating_sub(budget);
     let mut raw_skipped = 0;
-    let mut text = String::with_capacity(decoded.min(budget));
     for chunk in raw.utf8_chunks() {
         let invalid = chunk.invalid();
         let pieces = [
@@ -118,7 +119,7 @@ fn decode_tail(raw: &[u8], decoded: usize, budget: usize) -> (String, usize) {
             }
         }
     }
-    (text, raw_skipped)
+    raw_skipped
 }
 
 /// Cuts `body` from the front to at most `limit` bytes, on a character boundary. Only a
