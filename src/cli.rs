@@ -7,7 +7,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum, ValueHint};
+use clap::{ArgMatches, Args, Command, FromArgMatches, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::check::Endpoint;
 
@@ -27,17 +27,74 @@ pub enum OnEnd {
 }
 
 /// The subcommands: hcwrap without wrapping a command.
-#[derive(Debug, Subcommand)]
+///
+/// Written out rather than derived for one reason: each subcommand's arguments are
+/// defined only when it is used (`Command::defer`). A wrapped run, the common case, then
+/// does not build the ~35 arguments of `ping` and `probe` on every start (BENCHMARKS.md).
+#[derive(Debug)]
 pub enum Sub {
-    /// Send one ping, as a backup tool's or scheduler's hook would: start, success, fail, log or an exit status
+    /// `hcwrap ping`.
     Ping(PingCli),
-    /// Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK
+    /// `hcwrap probe`.
     Probe(ProbeCli),
+}
+
+const PING_ABOUT: &str = "Send one ping, as a backup tool's or scheduler's hook would: \
+                          start, success, fail, log or an exit status";
+const PROBE_ABOUT: &str =
+    "Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK";
+
+impl Subcommand for Sub {
+    fn augment_subcommands(cmd: Command) -> Command {
+        cmd.subcommand(
+            Command::new("ping")
+                .about(PING_ABOUT)
+                .defer(<PingCli as Args>::augment_args),
+        )
+        .subcommand(
+            Command::new("probe")
+                .about(PROBE_ABOUT)
+                .defer(<ProbeCli as Args>::augment_args),
+        )
+    }
+
+    fn augment_subcommands_for_update(cmd: Command) -> Command {
+        cmd.subcommand(
+            Command::new("ping")
+                .about(PING_ABOUT)
+                .defer(<PingCli as Args>::augment_args_for_update),
+        )
+        .subcommand(
+            Command::new("probe")
+                .about(PROBE_ABOUT)
+                .defer(<ProbeCli as Args>::augment_args_for_update),
+        )
+    }
+
+    fn has_subcommand(name: &str) -> bool {
+        matches!(name, "ping" | "probe")
+    }
+}
+
+impl FromArgMatches for Sub {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        match matches.subcommand() {
+            Some(("ping", sub)) => Ok(Sub::Ping(PingCli::from_arg_matches(sub)?)),
+            Some(("probe", sub)) => Ok(Sub::Probe(ProbeCli::from_arg_matches(sub)?)),
+            _ => Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
+        }
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        *self = Self::from_arg_matches(matches)?;
+        Ok(())
+    }
 }
 
 /// `hcwrap ping`: one ping, with the wrapped run's check options and HTTP rules.
 #[derive(Debug, Args)]
 #[command(
+    about = PING_ABOUT,
     after_help = "Exit status: 0 when the server recorded the ping; 1 when it could not be \
                   delivered or the server refused it; 125 for usage errors."
 )]
@@ -82,7 +139,10 @@ pub struct PingCli {
 
 /// `hcwrap probe`: an HTTP(S) GET that says whether an endpoint is healthy.
 #[derive(Debug, Args)]
-#[command(after_help = "Exit status: 0 healthy; 1 not healthy; 125 for usage errors.")]
+#[command(
+    about = PROBE_ABOUT,
+    after_help = "Exit status: 0 healthy; 1 not healthy; 125 for usage errors."
+)]
 pub struct ProbeCli {
     /// The URL to GET, such as http://127.0.0.1:8000/api/v3/status/
     #[arg(value_name = "URL")]
