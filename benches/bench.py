@@ -55,7 +55,7 @@ def closed_port_url():
     return f"http://127.0.0.1:{port}/ping/{UUID}"
 
 
-def hyperfine(commands, runs, warmup=3):
+def hyperfine(commands, runs, warmup=10):
     """Median wall time (s) of each command, measured interleaved in one hyperfine run."""
     with tempfile.NamedTemporaryFile(suffix=".json") as out:
         subprocess.run(["hyperfine", "-N", "--style", "none", "--warmup", str(warmup),
@@ -91,7 +91,7 @@ def start_latency(argv, runs):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bin", help="the hcwrap binary (default: build target/release/hcwrap)")
-    parser.add_argument("--runs", type=int, default=50, help="runs for the wall-time figures")
+    parser.add_argument("--runs", type=int, default=200, help="runs for the wall-time figures")
     args = parser.parse_args()
 
     ensure_tools()
@@ -122,7 +122,7 @@ def measure(hcwrap, sink, hanging, runs_wall):
                  "at most +2 ms", (wrapped - plain) <= 0.002))
 
     # 2. How long the command waits to start when the server sits on the start ping.
-    runs = max(10, runs_wall // 2)
+    runs = max(10, runs_wall // 8)
     wrap = [hcwrap, "--ping-timeout", "300ms", "--ping-retries", "0", "--url"]
     answering = start_latency(wrap + [sink, "--"] + STAMP, runs)
     hanging_latency = start_latency(wrap + [hanging, "--"] + STAMP, runs)
@@ -141,7 +141,7 @@ def measure(hcwrap, sink, hanging, runs_wall):
     # 4. Throughput of 1 GiB through hcwrap to /dev/null, against the same through cat.
     through_cat, through_hcwrap = hyperfine(
         [f"sh -c 'head -c {GIB} /dev/zero | cat > /dev/null'",
-         f"sh -c '{hcwrap} --url {sink} -- head -c {GIB} /dev/zero > /dev/null'"], runs=5, warmup=1)
+         f"sh -c '{hcwrap} --url {sink} -- head -c {GIB} /dev/zero > /dev/null'"], runs=10, warmup=1)
     rows.append(("1 GiB through, to /dev/null", f"{GIB / through_hcwrap / 2**20:.0f} MiB/s",
                  f"through cat: {GIB / through_cat / 2**20:.0f} MiB/s",
                  f"{through_cat / through_hcwrap:.2f}x cat's speed", "at least cat's", through_hcwrap <= through_cat))
