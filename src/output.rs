@@ -30,6 +30,10 @@ const EXIT_CHECK_WITHOUT_WAKE: Duration = Duration::from_millis(100);
 /// default 100,000-byte ring reads are up to that long; this bounds them when a server's
 /// larger limit grows the ring, and sizes the buffer used when nothing is kept.
 const CHUNK: usize = 256 * 1024;
+/// The smallest ring read into directly. A smaller one (`--body-limit 200`, or
+/// `--no-output` with none at all) would make for tiny reads: output then goes through a
+/// buffer of [`CHUNK`] bytes and only its end is copied into the ring.
+const MIN_DIRECT: usize = 64 * 1024;
 /// How long the loop checks for more output without sleeping; see [`wait_ready`].
 const SPIN: Duration = Duration::from_micros(20);
 /// Output that came within this long means output is flowing; see [`wait_ready`].
@@ -122,7 +126,7 @@ pub fn pump(
     ];
     let ExitCheck { wake, exited } = exit;
     let mut deadline: Option<Instant> = None;
-    // For output read while the ring keeps nothing (`--no-output`).
+    // For output read while the ring is small or keeps nothing; see MIN_DIRECT.
     let mut scratch = Vec::new();
     let mut still_open = false;
     let mut last_output: Option<Instant> = None;
@@ -169,7 +173,8 @@ pub fn pump(
             if fd.revents == 0 {
                 continue;
             }
-            let read = if ring.capacity() > 0 {
+            let direct = ring.capacity() >= MIN_DIRECT;
+            let read = if direct {
                 stream.pass(ring.spare(CHUNK))
             } else {
                 if scratch.is_empty() {
@@ -180,7 +185,11 @@ pub fn pump(
             match read {
                 Ok(0) => stream.open = false,
                 Ok(n) => {
-                    ring.commit(n);
+                    if direct {
+                        ring.commit(n);
+                    } else {
+                        ring.write(&scratch[..n]);
+                    }
                     last_output = Some(Instant::now());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
