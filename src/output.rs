@@ -36,8 +36,8 @@ const CHUNK: usize = 256 * 1024;
 const MIN_DIRECT: usize = 64 * 1024;
 /// How long the loop checks for more output without sleeping; see [`wait_ready`].
 const SPIN: Duration = Duration::from_micros(20);
-/// Output that came within this long means output is flowing; see [`wait_ready`].
-const FLOWING: Duration = Duration::from_millis(1);
+/// Two pieces of output this close together mean output is flowing; see [`wait_ready`].
+const FLOWING: Duration = Duration::from_micros(100);
 /// The capacity asked for the child's pipes (Linux, `F_SETPIPE_SZ`; 64 KiB by default).
 #[cfg(target_os = "linux")]
 const PIPE_SIZE: i32 = 1024 * 1024;
@@ -130,6 +130,7 @@ pub fn pump(
     let mut scratch = Vec::new();
     let mut still_open = false;
     let mut last_output: Option<Instant> = None;
+    let mut flowing = false;
     let idle = libc::pollfd {
         fd: -1,
         events: libc::POLLIN,
@@ -161,7 +162,6 @@ pub fn pump(
             None if wake.is_none() => EXIT_CHECK_WITHOUT_WAKE,
             None => Duration::MAX,
         };
-        let flowing = last_output.is_some_and(|at| at.elapsed() < FLOWING);
         let ready = wait_ready(&mut fds, timeout, flowing);
         if ready < 0 {
             if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
@@ -190,7 +190,9 @@ pub fn pump(
                     } else {
                         ring.write(&scratch[..n]);
                     }
-                    last_output = Some(Instant::now());
+                    let now = Instant::now();
+                    flowing = last_output.is_some_and(|at| now.duration_since(at) < FLOWING);
+                    last_output = Some(now);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(_) => stream.open = false,
@@ -221,8 +223,9 @@ pub fn pump(
 /// interrupt to it; under a hypervisor, a trip through the hypervisor too), a cost the
 /// command pays in its write. Checking a little longer without sleeping catches the next
 /// piece instead: 1 GiB from `head -c` gets through about 20 % faster (BENCHMARKS.md)
-/// for the same CPU time. A command that is quiet for longer than [`FLOWING`] costs
-/// nothing: hcwrap sleeps until it prints.
+/// for the same CPU time. Only while pieces come less than [`FLOWING`] apart: a command
+/// that prints a line now and then, even a thousand a second, costs nothing more, hcwrap
+/// sleeps until it prints.
 fn wait_ready(fds: &mut [libc::pollfd; 3], timeout: Duration, flowing: bool) -> i32 {
     if flowing {
         let until = Instant::now() + SPIN;
