@@ -78,6 +78,18 @@ impl Forwarder {
         unsafe {
             libc::signal(libc::SIGCHLD, libc::SIG_DFL);
         }
+        // A parent can also pass SIGCHLD on blocked. hcwrap learns from it that its child
+        // exited while something else still holds the output (run.rs), so it unblocks it,
+        // here on the main thread before any other thread starts and inherits the mask.
+        // (The child starts with no signal blocked: the standard library resets the mask.)
+        // SAFETY: the set is a local, initialised by sigemptyset before use; changing this
+        // thread's mask has no memory-safety preconditions.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            libc::sigaddset(&raw mut set, libc::SIGCHLD);
+            libc::pthread_sigmask(libc::SIG_UNBLOCK, &raw const set, std::ptr::null_mut());
+        }
         // A signal hcwrap was started with ignored (SIGINT and SIGQUIT for a shell script's
         // background job, SIGHUP under nohup) stays ignored, for hcwrap and for the command,
         // as the shell meant.

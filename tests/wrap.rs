@@ -585,6 +585,41 @@ fn a_parent_that_ignores_sigchld_does_not_cost_the_exit_status() {
 }
 
 #[test]
+fn a_parent_that_blocks_sigchld_does_not_keep_hcwrap_waiting_for_a_held_output() {
+    use std::os::unix::process::CommandExt;
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--",
+        "sh",
+        "-c",
+        "sleep 600 & echo $!; exit 5",
+    ]);
+    // SAFETY: the closure runs between fork and exec and only calls sigprocmask(2) on
+    // a signal set it owns.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&raw mut set);
+            libc::sigaddset(&raw mut set, libc::SIGCHLD);
+            libc::sigprocmask(libc::SIG_BLOCK, &raw const set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let pid = stdout(&out).lines().next().unwrap().to_owned();
+    let body = server.wait_for(2)[1].body_text();
+    assert!(
+        body.ends_with("[hcwrap] output still open after the command exited; stopped reading\n[hcwrap] exit status 5\n"),
+        "{body}"
+    );
+    support::kill_printed_pid(&pid);
+}
+
+#[test]
 fn a_background_process_that_keeps_writing_does_not_hold_hcwrap_either() {
     use std::io::Read;
     let server = Server::start();
