@@ -98,7 +98,9 @@ impl Pinger {
             // ureq's default 128 KiB input and output buffers are zeroed on the first
             // request: 64 page faults and a quarter of hcwrap's memory, for answers of a
             // few hundred bytes. The input buffer also bounds the answer's head.
-            .input_buffer_size(ANSWER_HEAD_LIMIT)
+            // A little larger than the limit, so that a head over the limit is reported
+            // as such rather than as a connection that stopped making progress.
+            .input_buffer_size(ANSWER_HEAD_LIMIT + 1024)
             .max_response_header_size(ANSWER_HEAD_LIMIT)
             .output_buffer_size(16 * 1024)
             .proxy(options.proxy.clone());
@@ -269,6 +271,10 @@ pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
         }
         ureq::Error::HostNotFound => "host not found".to_owned(),
         ureq::Error::ConnectionFailed => "connection failed".to_owned(),
+        ureq::Error::LargeResponseHeader(..) => format!(
+            "the answer's headers are over {} KiB (a ping's answer has a few hundred bytes)",
+            ANSWER_HEAD_LIMIT / 1024
+        ),
         ureq::Error::Io(e) => e.to_string(),
         other => other.to_string(),
     }

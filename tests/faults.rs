@@ -6,7 +6,7 @@ mod support;
 use std::io::Write;
 use std::process::Stdio;
 
-use support::{Reply, Server, hcwrap, stderr, stdout, wrapped};
+use support::{Reply, Server, hcwrap, run, stderr, stdout, wrapped};
 
 #[test]
 fn every_exit_status_comes_out_unchanged_and_is_reported() {
@@ -135,4 +135,31 @@ fn a_server_resetting_mid_answer_gets_the_ping_again() {
     assert_eq!(reqs.len(), 3);
     assert_eq!(reqs[1].body_text(), reqs[2].body_text());
     assert_eq!(reqs[2].body_text(), "body\n[hcwrap] exit status 4\n");
+}
+
+#[test]
+fn an_answer_with_huge_headers_is_retried_and_said_to_be_one() {
+    let server = Server::start();
+    let huge = vec![("X-Padding", "a".repeat(20_000))];
+    server.script([
+        Reply::Status(200, "OK", huge.clone()),
+        Reply::Status(200, "OK", huge),
+    ]);
+    let mut cmd = hcwrap();
+    cmd.args([
+        "ping",
+        "--ping-retries",
+        "1",
+        "--url",
+        &server.check_url(),
+        "success",
+    ]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(server.wait_for(2).len(), 2, "retried once");
+    let err = stderr(&out);
+    assert!(
+        err.contains("the answer's headers are over 16 KiB"),
+        "{err}"
+    );
 }
