@@ -157,6 +157,15 @@ def measure(hcwrap, sink, hanging, runs_wall):
                  f"through cat: {GIB / through_cat / 2**20:.0f} MiB/s",
                  f"{through_cat / through_hcwrap:.2f}x cat's speed", "at least cat's", through_hcwrap <= through_cat))
 
+    # 4b. The same with a small ring (--body-limit 1000): output must not be read in
+    # ring-sized pieces then.
+    pair = [f"sh -c 'head -c {GIB} /dev/zero | cat > /dev/null'",
+            f"sh -c '{hcwrap} --body-limit 1000 --url {sink} -- head -c {GIB} /dev/zero > /dev/null'"]
+    small_cat, small_hcwrap = hyperfine(pair, runs=4, warmup=1)
+    rows.append(("1 GiB through, `--body-limit 1000`", f"{GIB / small_hcwrap / 2**20:.0f} MiB/s",
+                 f"through cat: {GIB / small_cat / 2**20:.0f} MiB/s",
+                 f"{small_cat / small_hcwrap:.2f}x cat's speed", "at least cat's", small_hcwrap <= small_cat))
+
     # 5. Added wall time when the server refuses connections, default retries.
     refused = closed_port_url()
     before = time.monotonic()
