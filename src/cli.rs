@@ -46,34 +46,30 @@ const PROBE_ABOUT: &str =
 
 impl Subcommand for Sub {
     fn augment_subcommands(cmd: Command) -> Command {
-        cmd.subcommand(
-            Command::new("ping")
-                .about(PING_ABOUT)
-                .defer(<PingCli as Args>::augment_args),
-        )
-        .subcommand(
-            Command::new("probe")
-                .about(PROBE_ABOUT)
-                .defer(<ProbeCli as Args>::augment_args),
-        )
+        subcommands(cmd, PingCli::augment_args, ProbeCli::augment_args)
     }
 
     fn augment_subcommands_for_update(cmd: Command) -> Command {
-        cmd.subcommand(
-            Command::new("ping")
-                .about(PING_ABOUT)
-                .defer(<PingCli as Args>::augment_args_for_update),
-        )
-        .subcommand(
-            Command::new("probe")
-                .about(PROBE_ABOUT)
-                .defer(<ProbeCli as Args>::augment_args_for_update),
+        subcommands(
+            cmd,
+            PingCli::augment_args_for_update,
+            ProbeCli::augment_args_for_update,
         )
     }
 
     fn has_subcommand(name: &str) -> bool {
         matches!(name, "ping" | "probe")
     }
+}
+
+/// `ping` and `probe`, each with its arguments deferred to `ping` and `probe`.
+fn subcommands(
+    cmd: Command,
+    ping: fn(Command) -> Command,
+    probe: fn(Command) -> Command,
+) -> Command {
+    cmd.subcommand(Command::new("ping").about(PING_ABOUT).defer(ping))
+        .subcommand(Command::new("probe").about(PROBE_ABOUT).defer(probe))
 }
 
 impl FromArgMatches for Sub {
