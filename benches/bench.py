@@ -39,6 +39,13 @@ def ensure_tools():
                    env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
+def check_binary(path):
+    """Exits with one line if `path` is not an executable file."""
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        sys.exit(f"bench: no hcwrap binary at {path}: build it first (the static one with "
+                 "scripts/static-check, see README)")
+
+
 def start_sink(mode):
     """The Rust sink (examples/sink.rs): `ok` answers every ping at once with OK (keep-alive,
     TCP_NODELAY, so the sink's own cost stays in the tens of microseconds); `hang` accepts
@@ -99,6 +106,8 @@ def main():
     parser.add_argument("--bin", help="the hcwrap binary (default: build target/release/hcwrap)")
     parser.add_argument("--runs", type=int, default=200, help="runs for the wall-time figures")
     args = parser.parse_args()
+    if args.bin is not None:
+        check_binary(os.path.abspath(args.bin))
 
     ensure_tools()
     build = ["cargo", "build", "--release", "--locked", "--quiet"]

@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from bench import ROOT, start_sink
+from bench import ROOT, check_binary, start_sink
 
 
 def main():
@@ -26,6 +26,8 @@ def main():
     parser.add_argument("binaries", nargs="+", help="hcwrap binaries to compare")
     parser.add_argument("--rounds", type=int, default=400)
     args = parser.parse_args()
+    for binary in args.binaries:
+        check_binary(os.path.abspath(binary))
 
     subprocess.run(["cargo", "build", "--release", "--locked", "--quiet", "--example", "sink"],
                    cwd=ROOT, check=True)
