@@ -326,4 +326,24 @@ mod tests {
         assert_eq!(body_limit(Some(500_000), None), 500_000);
         assert_eq!(body_limit(Some(10_000_000), None), MAX_BODY_LIMIT);
     }
+
+    /// `build.rs` links GCC's unwinder into the binary instead of `libgcc_s`: a panic on the
+    /// start-ping thread must still unwind, dropping the channel's sender so that the
+    /// final ping goes out without it, instead of aborting hcwrap and its command.
+    #[test]
+    fn a_panic_on_the_start_ping_thread_unwinds_and_lets_go_of_the_channel() {
+        let (hand_back, handed) = mpsc::sync_channel::<()>(1);
+        let thread = thread::spawn(move || {
+            let _held = hand_back;
+            panic!("on purpose");
+        });
+        assert!(handed.recv().is_err(), "the sender was not dropped");
+        assert!(thread.join().is_err(), "the panic was not reported");
+        // Backtraces walk the stack with the same unwinder.
+        let trace = std::backtrace::Backtrace::force_capture().to_string();
+        assert!(
+            trace.contains("a_panic_on_the_start_ping_thread"),
+            "{trace}"
+        );
+    }
 }
