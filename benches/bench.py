@@ -137,7 +137,7 @@ def measure(hcwrap, sink, hanging, runs_wall):
               for _ in range(ROUNDS)]
     plain, wrapped = sorted(rounds, key=lambda r: r[1] - r[0])[ROUNDS // 2]
     rows.append(("wall time, `hcwrap --url <sink> -- true`", f"{wrapped * 1e3:.2f} ms",
-                 f"`true`: {plain * 1e3:.2f} ms", f"+{(wrapped - plain) * 1e3:.2f} ms",
+                 f"`true`: {plain * 1e3:.2f} ms", f"{(wrapped - plain) * 1e3:+.2f} ms",
                  "at most +2 ms", (wrapped - plain) <= 0.002))
 
     # 2. How long the command waits to start when the server sits on the start ping.
@@ -148,14 +148,14 @@ def measure(hcwrap, sink, hanging, runs_wall):
     direct = start_latency(STAMP, runs)
     rows.append(("child start, server hangs on /start", f"{hanging_latency * 1e3:.2f} ms",
                  f"server answers: {answering * 1e3:.2f} ms (no hcwrap: {direct * 1e3:.2f} ms)",
-                 f"+{(hanging_latency - answering) * 1e3:.2f} ms", "at most +5 ms",
+                 f"{(hanging_latency - answering) * 1e3:+.2f} ms", "at most +5 ms",
                  (hanging_latency - answering) <= 0.005))
 
     # 3. Peak memory while the command prints 1 GiB.
     rss = peak_rss_kib([hcwrap, "--url", sink, "--", "head", "-c", str(GIB), "/dev/zero"])
     idle = peak_rss_kib([hcwrap, "--url", sink, "--", "true"])
     rows.append(("peak RSS, command prints 1 GiB", f"{rss} KiB", f"printing nothing: {idle} KiB",
-                 f"+{rss - idle} KiB", "under 4096 KiB", rss < 4096))
+                 f"{rss - idle:+} KiB", "under 4096 KiB", rss < 4096))
 
     # 4. Throughput of 1 GiB through hcwrap to /dev/null, against the same through cat.
     pair = [f"sh -c 'head -c {GIB} /dev/zero | cat > /dev/null'",
