@@ -1,7 +1,7 @@
 //! Links GCC's unwinder into hcwrap itself, as `-static-libgcc` does for a C program.
 //!
 //! Rust's standard library for `*-linux-gnu` asks for `libgcc_s.so.1` (it unwinds panics
-//! with it). Loading that library, and its constructor probing the CPU, is about 0.1 ms of
+//! with it). Loading that library, and its constructor probing the CPU, is about 0.07 ms of
 //! every run (each `cpuid` traps to the hypervisor on a virtual machine) and 100 to 300 KiB
 //! of resident memory; BENCHMARKS.md has the measurements. With the static archive's
 //! unwinder in the binary, the linker (`--as-needed`) leaves `libgcc_s` out and the binary
