@@ -250,26 +250,23 @@ fn report(
     let redacted;
     let output = match capture.as_mut() {
         None => None,
-        Some(c) if config.redact.is_empty() => {
-            let total = c.ring.total();
-            Some(Output {
-                kept: c.ring.make_contiguous(),
-                total,
-            })
-        }
         Some(c) => {
             let total = c.ring.total();
             let kept = c.ring.make_contiguous();
-            let dropped = total - kept.len() as u64;
-            let skipped;
-            (redacted, skipped) = redact::apply(kept, &config.redact, dropped > 0);
-            // What the body counts as left out: what the ring dropped, and what the
-            // redaction dropped after it.
-            let total = dropped + skipped as u64 + redacted.len() as u64;
-            Some(Output {
-                kept: &redacted,
-                total,
-            })
+            if config.redact.is_empty() {
+                Some(Output { kept, total })
+            } else {
+                let dropped = total - kept.len() as u64;
+                let skipped;
+                (redacted, skipped) = redact::apply(kept, &config.redact, dropped > 0);
+                // What the body counts as left out: what the ring dropped, and what the
+                // redaction dropped after it.
+                let total = dropped + skipped as u64 + redacted.len() as u64;
+                Some(Output {
+                    kept: &redacted,
+                    total,
+                })
+            }
         }
     };
     let body = body::build(output, &notes, limit);
