@@ -20,14 +20,17 @@ pub struct Output<'a> {
 /// Builds a body of at most `limit` bytes: a note on what was left out (when anything
 /// was), the tail of `output`, and `notes` as the last lines (each gets `[hcwrap] `).
 pub fn build(output: Option<Output<'_>>, notes: &[String], limit: usize) -> String {
-    let end = notes.iter().fold(String::new(), |mut end, note| {
-        end.push_str("[hcwrap] ");
-        end.push_str(note);
-        end.push('\n');
-        end
-    });
+    // Notes go whole or not at all: a note cut at the front could show a wrong number
+    // ("5 bytes" of "588895 bytes"). The last notes (how the run ended) are kept first.
+    let mut end = String::new();
+    for note in notes.iter().rev() {
+        let line = format!("[hcwrap] {note}\n");
+        if end.len() + line.len() <= limit {
+            end.insert_str(0, &line);
+        }
+    }
     let Some(output) = output else {
-        return keep_tail(end, limit);
+        return end;
     };
 
     let dropped_by_ring = output.total - output.kept.len() as u64;
@@ -49,8 +52,13 @@ pub fn build(output: Option<Output<'_>>, notes: &[String], limit: usize) -> Stri
     let (budget, head_room) = if dropped_by_ring == 0 && decoded <= text_budget {
         (decoded, 0)
     } else {
+        // The note on what was left out, if it fits whole (else no note at all).
         let head_room = left_out_note(output.total).len();
-        (text_budget.saturating_sub(head_room), head_room)
+        if head_room <= text_budget {
+            (text_budget - head_room, head_room)
+        } else {
+            (text_budget, 0)
+        }
     };
 
     // One allocation for the whole body: the text is decoded into it, then the note goes
@@ -59,14 +67,23 @@ pub fn build(output: Option<Output<'_>>, notes: &[String], limit: usize) -> Stri
     let mut body = String::with_capacity(decoded.min(budget) + head_room + separator + end.len());
     let cut = decode_tail(raw, decoded, budget, &mut body);
     let dropped = dropped_by_ring + dropped_at_front + cut as u64;
-    if dropped > 0 {
+    if dropped > 0 && head_room > 0 {
         body.insert_str(0, &left_out_note(dropped));
     }
     if !end.is_empty() && !body.is_empty() && !body.ends_with('\n') {
-        body.push('\n');
+        if body.len() + 1 + end.len() > limit {
+            // No room for the separator: give up one character of output for it.
+            let at = (1..=body.len())
+                .find(|&i| body.is_char_boundary(body.len() - i))
+                .map_or(0, |i| body.len() - i);
+            body.truncate(at);
+        }
+        if !body.is_empty() {
+            body.push('\n');
+        }
     }
     body.push_str(&end);
-    keep_tail(body, limit)
+    body
 }
 
 fn left_out_note(bytes: u64) -> String {
@@ -120,18 +137,6 @@ fn decode_tail(raw: &[u8], decoded: usize, budget: usize, text: &mut String) -> 
         }
     }
     raw_skipped
-}
-
-/// Cuts `body` from the front to at most `limit` bytes, on a character boundary. Only a
-/// limit smaller than hcwrap's own notes gets here with anything to cut.
-fn keep_tail(mut body: String, limit: usize) -> String {
-    if body.len() > limit {
-        let at = (body.len() - limit..=body.len())
-            .find(|&i| body.is_char_boundary(i))
-            .unwrap_or(body.len());
-        body.drain(..at);
-    }
-    body
 }
 
 #[cfg(test)]
@@ -266,8 +271,26 @@ mod tests {
     }
 
     #[test]
-    fn a_limit_smaller_than_the_notes_keeps_the_end() {
+    fn a_note_that_does_not_fit_whole_is_left_out() {
         let body = build(out(b"abc", 3), &["exit status 3".into()], 10);
-        assert_eq!(body, " status 3\n");
+        assert_eq!(body, "abc");
+        // The issue's case: seq 100000 with --body-limit 50; "5 bytes of output left
+        // out" was the end of "588895 bytes of output left out".
+        let text: Vec<u8> = (1..=100_000)
+            .flat_map(|i: u32| format!("{i}\n").into_bytes())
+            .collect();
+        let body = build(out(&text, text.len() as u64), &["exit status 3".into()], 50);
+        assert!(body.len() <= 50, "{body:?}");
+        assert!(!body.contains("left out"), "{body:?}");
+        assert!(body.ends_with("99999\n100000\n[hcwrap] exit status 3\n"), "{body:?}");
+        // With room for it, the note is there and its count is exact.
+        let body = build(out(&text, text.len() as u64), &["exit status 3".into()], 80);
+        let (note, rest) = body.split_once('\n').unwrap();
+        let sent = rest.strip_suffix("[hcwrap] exit status 3\n").unwrap();
+        assert!(text.ends_with(sent.as_bytes()));
+        assert_eq!(
+            note,
+            format!("[hcwrap] {} bytes of output left out", text.len() - sent.len())
+        );
     }
 }

@@ -161,7 +161,7 @@ pub struct ProbeCli {
     pub headers: Vec<String>,
 
     /// Time limit for the whole probe, retries included
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = humantime::parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
 
     /// Try again this many times when the endpoint is not healthy
@@ -178,6 +178,19 @@ pub struct ProbeCli {
 }
 
 /// Parses a ping kind: `start`, `success`, `fail`, `log` or an exit status 0..=255.
+/// The longest duration any option takes: longer ones are mistakes (`500000000000y`), and
+/// the clock arithmetic that uses them must never overflow.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// A duration such as `90s` or `1h30m`, at most [`MAX_DURATION`].
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if duration > MAX_DURATION {
+        return Err("longer than 100 years; give a shorter duration".to_owned());
+    }
+    Ok(duration)
+}
+
 fn parse_kind(kind: &str) -> Result<Endpoint, String> {
     match kind {
         "start" => Ok(Endpoint::Start),
@@ -334,19 +347,19 @@ pub struct Cli {
     pub on_lock_busy: OnLockBusy,
 
     /// Run the command now and then every DURATION after the first start, until a signal ends hcwrap
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Job control")]
     pub every: Option<Duration>,
 
     /// Wait a random time up to DURATION before each run
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Job control")]
     pub jitter: Option<Duration>,
 
     /// Stop the command (SIGTERM to its process group) after it ran this long, and exit 124
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, help_heading = "Job control")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Job control")]
     pub timeout: Option<Duration>,
 
     /// After passing on SIGINT, SIGTERM or SIGHUP, or a timeout's SIGTERM, send SIGKILL if the command still runs after this long
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration, help_heading = "Job control")]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Job control")]
     pub kill_after: Duration,
 
     /// Print a man page or a shell completion script generated from this definition
@@ -395,7 +408,7 @@ pub struct CheckArgs {
 #[derive(Debug, Clone, Args)]
 pub struct HttpArgs {
     /// Time limit for each attempt to send a ping
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = humantime::parse_duration, help_heading = "HTTP")]
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "HTTP")]
     pub ping_timeout: Duration,
 
     /// How many times to retry a ping that failed for a reason worth retrying
@@ -420,6 +433,24 @@ pub struct HttpArgs {
     pub headers: Vec<String>,
 }
 
+/// Names the first argument that is not UTF-8 (for an option's value, the option), its
+/// bytes left out: they may be a secret.
+fn first_non_utf8_argument() -> String {
+    let mut previous = None;
+    for (i, arg) in std::env::args_os().enumerate().skip(1) {
+        match arg.into_string() {
+            Ok(text) => previous = Some(text),
+            Err(_) => {
+                return match previous.filter(|p| p.starts_with("--") && !p.contains('=')) {
+                    Some(option) => format!("the value of {option}"),
+                    None => format!("argument {i}"),
+                };
+            }
+        }
+    }
+    "an argument".to_owned()
+}
+
 /// Prints a command-line error as one `hcwrap: error:` line (help and version as clap
 /// prints them) and returns the exit status: 0 for help and version, else 125.
 pub fn report_clap_error(error: &clap::Error) -> i32 {
@@ -431,6 +462,14 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
         let _ = error.print();
         return 0;
     }
+    if error.kind() == ErrorKind::InvalidUtf8 {
+        crate::msg::say(&format!(
+            "error: {} is not valid UTF-8; give it as UTF-8 text \
+             (the command after -- may take any bytes)",
+            first_non_utf8_argument()
+        ));
+        return crate::exit_codes::USAGE;
+    }
     let text = error.render().to_string();
     let lines: Vec<&str> = text
         .lines()
@@ -438,8 +477,11 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
         .filter(|l| !l.is_empty())
         .collect();
     // The usage of the subcommand the error is about, if any (clap does not always print it).
-    let subcommand = std::env::args()
+    // args_os: an argument that is not UTF-8 must not panic here (it is what the error
+    // may be about).
+    let subcommand = std::env::args_os()
         .skip(1)
+        .filter_map(|a| a.into_string().ok())
         .find(|a| !a.starts_with('-'))
         .filter(|a| a == "ping" || a == "probe");
     let fallback = match subcommand.as_deref() {

@@ -5,6 +5,7 @@
 //! exactly `--expect-status`) whose body contains `--expect-body`, if given. Redirects are
 //! not followed and proxies are not used: a health probe talks to the service itself.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -101,7 +102,9 @@ pub fn run(config: ProbeConfig) -> Result<i32> {
         ),
     };
     if !config.quiet {
-        println!("{line}");
+        // Not println!, which panics when stdout is closed (`hcwrap probe ... | true`):
+        // the verdict is the exit status either way.
+        let _ = writeln!(std::io::stdout(), "{line}");
     }
     Ok(status)
 }
