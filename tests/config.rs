@@ -233,3 +233,44 @@ fn help_and_version_exit_0() {
         concat!("hcwrap ", env!("CARGO_PKG_VERSION"), "\n")
     );
 }
+
+#[test]
+fn a_duration_too_long_for_the_clock_is_a_usage_error_naming_the_option() {
+    let server = Server::start();
+    for option in [
+        "--jitter",
+        "--timeout",
+        "--kill-after",
+        "--every",
+        "--ping-timeout",
+    ] {
+        let err = refused(
+            &["--url", &server.check_url(), option, "500000000000y"],
+            &[],
+        );
+        assert!(err.contains(option), "{err}");
+        assert!(err.contains("longer than 100 years"), "{err}");
+    }
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = TempDir::new("not-utf8");
+    let marker = dir.0.join("ran");
+    let mut cmd = hcwrap();
+    cmd.arg("--url")
+        .arg(std::ffi::OsStr::from_bytes(b"https://hc-ping.com/\xff"))
+        .arg("--")
+        .args(["touch", marker.to_str().unwrap()]);
+    let out = run(&mut cmd);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert_eq!(
+        err,
+        "hcwrap: error: the value of --url is not valid UTF-8; give it as UTF-8 text \
+         (the command after -- may take any bytes)\n"
+    );
+    assert!(!marker.exists());
+}

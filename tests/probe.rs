@@ -159,3 +159,22 @@ fn usage_errors_exit_125() {
         );
     }
 }
+
+#[test]
+fn a_closed_stdout_does_not_make_the_probe_panic() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    server.script([answer(200, "OK")]);
+    cmd.args([
+        "probe",
+        &format!("http://127.0.0.1:{}/api/v3/status/", server.port),
+    ]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Close the read end before the probe prints its verdict.
+    drop(child.stdout.take());
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
+    assert_eq!(support::stderr(&out), "");
+}
