@@ -282,7 +282,10 @@ mod tests {
         let body = build(out(&text, text.len() as u64), &["exit status 3".into()], 50);
         assert!(body.len() <= 50, "{body:?}");
         assert!(!body.contains("left out"), "{body:?}");
-        assert!(body.ends_with("99999\n100000\n[hcwrap] exit status 3\n"), "{body:?}");
+        assert!(
+            body.ends_with("99999\n100000\n[hcwrap] exit status 3\n"),
+            "{body:?}"
+        );
         // With room for it, the note is there and its count is exact.
         let body = build(out(&text, text.len() as u64), &["exit status 3".into()], 80);
         let (note, rest) = body.split_once('\n').unwrap();
@@ -290,7 +293,10 @@ mod tests {
         assert!(text.ends_with(sent.as_bytes()));
         assert_eq!(
             note,
-            format!("[hcwrap] {} bytes of output left out", text.len() - sent.len())
+            format!(
+                "[hcwrap] {} bytes of output left out",
+                text.len() - sent.len()
+            )
         );
     }
 }

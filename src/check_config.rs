@@ -114,7 +114,13 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
             });
         }
     } else {
-        if let Some(url) = env("HC_PING_URL") {
+        // HC_PING_URL as an outer hcwrap set it for its command names the outer run's
+        // check. A script that names a check itself (CHECK_UUID, CHECK_SLUG) means that
+        // one: what the script sets wins over what it inherited. (HC_PING_URL that the
+        // script set itself is told apart by the fingerprint hcwrap sets beside it.)
+        let inherited = env("HC_PING_URL").filter(|url| is_set_by_hcwrap(url, env));
+        let named_here = env("CHECK_UUID").is_some() || env("CHECK_SLUG").is_some();
+        if let Some(url) = env("HC_PING_URL").filter(|_| !(inherited.is_some() && named_here)) {
             let check = Check::from_url("HC_PING_URL", &secret("HC_PING_URL", &url)?)?;
             choices.push(Choice {
                 source: "HC_PING_URL",
@@ -158,6 +164,20 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
         }
     }
     Ok(Some(first.check.clone()))
+}
+
+/// The variable hcwrap sets beside `HC_PING_URL` for its command: a fingerprint of the
+/// URL it set (not the URL), so that a nested hcwrap can tell it from one the script set.
+pub const PING_URL_MARK: &str = "HCWRAP_PING_URL_MARK";
+
+/// The fingerprint of `url` for [`PING_URL_MARK`].
+pub fn ping_url_mark(url: &str) -> String {
+    format!("{:016x}", crate::lock::fnv1a(url.as_bytes()))
+}
+
+/// Whether `HC_PING_URL`'s value `url` is the one an outer hcwrap set.
+pub fn is_set_by_hcwrap(url: &str, env: &dyn Fn(&str) -> Option<String>) -> bool {
+    env(PING_URL_MARK).is_some_and(|mark| mark == ping_url_mark(url))
 }
 
 /// A value as given, or the trimmed content of the file it names as `file:PATH`.

@@ -70,10 +70,7 @@ impl Config {
         }
         let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
         let lock = cli.lock.clone().map(|path| {
-            path.unwrap_or_else(|| {
-                let dir = env("XDG_RUNTIME_DIR").map_or_else(std::env::temp_dir, PathBuf::from);
-                lock::default_path(&dir, &check.plain_url())
-            })
+            path.unwrap_or_else(|| lock::default_path(&lock::default_dir(&env), &check.plain_url()))
         });
         let mut redact = Vec::new();
         for value in &cli.redact {

@@ -49,7 +49,14 @@ impl HookConfig {
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
         let check = check_config::check(&cli.check, cli.dry_run, &env)?;
         let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
-        let run_id = match (cli.rid, env("HC_RUN_ID")) {
+        // HC_RUN_ID as an outer hcwrap set it belongs to that run's check: it is used only
+        // for pings to that check.
+        let inherited_rid_fits = match env("HC_PING_URL") {
+            Some(url) if check_config::is_set_by_hcwrap(&url, &env) => check.plain_url() == url,
+            _ => true,
+        };
+        let env_rid = env("HC_RUN_ID").filter(|_| inherited_rid_fits);
+        let run_id = match (cli.rid, env_rid) {
             (Some(rid), _) => Some(run_id("--rid", &rid)?),
             (None, Some(rid)) => Some(run_id("HC_RUN_ID", &rid)?),
             (None, None) => None,

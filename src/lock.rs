@@ -4,12 +4,21 @@
 //! which happens however hcwrap ends, SIGKILL included. So there are no stale locks and no
 //! PID files to clean up. The descriptor is close-on-exec: the command does not inherit
 //! it, so a daemon the command leaves behind cannot keep later runs out.
+//!
+//! A lock must be safe from other users: anyone who can open the file can flock it, and
+//! anyone who can create it first can keep hcwrap out. So the default lock file lives in
+//! a directory only its user can write (see [`default_dir`]), lock files are created
+//! mode 0600, never through a symbolic link, and a lock file that another user owns is
+//! refused (with a message, a failure ping and exit status 125) rather than used.
 
-use std::fs::File;
+use std::fs::{DirBuilder, File};
 use std::os::fd::AsRawFd;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+
+use crate::sys;
 
 /// A held lock; released when dropped (or when hcwrap ends).
 #[derive(Debug)]
@@ -17,24 +26,105 @@ pub struct Lock {
     _file: File,
 }
 
-/// Takes the lock at `path` without waiting: `None` when another process holds it.
+/// Takes the lock at `path` without waiting: `None` when another process holds it. Makes
+/// the default directory first if `path` is in it.
 pub fn try_lock(path: &Path) -> Result<Option<Lock>> {
+    if let Some(dir) = path.parent()
+        && dir.file_name().is_some_and(|n| n == PRIVATE_DIR_NAME)
+    {
+        private_dir(dir)?;
+    }
     let file = File::options()
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .with_context(|| format!("--lock: cannot open the lock file {}", path.display()))?;
-    // SAFETY: flock has no memory-safety preconditions; the descriptor is open.
-    let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if r == 0 {
-        return Ok(Some(Lock { _file: file }));
+    let meta = file
+        .metadata()
+        .with_context(|| format!("--lock: cannot read {}", path.display()))?;
+    if !meta.is_file() {
+        bail!("--lock: {} is not a regular file", path.display());
     }
-    let error = std::io::Error::last_os_error();
-    if error.kind() == std::io::ErrorKind::WouldBlock {
-        return Ok(None);
+    if meta.uid() != sys::uid() {
+        bail!(
+            "--lock: {} belongs to another user (uid {}), who could hold it to keep this job \
+             from running; remove it, or give --lock=PATH in a directory only you can write",
+            path.display(),
+            meta.uid()
+        );
     }
-    Err(error).with_context(|| format!("--lock: cannot lock {}", path.display()))
+    if meta.mode() & 0o077 != 0 {
+        // Anyone who can open the file can flock it.
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("--lock: cannot make {} private", path.display()))?;
+    }
+    if sys::try_flock(file.as_raw_fd())
+        .with_context(|| format!("--lock: cannot lock {}", path.display()))?
+    {
+        Ok(Some(Lock { _file: file }))
+    } else {
+        Ok(None)
+    }
+}
+
+/// The name of the private directory hcwrap makes for default lock files.
+const PRIVATE_DIR_NAME: &str = "hcwrap";
+
+/// Where default lock files live: `$XDG_RUNTIME_DIR` (the user's own, made by the login
+/// manager), else for root `/run/hcwrap` (only root can write /run), else
+/// `~/.cache/hcwrap`, else `hcwrap-<uid>/` in the temp directory: never a directory
+/// another user can write, so no one else can create, take or replace the lock file.
+/// (Directories hcwrap makes are mode 0700 and checked to be the user's own.)
+pub fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(dir) = env("XDG_RUNTIME_DIR") {
+        return PathBuf::from(dir);
+    }
+    let uid = sys::uid();
+    if uid == 0 && Path::new("/run").is_dir() {
+        return PathBuf::from("/run").join(PRIVATE_DIR_NAME);
+    }
+    if let Some(home) = env("HOME").filter(|h| h != "/" && Path::new(h).is_dir()) {
+        return Path::new(&home).join(".cache").join(PRIVATE_DIR_NAME);
+    }
+    std::env::temp_dir()
+        .join(format!("{PRIVATE_DIR_NAME}-{uid}"))
+        .join(PRIVATE_DIR_NAME)
+}
+
+/// Makes `dir` (mode 0700) if it is missing and checks that it is the user's own and
+/// writable by no one else.
+fn private_dir(dir: &Path) -> Result<()> {
+    DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("--lock: cannot create the directory {}", dir.display()))?;
+    let mut checked = dir;
+    // The directory, and the per-user one in the temp directory above it, if any.
+    loop {
+        let meta = std::fs::symlink_metadata(checked)
+            .with_context(|| format!("--lock: cannot read {}", checked.display()))?;
+        if !meta.is_dir() || meta.uid() != sys::uid() || meta.mode() & 0o022 != 0 {
+            bail!(
+                "--lock: {} is not a directory of this user's that only it can write, so \
+                 another user could take the lock; remove it, or give --lock=PATH",
+                checked.display()
+            );
+        }
+        match checked.parent() {
+            Some(parent)
+                if parent
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("hcwrap-")) =>
+            {
+                checked = parent;
+            }
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// The lock file for a check when `--lock` names none: in `dir`, named from a hash of the
@@ -45,7 +135,7 @@ pub fn default_path(dir: &Path, check_url: &str) -> PathBuf {
 
 /// FNV-1a, 64 bits: stable across builds and Rust versions (unlike `DefaultHasher`), so
 /// two hcwrap builds agree on the file name.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, b| {
         (hash ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })
@@ -83,6 +173,21 @@ mod tests {
         );
         drop(first);
         assert!(try_lock(&path).unwrap().is_some());
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().mode() & 0o777,
+            0o600,
+            "only its user may open it"
+        );
         let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn the_default_directory_is_never_one_others_can_write() {
+        let env = |name: &str| (name == "XDG_RUNTIME_DIR").then(|| "/run/user/1000".to_owned());
+        assert_eq!(default_dir(&env), PathBuf::from("/run/user/1000"));
+        let none = |_: &str| None;
+        let dir = default_dir(&none);
+        assert!(dir.ends_with("hcwrap"), "{}", dir.display());
+        assert_ne!(dir, std::env::temp_dir());
     }
 }

@@ -1,41 +1,84 @@
 //! When runs happen: once, or every `--every` (on a fixed grid from the first start, so
-//! the length of a run never makes the schedule drift), each after a `--jitter` wait.
+//! the length of a run never makes the schedule drift), each after a `--jitter` wait; and
+//! how hcwrap ends once they are over.
 //!
-//! Runs never overlap: a tick that falls during a run is skipped. SIGINT, SIGTERM or
-//! SIGHUP ends the loop: a run going on is interrupted as a single run would be, a wait
-//! ends at once, and hcwrap exits 128+n.
+//! Runs never overlap: a tick that falls during a run is skipped. A run's pings do not
+//! hold up the next run: they go on in the background, each run's in order (see
+//! [`pings`](crate::pings)); when [`MAX_BEHIND`] runs' pings are still going, the oldest
+//! gives up its retries. An interrupting signal ends the loop: a run going on is
+//! interrupted as a single run would be, a wait ends at once. hcwrap then waits for the
+//! pings still going (a second signal gives up their retries) and ends by that signal.
 
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
 use crate::config::Config;
 use crate::exit_codes;
+use crate::pings::RunPings;
 use crate::random;
-use crate::signals::Forwarder;
+use crate::signals::Signals;
+use crate::sys;
 use crate::wrap;
 
-/// Runs the command as `config` says, once or on a schedule; returns hcwrap's exit status.
+/// The most runs whose pings may still be going when another run starts.
+const MAX_BEHIND: usize = 4;
+
+/// Runs the command as `config` says, once or on a schedule; returns hcwrap's exit status
+/// (or ends hcwrap by the signal that interrupted it).
 #[allow(clippy::needless_pass_by_value)] // Called as `.and_then(schedule::run)`.
 pub fn run(config: Config) -> Result<i32> {
-    let signals = Forwarder::install(config.kill_after)?;
+    let mut signals = Signals::install()?;
     let first = Instant::now();
-    loop {
+    let mut behind: VecDeque<RunPings> = VecDeque::new();
+    let mut late = false;
+    let (status, die_by) = loop {
         if let Some(jitter) = config.jitter
             && let Some(signal) = signals.sleep(jitter.mul_f64(random::fraction()))
         {
-            return Ok(exit_codes::for_signal(signal));
+            break (exit_codes::for_signal(signal), Some(signal));
         }
-        let status = wrap::once(&config, &signals)?;
+        let end = match wrap::once(&config, &mut signals) {
+            Ok(end) => end,
+            Err(e) => {
+                wait_all(behind, &mut signals, late);
+                return Err(e);
+            }
+        };
+        late |= end.late_signal;
+        behind.push_back(end.pings);
         let Some(every) = config.every else {
-            return Ok(status);
+            break (end.status, end.die_by);
         };
         if let Some(signal) = signals.received() {
-            return Ok(exit_codes::for_signal(signal));
+            break (end.status, end.die_by.or(Some(signal)));
+        }
+        behind.retain(|p| !p.is_done());
+        while behind.len() > MAX_BEHIND {
+            if let Some(oldest) = behind.pop_front() {
+                oldest.give_up();
+                // Its thread ends on its own now; nothing waits for it.
+            }
         }
         if let Some(signal) = signals.sleep(until_next_tick(first.elapsed(), every)) {
-            return Ok(exit_codes::for_signal(signal));
+            break (exit_codes::for_signal(signal), Some(signal));
         }
+    };
+    wait_all(behind, &mut signals, late);
+    if let Some(signal) = die_by {
+        // Returns only where the signal cannot end hcwrap (as PID 1).
+        sys::die_by(signal);
+        return Ok(exit_codes::for_signal(signal));
+    }
+    Ok(status)
+}
+
+/// Waits for every run's pings; after one interrupting signal (or `late`), gives up
+/// their retries.
+fn wait_all(behind: VecDeque<RunPings>, signals: &mut Signals, mut late: bool) {
+    for pings in behind {
+        late |= pings.wait(signals, late).is_some();
     }
 }
 

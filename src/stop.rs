@@ -20,6 +20,7 @@ impl Stop {
     }
 
     /// Whether the flag is raised.
+    #[cfg(test)]
     pub fn is_raised(&self) -> bool {
         *self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
     }

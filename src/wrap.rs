@@ -1,284 +1,177 @@
-//! The wrapped run, end to end: start ping and child together, the output passed through
-//! and captured, then the final ping and the exit status.
+//! One wrapped run, end to end: the lock, the command and its pings started together, the
+//! command supervised to its end, the final ping handed to the run's ping thread.
 //!
-//! The child is spawned first and the start ping goes out on a thread beside it, so a
-//! slow or dead server never delays the job. The final ping waits for the start ping to be
-//! delivered or given up (so the server sees them in order); once the child has exited,
-//! the start ping gets no more retries, since the final ping now carries the news.
+//! The command is spawned first and the start ping goes out beside it, so a slow or dead
+//! server never delays the job; the final ping follows the start ping on the same thread
+//! (see [`pings`](crate::pings)). Once the command has ended, the start ping gets no more
+//! retries, since the final ping now carries the news.
 
 use std::fmt::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
-use std::thread;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 
 use anyhow::Result;
 
-use crate::body::{self, Output};
+use crate::body;
 use crate::check::Endpoint;
-use crate::cli::{OnEnd, OnLockBusy};
+use crate::check_config::{PING_URL_MARK, ping_url_mark};
+use crate::child::{self, Cut, Echo, Ended, Outcome, Spec};
+use crate::cli::OnLockBusy;
 use crate::config::Config;
 use crate::exit_codes;
 use crate::lock;
-use crate::msg::{self, say};
-use crate::output::{Capture, Echo};
-use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, MAX_BODY_LIMIT, Pinger};
+use crate::msg::say;
+use crate::ping::DEFAULT_BODY_LIMIT;
+use crate::pings::{self, Final, RunPings, Target};
 use crate::random;
-use crate::redact;
+use crate::report::{self, Rules};
 use crate::ring::Ring;
-use crate::run::{self, Outcome};
-use crate::signals::{self, Cut, Forwarder};
-use crate::stop::Stop;
-use crate::terminal::Terminal;
+use crate::signals::{self, Signals};
 
-/// One wrapped run, as `config` says: the lock, the start ping and the child, the final
-/// ping. Returns the exit status hcwrap should end with. Errors come only from before the
-/// command starts.
-pub fn once(config: &Config, signals: &Forwarder) -> Result<i32> {
+/// A run, over: how hcwrap should end for it, and its pings, which may still be going.
+#[derive(Debug)]
+pub struct RunEnd {
+    /// The exit status.
+    pub status: i32,
+    /// The signal hcwrap should end by instead, once its pings are done.
+    pub die_by: Option<i32>,
+    /// The run's pings.
+    pub pings: RunPings,
+    /// An interrupting signal came after the command ended: give up the pings' retries.
+    pub late_signal: bool,
+}
+
+/// One wrapped run, as `config` says. Errors come only from before the command starts
+/// (the lock), and are reported to the server too.
+pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
+    let target = |run_id: Option<String>| Target {
+        check: config.check.clone(),
+        http: config.http.clone(),
+        run_id,
+        body_limit: config.body_limit,
+    };
     // Held until the run has ended.
     let _lock = match &config.lock {
-        Some(path) => match lock::try_lock(path)? {
-            Some(lock) => Some(lock),
-            None => return Ok(skip_busy(config)),
+        Some(path) => match lock::try_lock(path) {
+            Ok(Some(lock)) => Some(lock),
+            Ok(None) => return Ok(skip_busy(config, target(None))),
+            Err(e) => {
+                // The job does not run: the server must hear why, not only the terminal.
+                let mut pings = RunPings::begin(target(None), false, None);
+                let why = format!("the command did not run: {e:#}");
+                let limit = pings::body_limit(None, config.body_limit);
+                pings.finish(Final::Fixed(
+                    Endpoint::Fail,
+                    body::build(None, &[why], limit),
+                ));
+                pings.wait(signals, false);
+                return Err(e);
+            }
         },
         None => None,
     };
-    signals.begin_run();
     let run_id = config.run_id.then(new_run_id);
     let initial = if config.send_output {
         config.body_limit.unwrap_or(DEFAULT_BODY_LIMIT)
     } else {
         0
     };
-    let capacity = Arc::new(AtomicUsize::new(initial));
-
+    let plain_url = config.check.plain_url();
     let env = [
         ("HC_RUN_ID", run_id.clone()),
-        ("HC_PING_URL", Some(config.check.plain_url())),
+        (PING_URL_MARK, Some(ping_url_mark(&plain_url))),
+        ("HC_PING_URL", Some(plain_url)),
     ];
-    let terminal = Terminal::foreground();
-    let running = match run::spawn(&config.command, &env, terminal.as_ref()) {
-        Ok(running) => running,
-        Err(outcome) => {
+    let spec = Spec {
+        command: &config.command,
+        env: &env,
+        echo: Echo {
+            stdout: config.echo_stdout,
+            stderr: config.echo_stderr,
+        },
+        timeout: config.timeout,
+        kill_after: config.kill_after,
+    };
+    let rules = Rules {
+        on_success: config.on_success,
+        on_nonzero_exit: config.on_nonzero_exit,
+        on_exec_fail: config.on_exec_fail,
+        send_output: config.send_output,
+        redact: config.redact.clone(),
+    };
+    let (ended, mut pings, unsent) = match child::start(&spec) {
+        Ok(child) => {
+            let capacity = Arc::new(AtomicUsize::new(initial));
+            let send_output = config.send_output.then(|| Arc::clone(&capacity));
+            let pings = RunPings::begin(target(run_id), config.start_ping, send_output);
+            let (ended, unsent) = child.supervise(Ring::new(initial), &capacity, signals);
+            (ended, pings, Some(unsent))
+        }
+        Err(ended) => {
             say(&format!(
                 "cannot run the command: {}",
-                run::describe(&outcome)
+                ended.outcome.describe()
             ));
-            let pinger = Pinger::new(config.check.clone(), config.http.clone());
-            let limit = body_limit(None, config.body_limit);
-            report(
-                config,
-                &pinger,
-                run_id.as_deref(),
-                &outcome,
-                None,
-                None,
-                limit,
-                signals,
-            );
-            return Ok(run::exit_status(&outcome));
+            // No start ping for a command that did not start.
+            (*ended, RunPings::begin(target(run_id), false, None), None)
         }
     };
-    signals.child_started(running.id());
-    if let Some(timeout) = config.timeout {
-        signals.start_timeout(timeout);
+    let status = report::exit_status(&ended);
+    let die_by = ending_signal(&ended);
+    let mut late_signal = ended.late_signal;
+    pings.finish(Final::Run(Box::new(ended), rules));
+    // The final ping goes out while what the readers have not taken yet is passed on.
+    if let Some(mut unsent) = unsent
+        && child::pass_on(&mut unsent, signals).is_some()
+    {
+        late_signal = true;
     }
-
-    let child_done = Stop::default();
-    let start = start_ping(config, run_id.clone(), &capacity, &child_done);
-
-    let echo = Echo {
-        stdout: config.echo_stdout,
-        stderr: config.echo_stderr,
-    };
-    let (outcome, capture) = running.finish(
-        echo,
-        Ring::new(initial),
-        &capacity,
-        signals,
-        terminal.as_ref(),
-    );
-    child_done.raise();
-
-    // No thread, or one that panicked: the final ping goes out without the start ping.
-    let (pinger, delivery) = start
-        .ok()
-        .and_then(|done| done.recv().ok())
-        .unwrap_or_else(|| (Pinger::new(config.check.clone(), config.http.clone()), None));
-    let server_limit = match delivery {
-        Some(Delivery::Delivered { body_limit }) => body_limit,
-        _ => None,
-    };
-    let limit = body_limit(server_limit, config.body_limit);
-    let cut = signals.cut();
-    report(
-        config,
-        &pinger,
-        run_id.as_deref(),
-        &outcome,
-        Some(capture),
-        cut,
-        limit,
-        signals,
-    );
-    Ok(exit_status(&outcome, cut))
+    Ok(RunEnd {
+        status,
+        die_by,
+        pings,
+        late_signal,
+    })
 }
 
-/// Sends the start ping on a thread of its own, beside the child; the thread hands back
-/// the pinger (its connection can carry the final ping) and what became of the ping. A
-/// `Ping-Body-Limit` in the answer raises the ring's `capacity`.
-///
-/// The thread hands them back through a channel and is not joined: the final ping can go
-/// out as soon as the start ping is done, while the thread is still being torn down (that
-/// took a tenth of a millisecond, on the path of every run).
-fn start_ping(
-    config: &Config,
-    run_id: Option<String>,
-    capacity: &Arc<AtomicUsize>,
-    child_done: &Stop,
-) -> std::io::Result<mpsc::Receiver<(Pinger, Option<Delivery>)>> {
-    let (check, http, done) = (
-        config.check.clone(),
-        config.http.clone(),
-        child_done.clone(),
-    );
-    let (capacity, flag) = (Arc::clone(capacity), config.body_limit);
-    let (send, send_output) = (config.start_ping, config.send_output);
-    let (hand_back, handed) = mpsc::sync_channel(1);
-    thread::Builder::new()
-        .name("start-ping".into())
-        .spawn(move || {
-            // Building the agent (and reading the trust store) happens here too, off the
-            // child's path.
-            let pinger = Pinger::new(check, http);
-            let delivery = send.then(|| pinger.send(Endpoint::Start, run_id.as_deref(), "", &done));
-            if let (
-                Some(Delivery::Delivered {
-                    body_limit: Some(server),
-                }),
-                true,
-            ) = (delivery, send_output)
-            {
-                capacity.fetch_max(body_limit(Some(server), flag), Ordering::Relaxed);
-            }
-            // The receiver is gone only if hcwrap is on its way out anyway.
-            let _ = hand_back.send((pinger, delivery));
-        })?;
-    Ok(handed)
+/// The signal hcwrap should end by for a run that ended as `ended` did (see
+/// [`signals::ends_hcwrap`]): the interrupting signal it received and passed on, or the
+/// terminal's interrupt that killed the command.
+fn ending_signal(ended: &Ended) -> Option<i32> {
+    match (ended.cut, &ended.outcome) {
+        (Some(Cut::Signal(signal)), _) if signals::ends_hcwrap(signal) => Some(signal),
+        (None, Outcome::Signaled(signal)) if signals::is_terminal_interrupt(*signal) => {
+            Some(*signal)
+        }
+        _ => None,
+    }
 }
 
 /// A previous run still holds the lock: the command does not run; say so and exit 75.
-fn skip_busy(config: &Config) -> i32 {
+fn skip_busy(config: &Config, target: Target) -> RunEnd {
     const SKIPPED: &str = "skipped: previous run still running";
-    msg::say(SKIPPED);
+    say(SKIPPED);
+    let mut pings = RunPings::begin(target, false, None);
     let endpoint = match config.on_lock_busy {
-        OnLockBusy::Log => Endpoint::Log,
-        OnLockBusy::Fail => Endpoint::Fail,
-        OnLockBusy::None => return exit_codes::LOCK_BUSY,
+        OnLockBusy::Log => Some(Endpoint::Log),
+        OnLockBusy::Fail => Some(Endpoint::Fail),
+        OnLockBusy::None => None,
     };
-    let pinger = Pinger::new(config.check.clone(), config.http.clone());
-    let limit = body_limit(None, config.body_limit);
-    pinger.send(
-        endpoint,
-        None,
-        &body::build(None, &[SKIPPED.to_owned()], limit),
-        &Stop::default(),
-    );
-    exit_codes::LOCK_BUSY
-}
-
-/// hcwrap's exit status: the command's own, unless the run was cut short.
-fn exit_status(outcome: &Outcome, cut: Option<Cut>) -> i32 {
-    match cut {
-        Some(Cut::Signal(signal)) => exit_codes::for_signal(signal),
-        Some(Cut::Timeout) => exit_codes::TIMED_OUT,
-        None => run::exit_status(outcome),
+    if let Some(endpoint) = endpoint {
+        let limit = pings::body_limit(None, config.body_limit);
+        pings.finish(Final::Fixed(
+            endpoint,
+            body::build(None, &[SKIPPED.to_owned()], limit),
+        ));
+    } else {
+        pings.finish_nothing();
     }
-}
-
-/// Sends the final ping for `outcome`, as the `--on-*` options say.
-#[allow(clippy::too_many_arguments)]
-fn report(
-    config: &Config,
-    pinger: &Pinger,
-    run_id: Option<&str>,
-    outcome: &Outcome,
-    capture: Option<Capture>,
-    cut: Option<Cut>,
-    limit: usize,
-    signals: &Forwarder,
-) {
-    let status = exit_status(outcome, cut);
-    let action = match (outcome, status) {
-        (Outcome::ExecFailed { .. }, _) => config.on_exec_fail,
-        (_, 0) => config.on_success,
-        _ => config.on_nonzero_exit,
-    };
-    let endpoint = match action {
-        OnEnd::Success => Endpoint::Success,
-        OnEnd::Fail => Endpoint::Fail,
-        OnEnd::ExitCode => Endpoint::ExitCode(u8::try_from(status).unwrap_or(u8::MAX)),
-        OnEnd::Log => Endpoint::Log,
-        OnEnd::None => return,
-    };
-
-    let mut notes = Vec::new();
-    if capture.as_ref().is_some_and(|c| c.still_open) {
-        notes.push("output still open after the command exited; stopped reading".to_owned());
+    RunEnd {
+        status: exit_codes::LOCK_BUSY,
+        die_by: None,
+        pings,
+        late_signal: false,
     }
-    let kill_after = humantime::format_duration(config.kill_after);
-    if let Some(Cut::Signal(signal)) = cut {
-        let mut note = format!("interrupted by {}", signals::name(signal));
-        if signals.sent_sigkill() {
-            let _ = write!(note, "; sent SIGKILL after {kill_after}");
-        }
-        let _ = write!(note, "; the command ended: {}", run::describe(outcome));
-        notes.push(note);
-    } else if let (Some(Cut::Timeout), Some(timeout)) = (cut, config.timeout) {
-        let mut note = format!(
-            "timed out after {}; sent SIGTERM",
-            humantime::format_duration(timeout)
-        );
-        if signals.sent_sigkill() {
-            let _ = write!(note, " then SIGKILL after {kill_after}");
-        }
-        notes.push(note);
-    } else if status != 0 {
-        notes.push(run::describe(outcome));
-    }
-
-    let mut capture = capture.filter(|_| config.send_output);
-    let redacted;
-    let output = match capture.as_mut() {
-        None => None,
-        Some(c) => {
-            let total = c.ring.total();
-            let kept = c.ring.make_contiguous();
-            if config.redact.is_empty() {
-                Some(Output { kept, total })
-            } else {
-                let dropped = total - kept.len() as u64;
-                let skipped;
-                (redacted, skipped) = redact::apply(kept, &config.redact, dropped > 0);
-                // What the body counts as left out: what the ring dropped, and what the
-                // redaction dropped after it.
-                let total = dropped + skipped as u64 + redacted.len() as u64;
-                Some(Output {
-                    kept: &redacted,
-                    total,
-                })
-            }
-        }
-    };
-    let body = body::build(output, &notes, limit);
-    pinger.send(endpoint, run_id, &body, &signals.after_exit());
-}
-
-/// The final ping's body limit: the server's, or the default, lowered by `--body-limit`.
-fn body_limit(server: Option<usize>, flag: Option<usize>) -> usize {
-    server
-        .unwrap_or(DEFAULT_BODY_LIMIT)
-        .min(flag.unwrap_or(usize::MAX))
-        .min(MAX_BODY_LIMIT)
 }
 
 /// A random (version 4) UUID.
@@ -304,6 +197,8 @@ fn new_run_id() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc;
+    use std::thread;
 
     #[test]
     fn run_ids_are_version_4_uuids() {
@@ -315,18 +210,33 @@ mod tests {
     }
 
     #[test]
-    fn the_flag_only_lowers_the_limit() {
-        assert_eq!(body_limit(None, None), 100_000);
-        assert_eq!(body_limit(Some(10_000), None), 10_000);
-        assert_eq!(body_limit(Some(10_000), Some(50_000)), 10_000);
-        assert_eq!(body_limit(Some(500_000), Some(50_000)), 50_000);
-        assert_eq!(body_limit(Some(500_000), None), 500_000);
-        assert_eq!(body_limit(Some(10_000_000), None), MAX_BODY_LIMIT);
+    fn hcwrap_ends_by_an_interrupt_it_passed_on_or_that_killed_the_command_from_the_terminal() {
+        let ended = |outcome, cut| Ended {
+            outcome,
+            cut,
+            sigkilled: None,
+            capture: None,
+            late_signal: false,
+        };
+        let sigint = libc::SIGINT;
+        assert_eq!(
+            ending_signal(&ended(Outcome::Exited(0), Some(Cut::Signal(libc::SIGTERM)))),
+            Some(libc::SIGTERM)
+        );
+        assert_eq!(
+            ending_signal(&ended(Outcome::Signaled(sigint), None)),
+            Some(sigint)
+        );
+        assert_eq!(
+            ending_signal(&ended(Outcome::Signaled(libc::SIGKILL), None)),
+            None
+        );
+        assert_eq!(ending_signal(&ended(Outcome::Exited(130), None)), None);
     }
 
     /// `build.rs` links GCC's unwinder into the binary instead of `libgcc_s`: a panic on the
-    /// start-ping thread must still unwind, dropping the channel's sender so that the
-    /// final ping goes out without it, instead of aborting hcwrap and its command.
+    /// pings thread must still unwind, dropping the channel's sender so that hcwrap goes
+    /// on, instead of aborting hcwrap and its command.
     #[test]
     fn a_panic_on_a_helper_thread_unwinds_and_lets_go_of_its_channel() {
         let (hand_back, handed) = mpsc::sync_channel::<()>(1);

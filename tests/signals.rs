@@ -72,6 +72,7 @@ fn each_signal_reaches_the_whole_group_and_is_reported() {
         (libc::SIGTERM, "SIGTERM", "sleep 600 &"),
         (libc::SIGINT, "SIGINT", ""),
         (libc::SIGHUP, "SIGHUP", "sleep 600 &"),
+        (libc::SIGQUIT, "SIGQUIT", ""),
     ] {
         let server = Server::start();
         let script = format!("{background} echo $$; echo ready; sleep 600 | sleep 601");
@@ -79,7 +80,7 @@ fn each_signal_reaches_the_whole_group_and_is_reported() {
         server.wait_for(1);
         support::signal(&child, sig);
         let status = child.wait().unwrap();
-        assert_eq!(status.code(), Some(128 + sig), "{name}");
+        support::assert_ended_by(status, sig);
         wait_group_gone(&before[0]);
         let end = &server.wait_for(2)[1];
         assert_eq!(end.suffix(), format!("/{}", 128 + sig));
@@ -104,7 +105,7 @@ fn a_command_that_ignores_sigterm_gets_sigkill_after_kill_after() {
     server.wait_for(1);
     support::signal(&child, libc::SIGTERM);
     let out = child.wait().unwrap();
-    assert_eq!(out.code(), Some(143));
+    support::assert_ended_by(out, libc::SIGTERM);
     let body = server.wait_for(2)[1].body_text();
     assert!(
         body.ends_with("[hcwrap] interrupted by SIGTERM; sent SIGKILL after 300ms; the command ended: killed by SIGKILL\n"),
@@ -123,7 +124,7 @@ fn a_command_that_exits_on_its_own_after_the_signal_is_still_reported_as_interru
     server.wait_for(1);
     support::signal(&child, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
+    support::assert_ended_by(out.status, libc::SIGTERM);
     let body = server.wait_for(2)[1].body_text();
     assert!(body.contains("cleaning up\n"), "{body}");
     assert!(
@@ -268,4 +269,46 @@ fn a_signal_hcwrap_was_started_with_ignored_stays_ignored() {
     let status = support::finish(child).status;
     assert_eq!(status.code(), Some(0));
     assert_eq!(server.wait_for(2)[1].suffix(), "");
+}
+
+#[test]
+fn usr1_usr2_and_alrm_reach_the_command_and_the_run_goes_on() {
+    let server = Server::start();
+    let (child, _) = start(
+        &server,
+        &[],
+        "trap 'echo got USR1 >&2' USR1; trap 'echo got USR2 >&2' USR2; \
+         trap 'echo got ALRM >&2; exit 0' ALRM; echo ready; \
+         while :; do sleep 0.05; done",
+    );
+    server.wait_for(1);
+    for sig in [libc::SIGUSR1, libc::SIGUSR2, libc::SIGALRM] {
+        support::signal(&child, sig);
+    }
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    for line in ["got USR1", "got USR2", "got ALRM"] {
+        assert!(err.contains(line), "{err}");
+    }
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), "");
+    assert!(!end.body_text().contains("interrupted"));
+}
+
+#[test]
+fn a_command_killed_by_a_passed_on_signal_is_reported_as_killed_by_it() {
+    let server = Server::start();
+    let (child, _) = start(&server, &[], "echo ready; sleep 600");
+    server.wait_for(1);
+    support::signal(&child, libc::SIGUSR1);
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(128 + libc::SIGUSR1));
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), format!("/{}", 128 + libc::SIGUSR1));
+    assert!(
+        end.body_text().ends_with("[hcwrap] killed by SIGUSR1\n"),
+        "{}",
+        end.body_text()
+    );
 }

@@ -577,3 +577,14 @@ pub fn finish(child: std::process::Child) -> Output {
     unsafe { libc::kill(pid, libc::SIGKILL) };
     panic!("the process did not end within {PATIENCE:?}");
 }
+
+/// Asserts that hcwrap ended by `signal` (after its final ping), as a program interrupted
+/// by a signal should: a shell then reports 128+n and stops a loop it runs in.
+pub fn assert_ended_by(status: std::process::ExitStatus, signal: i32) {
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        (status.code(), status.signal()),
+        (None, Some(signal)),
+        "hcwrap did not end by signal {signal}: {status:?}"
+    );
+}

@@ -1,0 +1,398 @@
+//! The command's output: passed through to hcwrap's own stdout and stderr as it comes,
+//! its tail kept in the ring buffer for the final ping.
+//!
+//! Both pipes are read by the one loop that supervises the command (see
+//! [`child`](crate::child)), so the ring gets the output in the order hcwrap read it,
+//! without locks. A chunk is read straight into the ring and echoed from there: one read
+//! and one write, no copy, while the reader keeps up.
+//!
+//! The echo never blocks the loop. hcwrap writes to a descriptor of its own that does
+//! not block (see [`Sink`]); what a slow reader has not taken yet waits in a buffer, and
+//! while it waits hcwrap reads no more of that stream, so the command is held back by a
+//! slow reader exactly as it would be without hcwrap. The loop meanwhile keeps watching
+//! for signals and deadlines, so a stalled reader never holds up `--timeout`.
+//!
+//! Once the command has exited, what it wrote is all in the pipes: hcwrap reads it at
+//! once, whatever the reader does (it is the end of the output, which the final ping
+//! needs), and passes it on as the reader takes it. Output that something the command
+//! left in the background writes after that is read for at most [`DRAIN_AFTER_EXIT`].
+
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+use crate::ring::Ring;
+use crate::sys::{self, FileKind};
+
+/// How long hcwrap keeps reading after the command exited, for output that something the
+/// command left running in the background still writes.
+pub const DRAIN_AFTER_EXIT: Duration = Duration::from_secs(1);
+/// The largest read. Into the ring a read also stops at the ring's end, so with the
+/// default 100,000-byte ring reads are up to that long; this bounds them when a server's
+/// larger limit grows the ring, and sizes the buffer used when nothing is kept.
+const CHUNK: usize = 256 * 1024;
+/// The smallest ring read into directly. A smaller one (`--body-limit 200`, or
+/// `--no-output` with none at all) would make for tiny reads: output then goes through a
+/// buffer of [`CHUNK`] bytes and only its end is copied into the ring.
+const MIN_DIRECT: usize = 64 * 1024;
+/// The capacity asked for the command's pipes (Linux; 64 KiB by default).
+const PIPE_SIZE: i32 = 1024 * 1024;
+/// After the command exited, the most output of background processes held for a slow
+/// reader, per stream (on top of what the command itself wrote).
+const MAX_PENDING: usize = 1024 * 1024;
+/// The most written at once to a descriptor that may block (where no non-blocking one
+/// could be had): a pipe that polls writable takes this much without blocking.
+const SAFE_WRITE: usize = 4096;
+
+/// What is echoed where.
+#[derive(Debug, Clone, Copy)]
+pub struct Echo {
+    /// Pass the command's stdout to hcwrap's stdout.
+    pub stdout: bool,
+    /// Pass the command's stderr to hcwrap's stderr.
+    pub stderr: bool,
+}
+
+/// The captured output once reading has ended.
+#[derive(Debug)]
+pub struct Capture {
+    /// The tail of the output.
+    pub ring: Ring,
+    /// Something still held the output open when hcwrap stopped reading.
+    pub still_open: bool,
+}
+
+/// Where one stream's output is echoed: a descriptor of hcwrap's own on its stdout or
+/// stderr, written without blocking, and what the reader has not taken yet.
+#[derive(Debug)]
+pub struct Sink {
+    fd: OwnedFd,
+    socket: bool,
+    /// The most one write may carry (see [`SAFE_WRITE`]).
+    max_write: usize,
+    /// Poll for writability before writing (a descriptor that could block).
+    wait_first: bool,
+    pending: Vec<u8>,
+    at: usize,
+}
+
+impl Sink {
+    /// A sink on `to` (hcwrap's stdout or stderr), or `None` when it is closed.
+    ///
+    /// A regular file never makes a writer wait: it is written as it is. A socket is
+    /// written with `MSG_DONTWAIT`. A pipe or terminal is opened again, as a new open file
+    /// of hcwrap's own, and made non-blocking: setting `O_NONBLOCK` on the inherited one
+    /// would change it for every process sharing it (the shell, the reader's siblings).
+    /// An inherited descriptor that is already non-blocking is used as it is. Where none
+    /// of that works, writes wait for the descriptor to poll writable and carry at most
+    /// [`SAFE_WRITE`] bytes.
+    fn new(to: BorrowedFd<'_>) -> Option<Sink> {
+        let kind = sys::file_kind(to.as_raw_fd()).ok()?;
+        let (fd, socket, safe) = match kind {
+            FileKind::File => (to.try_clone_to_owned().ok()?, false, true),
+            FileKind::Socket => (to.try_clone_to_owned().ok()?, true, true),
+            FileKind::Other if sys::is_nonblocking(to.as_raw_fd()) => {
+                (to.try_clone_to_owned().ok()?, false, true)
+            }
+            FileKind::Other => match sys::reopen_nonblocking(to.as_raw_fd()) {
+                Some(fd) => (fd, false, true),
+                None => (to.try_clone_to_owned().ok()?, false, false),
+            },
+        };
+        Some(Sink {
+            fd,
+            socket,
+            max_write: if safe { usize::MAX } else { SAFE_WRITE },
+            wait_first: !safe,
+            pending: Vec::new(),
+            at: 0,
+        })
+    }
+
+    fn has_pending(&self) -> bool {
+        self.at < self.pending.len()
+    }
+
+    fn raw(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+
+    /// Writes what the reader takes of `data` now; keeps the rest for later. Err when the
+    /// reader has gone (the echo then stops; the capture goes on).
+    fn offer(&mut self, data: &[u8]) -> io::Result<()> {
+        if self.has_pending() || self.wait_first {
+            self.pending.extend_from_slice(data);
+            return Ok(());
+        }
+        let written = self.write_some(data)?;
+        self.pending.clear();
+        self.at = 0;
+        self.pending.extend_from_slice(&data[written..]);
+        Ok(())
+    }
+
+    /// Writes more of what is pending, once the descriptor polls writable.
+    fn flush_some(&mut self) -> io::Result<()> {
+        while self.has_pending() {
+            let written = self.write_some(&self.pending[self.at..])?;
+            if written == 0 {
+                break;
+            }
+            self.at += written;
+            if self.wait_first {
+                // One safe write per time the descriptor polls writable.
+                break;
+            }
+        }
+        if !self.has_pending() {
+            self.pending.clear();
+            self.at = 0;
+        }
+        Ok(())
+    }
+
+    /// One or more writes of `data`, until it is all written or the descriptor would
+    /// block; returns how much was written.
+    fn write_some(&self, data: &[u8]) -> io::Result<usize> {
+        let mut done = 0;
+        while done < data.len() {
+            let end = data.len().min(done.saturating_add(self.max_write));
+            match sys::write_now(self.raw(), &data[done..end], self.socket) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+            if self.wait_first {
+                break;
+            }
+        }
+        Ok(done)
+    }
+}
+
+/// One of the command's output streams.
+#[derive(Debug)]
+struct Stream {
+    /// The pipe's read end, until it is closed (end of file, or no longer read).
+    pipe: Option<File>,
+    sink: Option<Sink>,
+    /// Once the command exited: how much of what it wrote is still to be read.
+    owed: Option<usize>,
+}
+
+/// The command's two output streams, read and echoed.
+#[derive(Debug)]
+pub struct Pump {
+    streams: [Stream; 2],
+    /// For output read while the ring is small or keeps nothing; see [`MIN_DIRECT`].
+    scratch: Vec<u8>,
+    /// Set once the command exited: reading after it is bounded.
+    drain_until: Option<Instant>,
+    still_open: bool,
+}
+
+/// Which descriptors a round of the loop waits on, in the order [`Pump::poll_set`] lists
+/// them: for each stream, its pipe (readable) and its sink (writable).
+pub const POLL_SLOTS: usize = 4;
+
+impl Pump {
+    /// Takes the command's pipes; echoes as `echo` says.
+    pub fn new(stdout: OwnedFd, stderr: OwnedFd, echo: Echo) -> Self {
+        let stream = |pipe: OwnedFd, echo: bool, to: BorrowedFd<'_>| {
+            // Larger pipes mean fewer, larger reads and fewer switches between the
+            // command and hcwrap.
+            sys::grow_pipe(pipe.as_raw_fd(), PIPE_SIZE);
+            // The read end is hcwrap's alone: making it non-blocking changes nothing for
+            // the command, and a read after the exit can never hang.
+            let _ = sys::set_nonblocking(pipe.as_raw_fd());
+            Stream {
+                pipe: Some(File::from(pipe)),
+                sink: if echo { Sink::new(to) } else { None },
+                owed: None,
+            }
+        };
+        Pump {
+            streams: [
+                stream(stdout, echo.stdout, io::stdout().as_fd()),
+                stream(stderr, echo.stderr, io::stderr().as_fd()),
+            ],
+            scratch: Vec::new(),
+            drain_until: None,
+            still_open: false,
+        }
+    }
+
+    /// Whether reading has ended: both pipes closed.
+    pub fn done(&self) -> bool {
+        self.streams.iter().all(|s| s.pipe.is_none())
+    }
+
+    /// The command has exited: what it wrote is all in the pipes now. It is read whatever
+    /// the reader does; anything after it only until [`DRAIN_AFTER_EXIT`] from now.
+    pub fn command_exited(&mut self, now: Instant) {
+        for stream in &mut self.streams {
+            if let Some(pipe) = &stream.pipe {
+                stream.owed = Some(sys::unread(pipe.as_raw_fd()));
+            }
+        }
+        self.drain_until = Some(now + DRAIN_AFTER_EXIT);
+    }
+
+    /// When the loop must wake up for the drain bound, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.drain_until.filter(|_| !self.done())
+    }
+
+    fn may_read(stream: &Stream) -> bool {
+        if stream.pipe.is_none() {
+            return false;
+        }
+        let pending = stream.sink.as_ref().map_or(0, |s| s.pending.len() - s.at);
+        match stream.owed {
+            // While the command runs, a stream waits for its reader.
+            None => pending == 0,
+            Some(owed) => owed > 0 || pending < MAX_PENDING,
+        }
+    }
+
+    /// Fills `fds` with what to wait for: each stream's pipe when it may be read, its sink
+    /// when output waits for the reader.
+    pub fn poll_set(&self, fds: &mut [libc::pollfd]) {
+        for (i, stream) in self.streams.iter().enumerate() {
+            if Self::may_read(stream)
+                && let Some(pipe) = &stream.pipe
+            {
+                fds[2 * i].fd = pipe.as_raw_fd();
+                fds[2 * i].events = libc::POLLIN;
+            }
+            if let Some(sink) = &stream.sink
+                && sink.has_pending()
+            {
+                fds[2 * i + 1].fd = sink.raw();
+                fds[2 * i + 1].events = libc::POLLOUT;
+            }
+        }
+    }
+
+    /// Does what `fds` (as filled by [`poll_set`](Self::poll_set), after poll) says can be
+    /// done: reads into `ring` and echoes, writes what waits. Applies the drain bound.
+    pub fn service(&mut self, fds: &[libc::pollfd], ring: &mut Ring, now: Instant) {
+        for i in 0..2 {
+            if fds[2 * i + 1].revents != 0
+                && let Some(sink) = &mut self.streams[i].sink
+                && sink.flush_some().is_err()
+            {
+                self.streams[i].sink = None;
+            }
+            if fds[2 * i].revents != 0 {
+                self.read(i, ring);
+            }
+        }
+        if let Some(until) = self.drain_until
+            && now >= until
+        {
+            for stream in &mut self.streams {
+                if stream.pipe.is_some() && stream.owed == Some(0) {
+                    // Whatever comes now is not the command's: stop reading.
+                    stream.pipe = None;
+                    self.still_open = true;
+                }
+            }
+        }
+    }
+
+    fn read(&mut self, i: usize, ring: &mut Ring) {
+        let direct = ring.capacity() >= MIN_DIRECT;
+        let stream = &mut self.streams[i];
+        let Some(pipe) = stream.pipe.as_mut() else {
+            return;
+        };
+        let max = stream.owed.filter(|&o| o > 0).unwrap_or(CHUNK).min(CHUNK);
+        let buf = if direct {
+            ring.spare(max)
+        } else {
+            if self.scratch.is_empty() {
+                self.scratch = vec![0; CHUNK];
+            }
+            &mut self.scratch[..max]
+        };
+        match pipe.read(buf) {
+            Ok(0) => stream.pipe = None,
+            Ok(n) => {
+                if let Some(sink) = stream.sink.as_mut()
+                    && sink.offer(&buf[..n]).is_err()
+                {
+                    stream.sink = None;
+                }
+                if let Some(owed) = stream.owed.as_mut() {
+                    *owed = owed.saturating_sub(n);
+                }
+                if direct {
+                    ring.commit(n);
+                } else {
+                    ring.write(&self.scratch[..n]);
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                ) => {}
+            Err(_) => stream.pipe = None,
+        }
+    }
+
+    /// Reading has ended: the capture, and what the readers have not taken yet.
+    pub fn finish(self, ring: Ring) -> (Capture, Unsent) {
+        let [out, err] = self.streams;
+        (
+            Capture {
+                ring,
+                still_open: self.still_open,
+            },
+            Unsent {
+                sinks: [out.sink, err.sink],
+            },
+        )
+    }
+}
+
+/// Output read from the command that its readers have not taken yet.
+#[derive(Debug)]
+pub struct Unsent {
+    sinks: [Option<Sink>; 2],
+}
+
+impl Unsent {
+    /// Whether anything still waits for a reader.
+    pub fn is_empty(&self) -> bool {
+        self.sinks.iter().flatten().all(|s| !s.has_pending())
+    }
+
+    /// Fills `fds` (two slots) with the sinks that wait to be written.
+    pub fn poll_set(&self, fds: &mut [libc::pollfd]) {
+        for (fd, sink) in fds.iter_mut().zip(&self.sinks) {
+            if let Some(sink) = sink
+                && sink.has_pending()
+            {
+                fd.fd = sink.raw();
+                fd.events = libc::POLLOUT;
+            }
+        }
+    }
+
+    /// Writes what the readers take now, after poll said which can be written.
+    pub fn service(&mut self, fds: &[libc::pollfd]) {
+        for (fd, sink) in fds.iter().zip(&mut self.sinks) {
+            if fd.revents != 0
+                && let Some(s) = sink
+                && s.flush_some().is_err()
+            {
+                *sink = None;
+            }
+        }
+    }
+}

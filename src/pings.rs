@@ -1,0 +1,245 @@
+//! A run's pings, on a thread of their own: the start ping beside the command, then the
+//! final ping once the run has ended and the start ping is done, so the server sees them
+//! in order. The run itself never waits for the server: with `--every`, the next run
+//! starts on its tick while an earlier run's pings may still be going.
+//!
+//! The thread builds the final body itself, after the start ping, because the limit is in
+//! the start ping's answer (`Ping-Body-Limit`).
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, mpsc};
+use std::thread;
+
+use crate::check::{Check, Endpoint};
+use crate::child::Ended;
+use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, HttpOptions, MAX_BODY_LIMIT, Pinger};
+use crate::report::{self, Rules};
+use crate::signals::{Meaning, Signals};
+use crate::stop::Stop;
+use crate::sys;
+
+/// What the final ping is about.
+#[derive(Debug)]
+pub enum Final {
+    /// A run that ended, reported as `rules` say.
+    Run(Box<Ended>, Rules),
+    /// A fixed ping: a run that was skipped or could not start.
+    Fixed(Endpoint, String),
+}
+
+/// What a run's pings need to know.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The check.
+    pub check: Check,
+    /// How to send.
+    pub http: HttpOptions,
+    /// The run id, if pings carry one.
+    pub run_id: Option<String>,
+    /// `--body-limit`.
+    pub body_limit: Option<usize>,
+}
+
+/// One run's pings, going on beside it.
+#[derive(Debug)]
+pub struct RunPings {
+    target: Target,
+    /// Hands the final ping to the thread; `None` without a thread.
+    hand: Option<mpsc::SyncSender<Final>>,
+    /// Becomes readable (end of file) when the thread has ended.
+    done: Option<OwnedFd>,
+    /// Raised when the command has ended: the start ping gets no more retries.
+    start_stop: Stop,
+    /// Raised to give up the final ping's retries.
+    final_stop: Stop,
+}
+
+impl RunPings {
+    /// Starts the thread, which sends the start ping at once if `start`. A larger
+    /// `Ping-Body-Limit` in its answer raises `capacity` (with output to send).
+    pub fn begin(target: Target, start: bool, capacity: Option<Arc<AtomicUsize>>) -> Self {
+        let (start_stop, final_stop) = (Stop::default(), Stop::default());
+        let (hand, handed) = mpsc::sync_channel::<Final>(1);
+        let spawned = sys::pipe().and_then(|(done_read, done_write)| {
+            let (t, s, f) = (target.clone(), start_stop.clone(), final_stop.clone());
+            thread::Builder::new()
+                .name("pings".into())
+                .spawn(move || {
+                    let _done = done_write;
+                    pings(&t, start, capacity.as_deref(), &handed, &s, &f);
+                })
+                .map(|_| done_read)
+        });
+        match spawned {
+            Ok(done) => RunPings {
+                target,
+                hand: Some(hand),
+                done: Some(done),
+                start_stop,
+                final_stop,
+            },
+            // Without a thread there is no start ping; the final ping goes out from
+            // `finish`, on the caller's thread.
+            Err(_) => RunPings {
+                target,
+                hand: None,
+                done: None,
+                start_stop,
+                final_stop,
+            },
+        }
+    }
+
+    /// The run has ended: stop retrying the start ping, and send the final one after it.
+    pub fn finish(&mut self, last: Final) {
+        self.start_stop.raise();
+        match self.hand.take() {
+            Some(hand) => {
+                // The thread is gone only if it panicked; the final ping is lost with it.
+                let _ = hand.send(last);
+            }
+            None => send_final(
+                &Pinger::new_for(&self.target),
+                &self.target,
+                None,
+                last,
+                &self.final_stop,
+            ),
+        }
+    }
+
+    /// The run ends with no final ping.
+    pub fn finish_nothing(&mut self) {
+        self.start_stop.raise();
+        self.hand = None;
+    }
+
+    /// Gives up the retries left.
+    pub fn give_up(&self) {
+        self.start_stop.raise();
+        self.final_stop.raise();
+    }
+
+    /// Whether the pings are all done.
+    pub fn is_done(&self) -> bool {
+        self.done.as_ref().is_none_or(|fd| {
+            let mut fds = [libc::pollfd {
+                fd: fd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            sys::poll(&mut fds, Some(std::time::Duration::ZERO)).is_ok_and(|n| n > 0)
+        })
+    }
+
+    /// Waits until the pings are done. An interrupting signal meanwhile gives up their
+    /// retries (`late` says one came before); the first such signal is returned.
+    pub fn wait(self, signals: &mut Signals, late: bool) -> Option<i32> {
+        if late {
+            self.give_up();
+        }
+        let mut interrupted = None;
+        let done = self.done.as_ref()?;
+        loop {
+            let mut fds = [
+                libc::pollfd {
+                    fd: done.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+                libc::pollfd {
+                    fd: signals.fd().as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                },
+            ];
+            if sys::poll(&mut fds, None).is_err() || fds[0].revents != 0 {
+                // End of file: the thread dropped its end.
+                return interrupted;
+            }
+            if fds[1].revents != 0 {
+                for signal in signals.take(None) {
+                    if crate::signals::meaning(signal) == Some(Meaning::Interrupt) {
+                        interrupted.get_or_insert(signal);
+                        self.give_up();
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl Pinger {
+    fn new_for(target: &Target) -> Self {
+        Pinger::new(target.check.clone(), target.http.clone())
+    }
+}
+
+/// The thread: the start ping, then the final one.
+fn pings(
+    target: &Target,
+    start: bool,
+    capacity: Option<&AtomicUsize>,
+    handed: &mpsc::Receiver<Final>,
+    start_stop: &Stop,
+    final_stop: &Stop,
+) {
+    // Building the agent (and reading the trust store) happens here too, off the run's path.
+    let pinger = Pinger::new_for(target);
+    let delivery =
+        start.then(|| pinger.send(Endpoint::Start, target.run_id.as_deref(), "", start_stop));
+    let server_limit = match delivery {
+        Some(Delivery::Delivered { body_limit }) => body_limit,
+        _ => None,
+    };
+    if let (Some(server), Some(capacity)) = (server_limit, capacity) {
+        capacity.fetch_max(
+            body_limit(Some(server), target.body_limit),
+            Ordering::Relaxed,
+        );
+    }
+    if let Ok(last) = handed.recv() {
+        send_final(&pinger, target, server_limit, last, final_stop);
+    }
+}
+
+fn send_final(
+    pinger: &Pinger,
+    target: &Target,
+    server_limit: Option<usize>,
+    last: Final,
+    stop: &Stop,
+) {
+    let limit = body_limit(server_limit, target.body_limit);
+    let ping = match last {
+        Final::Run(mut ended, rules) => report::final_ping(&mut ended, &rules, limit),
+        Final::Fixed(endpoint, body) => Some((endpoint, body)),
+    };
+    if let Some((endpoint, body)) = ping {
+        pinger.send(endpoint, target.run_id.as_deref(), &body, stop);
+    }
+}
+
+/// The final ping's body limit: the server's, or the default, lowered by `--body-limit`.
+pub fn body_limit(server: Option<usize>, flag: Option<usize>) -> usize {
+    server
+        .unwrap_or(DEFAULT_BODY_LIMIT)
+        .min(flag.unwrap_or(usize::MAX))
+        .min(MAX_BODY_LIMIT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flag_only_lowers_the_limit() {
+        assert_eq!(body_limit(None, None), 100_000);
+        assert_eq!(body_limit(Some(10_000), None), 10_000);
+        assert_eq!(body_limit(Some(10_000), Some(50_000)), 10_000);
+        assert_eq!(body_limit(Some(500_000), Some(50_000)), 50_000);
+        assert_eq!(body_limit(Some(500_000), None), 500_000);
+        assert_eq!(body_limit(Some(10_000_000), None), MAX_BODY_LIMIT);
+    }
+}
