@@ -246,15 +246,17 @@ impl Pump {
         self.drain_until.filter(|_| !self.done())
     }
 
-    fn may_read(stream: &Stream) -> bool {
-        if stream.pipe.is_none() {
-            return false;
-        }
+    /// What to poll a stream's pipe for: `POLLIN` when it may be read, 0 (a hang-up
+    /// only) when the command has exited and what was read after it waits for the reader.
+    fn pipe_events(stream: &Stream) -> Option<libc::c_short> {
+        stream.pipe.as_ref()?;
         let pending = stream.sink.as_ref().map_or(0, |s| s.pending.len() - s.at);
         match stream.owed {
             // While the command runs, a stream waits for its reader.
-            None => pending == 0,
-            Some(owed) => owed > 0 || pending < MAX_PENDING,
+            None => (pending == 0).then_some(libc::POLLIN),
+            Some(owed) if owed > 0 || pending < MAX_PENDING => Some(libc::POLLIN),
+            // Enough waits for the reader: only learn whether the writers are all gone.
+            Some(_) => Some(0),
         }
     }
 
@@ -262,11 +264,9 @@ impl Pump {
     /// when output waits for the reader.
     pub fn poll_set(&self, fds: &mut [libc::pollfd]) {
         for (i, stream) in self.streams.iter().enumerate() {
-            if Self::may_read(stream)
-                && let Some(pipe) = &stream.pipe
-            {
+            if let (Some(events), Some(pipe)) = (Self::pipe_events(stream), &stream.pipe) {
                 fds[2 * i].fd = pipe.as_raw_fd();
-                fds[2 * i].events = libc::POLLIN;
+                fds[2 * i].events = events;
             }
             if let Some(sink) = &stream.sink
                 && sink.has_pending()
@@ -287,7 +287,12 @@ impl Pump {
             {
                 self.streams[i].sink = None;
             }
-            if fds[2 * i].revents != 0 {
+            let revents = fds[2 * i].revents;
+            if fds[2 * i].events == 0 && revents != 0 {
+                // Hung up while what was read waits for the reader: every writer is gone,
+                // and what they wrote last is not the command's.
+                self.streams[i].pipe = None;
+            } else if revents != 0 {
                 self.read(i, ring);
             }
         }
