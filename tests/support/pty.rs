@@ -137,7 +137,27 @@ impl Shell {
 }
 
 impl Drop for Shell {
+    /// Ends every process of the terminal's session (bash is its leader), jobs included,
+    /// so that a failed test leaves nothing behind.
     fn drop(&mut self) {
+        let session = i32::try_from(self.child.id()).unwrap();
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+                continue;
+            };
+            // Fields after the command name: state, ppid, pgrp, session, ...
+            let fields: Vec<&str> = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace()
+                .collect();
+            if fields.get(3) == Some(&session.to_string().as_str())
+                && let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>()
+            {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
