@@ -189,12 +189,29 @@ pub fn set_default(signal: i32) {
 static PENDING: AtomicU64 = AtomicU64::new(0);
 /// The write end of the self-pipe: a byte per signal wakes whoever polls the read end.
 static WAKE: AtomicI32 = AtomicI32::new(-1);
+/// hcwrap's pid, to tell it from a child between fork and exec (see [`on_signal`]).
+static OWNER: AtomicI32 = AtomicI32::new(0);
 
 extern "C" fn on_signal(signal: libc::c_int) {
     // Only async-signal-safe work: an atomic or, and a write(2) that never blocks (the
     // pipe is non-blocking; when it is full a wake-up is on its way anyway). errno is
     // saved and restored, since the code this interrupted may be about to read it.
     let saved = io::Error::last_os_error().raw_os_error();
+    // SAFETY: getpid, signal and kill are async-signal-safe and have no memory-safety
+    // preconditions.
+    unsafe {
+        if libc::getpid() != OWNER.load(Ordering::SeqCst) {
+            // A child between fork and exec, which still has hcwrap's handlers: the signal
+            // is the command's (a Ctrl-C the moment it took the terminal). Take the
+            // default action, as the command would have, instead of losing it.
+            libc::signal(signal, libc::SIG_DFL);
+            libc::kill(libc::getpid(), signal);
+            if let Some(errno) = saved {
+                set_errno(errno);
+            }
+            return;
+        }
+    }
     if let Ok(bit) = u32::try_from(signal)
         && bit < 64
     {
@@ -236,6 +253,7 @@ pub fn install_handlers(signals: &[i32]) -> io::Result<OwnedFd> {
     let (read, write) = pipe()?;
     set_nonblocking(read.as_raw_fd())?;
     set_nonblocking(write.as_raw_fd())?;
+    OWNER.store(own_pid(), Ordering::SeqCst);
     // The write end lives as long as the process: the handler may run at any time.
     WAKE.store(std::os::fd::IntoRawFd::into_raw_fd(write), Ordering::SeqCst);
     for &signal in signals {

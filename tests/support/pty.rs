@@ -34,12 +34,17 @@ impl Shell {
         };
         assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
         // SAFETY: openpty returned two new descriptors that nothing else owns.
-        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let (master, slave) =
+            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hcwrap"))
             .parent()
             .unwrap()
             .to_owned();
-        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
+        let path = format!(
+            "{}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         let mut cmd = Command::new("bash");
         cmd.args(["--norc", "--noprofile", "-i"])
             .env_clear()
@@ -75,7 +80,9 @@ impl Shell {
 
     /// Types `text` and Enter.
     pub fn line(&mut self, text: &str) {
-        self.master.write_all(format!("{text}\n").as_bytes()).unwrap();
+        self.master
+            .write_all(format!("{text}\n").as_bytes())
+            .unwrap();
     }
 
     /// Presses a control key: `'Z'` for Ctrl-Z, `'C'` for Ctrl-C.
@@ -122,7 +129,10 @@ impl Shell {
         let started = Instant::now();
         // SAFETY: tcgetpgrp on the master reports the terminal's foreground group.
         while unsafe { libc::tcgetpgrp(self.master.as_raw_fd()) } != group {
-            assert!(started.elapsed() < PATIENCE, "group {group} never got the terminal");
+            assert!(
+                started.elapsed() < PATIENCE,
+                "group {group} never got the terminal"
+            );
             std::thread::yield_now();
         }
     }
