@@ -122,3 +122,45 @@ fn a_signal_during_the_wait_ends_hcwrap_without_a_run() {
     support::assert_ended_by(out.status, libc::SIGINT);
     assert_eq!(server.requests().len(), 2, "no run after the signal");
 }
+
+#[test]
+fn runs_start_on_their_ticks_while_a_hanging_server_holds_the_pings() {
+    let server = Server::start();
+    server.script(std::iter::repeat_n(support::Reply::Hang, 200));
+    let mut cmd = hcwrap();
+    // Each run's pings take 5 s against this server; runs come every 100 ms regardless.
+    // (Before, each run waited for the last one's pings: 10 s a run, 50 s for five.)
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--every",
+        "100ms",
+        "--ping-timeout",
+        "5s",
+        "--ping-retries",
+        "0",
+        "--",
+        "echo",
+        "tick",
+    ]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for _ in 0..5 {
+        assert_eq!(lines.next().unwrap().unwrap(), "tick");
+    }
+    // Five start pings have reached the server, each with its own run id.
+    let starts: Vec<String> = server
+        .wait_for(5)
+        .iter()
+        .filter(|r| r.suffix() == "/start")
+        .filter_map(|r| r.rid().map(str::to_owned))
+        .collect();
+    let mut distinct = starts.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), starts.len(), "{starts:?}");
+    support::signal(&child, libc::SIGTERM);
+    let out = support::finish(child);
+    support::assert_ended_by(out.status, libc::SIGTERM);
+}

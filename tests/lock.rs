@@ -149,3 +149,93 @@ fn the_default_lock_file_is_named_from_the_check_under_xdg_runtime_dir() {
     );
     assert!(!names[0].contains(&support::UUID[..8]));
 }
+
+/// Runs `--lock=PATH` (or `--lock` with `env`) expecting a refusal: the command does not
+/// run, one line says why, the exit status is 125, and the server hears it in a failure
+/// ping. Returns the message.
+fn refused_lock(lock_arg: &str, env: &[(&str, &str)]) -> String {
+    let server = Server::start();
+    let dir = TempDir::new("lock-refused-marker");
+    let marker = dir.0.join("ran");
+    let mut cmd = hcwrap();
+    cmd.envs(env.iter().copied())
+        .args(["--url", &server.check_url(), lock_arg, "--", "touch"])
+        .arg(&marker);
+    let out = run(&mut cmd);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(!marker.exists(), "the command ran");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    let ping = &server.wait_for(1)[0];
+    assert_eq!(ping.suffix(), "/fail");
+    let body = ping.body_text();
+    assert!(
+        body.starts_with("[hcwrap] the command did not run: --lock: "),
+        "{body}"
+    );
+    err
+}
+
+#[test]
+fn a_lock_that_cannot_be_created_is_reported_to_the_server() {
+    let dir = TempDir::new("lock-missing-dir");
+    let path = dir.0.join("no/such/dir/x.lock");
+    let err = refused_lock(&format!("--lock={}", path.display()), &[]);
+    assert!(err.contains("cannot open the lock file"), "{err}");
+}
+
+#[test]
+fn a_lock_file_that_is_a_symbolic_link_is_refused() {
+    let dir = TempDir::new("lock-symlink");
+    let target = dir.0.join("elsewhere");
+    let link = dir.0.join("x.lock");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let err = refused_lock(&format!("--lock={}", link.display()), &[]);
+    assert!(err.contains("cannot open the lock file"), "{err}");
+    assert!(!target.exists(), "a file was created through the link");
+}
+
+#[test]
+fn a_lock_file_another_user_owns_is_refused() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("not root: another user's file cannot be made here; covered by root runs");
+        return;
+    }
+    let dir = TempDir::new("lock-other-user");
+    let path = dir.0.join("x.lock");
+    std::fs::write(&path, "").unwrap();
+    std::os::unix::fs::chown(&path, Some(65534), Some(65534)).unwrap();
+    let err = refused_lock(&format!("--lock={}", path.display()), &[]);
+    assert!(err.contains("belongs to another user (uid 65534)"), "{err}");
+}
+
+#[test]
+fn default_lock_files_are_private_to_their_user() {
+    use std::os::unix::fs::MetadataExt;
+    let home = TempDir::new("lock-home");
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    // No XDG_RUNTIME_DIR (as under cron): root's go in /run/hcwrap, anyone else's under
+    // ~/.cache/hcwrap, never in the shared temp directory.
+    cmd.env("HOME", &home.0)
+        .args(["--url", &server.check_url(), "--lock", "--", "true"]);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    // SAFETY: getuid has no preconditions.
+    let dir = if unsafe { libc::getuid() } == 0 {
+        std::path::PathBuf::from("/run/hcwrap")
+    } else {
+        home.0.join(".cache/hcwrap")
+    };
+    assert_eq!(std::fs::metadata(&dir).unwrap().mode() & 0o777, 0o700);
+    // Named from the check's URL (FNV-1a), which holds this server's own port.
+    let hash = server
+        .check_url()
+        .bytes()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+    let lock = dir.join(format!("hcwrap-{hash:016x}.lock"));
+    assert_eq!(std::fs::metadata(&lock).unwrap().mode() & 0o777, 0o600);
+    let _ = std::fs::remove_file(lock);
+}

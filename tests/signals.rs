@@ -312,3 +312,30 @@ fn a_command_killed_by_a_passed_on_signal_is_reported_as_killed_by_it() {
         end.body_text()
     );
 }
+
+#[test]
+fn a_stopped_command_gets_sigcont_with_the_timeouts_sigterm_and_its_handler_runs() {
+    let server = Server::start();
+    // The command stops itself (SIGSTOP, not job control: hcwrap does not follow it).
+    // Without a SIGCONT after the SIGTERM, its handler could not run before SIGKILL.
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--timeout",
+        "1s",
+        "--kill-after",
+        "25s",
+        "--",
+        "sh",
+        "-c",
+        "trap 'echo handled TERM; exit 3' TERM; kill -STOP $$; echo resumed without TERM",
+    ]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+    let body = server.wait_for(2)[1].body_text();
+    assert_eq!(
+        body,
+        "handled TERM\n[hcwrap] timed out after 1s; sent SIGTERM\n"
+    );
+}

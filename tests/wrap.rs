@@ -660,3 +660,68 @@ fn a_background_process_that_keeps_writing_does_not_hold_hcwrap_either() {
         &body[body.len().saturating_sub(200)..]
     );
 }
+
+#[test]
+fn a_nested_hcwrap_reports_to_the_check_its_script_names() {
+    let server = Server::start();
+    let outer = format!(
+        "{}/{}/{}",
+        server.api_url(),
+        support::PING_KEY,
+        support::SLUG
+    );
+    // The outer run sets HC_PING_URL (its own check) for the script; the script names
+    // another check for a step of its own. That step must run and report there.
+    let script = format!(
+        "CHECK_UUID={} HC_API_URL={} hcwrap -- echo step-ran",
+        support::UUID,
+        server.api_url()
+    );
+    let mut cmd = hcwrap();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hcwrap"))
+        .parent()
+        .unwrap();
+    cmd.env(
+        "PATH",
+        format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()),
+    )
+    .args(["--url", &outer, "--", "sh", "-c", &script]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "step-ran\n");
+    let requests = server.wait_for(4);
+    let inner: Vec<&support::Request> = requests
+        .iter()
+        .filter(|r| r.path.contains(support::UUID))
+        .collect();
+    assert_eq!(inner.len(), 2, "{requests:?}");
+    assert_eq!(inner[1].body_text(), "step-ran\n");
+    let outer_pings = requests
+        .iter()
+        .filter(|r| r.path.contains(support::SLUG))
+        .count();
+    assert_eq!(outer_pings, 2);
+}
+
+#[test]
+fn a_script_without_a_shebang_runs_with_bin_sh_as_execvp_runs_it() {
+    let server = Server::start();
+    let dir = TempDir::new("no-shebang");
+    let script = dir.file("job", "echo from-the-script \"$1\"\nexit 4\n");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // By path, and found in PATH.
+    let out = wrapped(&server.check_url(), &[], &[&script, "arg"]);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "from-the-script arg\n");
+    let mut cmd = hcwrap();
+    cmd.env(
+        "PATH",
+        format!("{}:{}", dir.0.display(), std::env::var("PATH").unwrap()),
+    )
+    .args(["--url", &server.check_url(), "--", "job", "found"]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(4), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "from-the-script found\n");
+    let end = &server.wait_for(4)[3];
+    assert_eq!(end.suffix(), "/4");
+}

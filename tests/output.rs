@@ -1,0 +1,132 @@
+//! The output on its way through hcwrap, with readers that are slow, stalled, or
+//! non-blocking: every byte reaches them, and none of it holds up the final ping once the
+//! command has ended.
+
+mod support;
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use support::{PATIENCE, Server, hcwrap, stderr};
+
+#[test]
+fn a_slow_reader_gets_every_byte_and_the_body_does_not_call_the_output_still_open() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--"])
+        .args(["sh", "-c", "seq 1 300000; echo THE-END"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    // A reader that takes 64 KiB every 0.1 s: about 3 s for the 2 MB, most of it after
+    // the command has exited.
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    loop {
+        let n = stdout.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        got.extend_from_slice(&buf[..n]);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected: Vec<u8> = (1..=300_000)
+        .flat_map(|i: u32| format!("{i}\n").into_bytes())
+        .chain(*b"THE-END\n")
+        .collect();
+    assert_eq!(got.len(), expected.len());
+    assert!(got == expected, "the output changed on its way");
+    let body = server.wait_for(2)[1].body_text();
+    assert!(body.ends_with("299999\n300000\nTHE-END\n"), "{body}");
+    assert!(!body.contains("still open"), "{body}");
+}
+
+#[test]
+fn a_stalled_reader_does_not_hold_up_the_final_ping_after_a_timeout() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--timeout", "1s", "--", "yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    // Nothing reads hcwrap's stdout until the final ping has arrived (the test fails
+    // after PATIENCE if it never does).
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), "/124");
+    assert!(
+        end.body_text()
+            .ends_with("y\n[hcwrap] timed out after 1s; sent SIGTERM\n"),
+        "{}",
+        end.body_text()
+    );
+    // Now the reader takes the rest: all of it is still there, whole lines of "y".
+    let mut rest = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut rest).unwrap();
+    assert!(!rest.is_empty());
+    assert!(rest.chunks(2).all(|c| c == b"y\n"), "the output changed");
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+}
+
+#[test]
+fn a_non_blocking_stdout_gets_every_byte() {
+    let server = Server::start();
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into fds.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both are new descriptors owned by nothing else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe {
+        let flags = libc::fcntl(write.as_raw_fd(), libc::F_GETFL);
+        libc::fcntl(write.as_raw_fd(), libc::F_SETFL, flags | libc::O_NONBLOCK);
+    }
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--"])
+        .args(["head", "-c", "300000", "/dev/zero"])
+        .stdout(Stdio::from(write))
+        .stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    // Wait until the pipe is full: hcwrap's writes have met EAGAIN.
+    let started = Instant::now();
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
+        if unread >= 65536 {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "the pipe never filled");
+        std::thread::yield_now();
+    }
+    let mut got = Vec::new();
+    std::fs::File::from(read).read_to_end(&mut got).unwrap();
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(got.len(), 300_000);
+    assert_eq!(server.wait_for(2)[1].suffix(), "");
+}
+
+#[test]
+fn with_a_small_body_limit_every_number_in_the_body_is_true() {
+    let server = Server::start();
+    let out = support::wrapped(
+        &server.check_url(),
+        &["--body-limit", "50", "-q"],
+        &["sh", "-c", "seq 100000; exit 3"],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let body = server.wait_for(2)[1].body_text();
+    assert!(body.len() <= 50, "{body:?}");
+    assert!(!body.contains("left out"), "a note cut short: {body:?}");
+    assert!(
+        body.ends_with("100000\n[hcwrap] exit status 3\n"),
+        "{body:?}"
+    );
+}
