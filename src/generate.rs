@@ -218,10 +218,14 @@ fn description() -> Roff {
     );
     paragraph(
         &mut r,
-        "On SIGINT, SIGTERM or SIGHUP, hcwrap passes the signal on to the command's process \
-         group, waits for it to end (SIGKILL after --kill-after), reports the run as interrupted \
-         and exits 128+n. --timeout stops the command the same way with SIGTERM and exit status \
-         124. --lock keeps runs from overlapping; --every repeats the run on a fixed schedule.",
+        "On SIGINT, SIGTERM, SIGHUP or SIGQUIT, hcwrap passes the signal on to the command's \
+         process group, waits for it to end (SIGKILL after --kill-after), reports the run as \
+         interrupted and then ends by the same signal (status 128+n). SIGUSR1, SIGUSR2, SIGALRM \
+         and SIGWINCH are passed on and the run goes on. --timeout stops the command with \
+         SIGTERM (and SIGCONT) and exit status 124. In a terminal hcwrap behaves as a shell's job: \
+         the command gets the terminal, Ctrl-Z stops the command and hcwrap, fg and bg resume \
+         them. As PID 1 it reaps orphaned processes. --lock keeps runs from overlapping; --every \
+         repeats the run on a fixed schedule.",
     );
     r
 }
@@ -259,7 +263,10 @@ fn exit_status(r: &mut Roff) {
     item(
         r,
         "128+n",
-        "The command was killed by signal n, or hcwrap received signal n (SIGINT, SIGTERM, SIGHUP) and passed it on.",
+        "The command was killed by signal n. When hcwrap received signal n (SIGINT, SIGTERM, \
+         SIGHUP, SIGQUIT) and passed it on, or the command died of the terminal's SIGINT or \
+         SIGQUIT, hcwrap ends by that signal itself after the final ping, so a shell reports \
+         128+n and stops a loop it runs in (as PID 1 it exits 128+n).",
     );
     item(
         r,
@@ -317,8 +324,8 @@ fn environment(r: &mut Roff) {
             "Where the system's trusted certificates are.",
         ),
         (
-            "XDG_RUNTIME_DIR, TMPDIR",
-            "Where the default lock file goes.",
+            "XDG_RUNTIME_DIR, HOME, TMPDIR",
+            "Where the default lock file goes (see FILES).",
         ),
         ("PATH", "Where the command is looked for."),
         (
@@ -335,14 +342,24 @@ fn environment(r: &mut Roff) {
         "The run id, so the command can add /log pings to its own run (unset with --no-run-id).",
     );
     item(r, "HC_PING_URL", "The check's ping URL.");
+    item(
+        r,
+        "HCWRAP_PING_URL_MARK",
+        "A fingerprint of that URL (not the URL), so that an hcwrap run inside the command can \
+         tell the HC_PING_URL it inherited from one the command set: a check the command names \
+         with CHECK_UUID or CHECK_SLUG wins over the inherited one.",
+    );
 }
 
 fn files(r: &mut Roff) {
     r.control("SH", ["FILES"]);
     r.control("TP", []).text([italic("$XDG_RUNTIME_DIR/hcwrap-HASH.lock")]).text([roman(
         "The lock file of --lock without a path, HASH derived from the check's URL (never the URL \
-         itself); in the temporary directory when XDG_RUNTIME_DIR is not set. It holds an \
-         advisory flock(2) lock that goes away however hcwrap ends.",
+         itself). Without XDG_RUNTIME_DIR: /run/hcwrap/ for root, else ~/.cache/hcwrap/, else \
+         hcwrap-UID/hcwrap/ in the temporary directory; never a directory another user can \
+         write. Directories hcwrap makes are mode 0700 and lock files 0600; a lock file owned by \
+         another user, or a symbolic link, is refused. It holds an advisory flock(2) lock that \
+         goes away however hcwrap ends.",
     )]);
 }
 
