@@ -1,9 +1,11 @@
 //! A loopback ping sink for the benchmark and the soak (`benches/`): answers every request
 //! at once with `200 OK`, keep-alive, `TCP_NODELAY`; with `hang`, accepts connections and
 //! never answers; with `flaky`, answers every third request with 500 and logs each answer
-//! (`<status> <path>`) on stdout. Prints its port on stdout first, then serves until killed.
+//! (`<status> <path>`) on stdout; with `split`, answers as many small servers do (Python's
+//! http.server, for one): without `TCP_NODELAY`, the head and the body in two writes.
+//! Prints its port on stdout first, then serves until killed.
 //!
-//!     cargo run --release --example sink [ok|hang|flaky]
+//!     cargo run --release --example sink [ok|hang|flaky|split]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -13,6 +15,7 @@ fn main() -> std::io::Result<()> {
     let mode = std::env::args().nth(1).unwrap_or_default();
     let hang = mode == "hang";
     let flaky = mode == "flaky";
+    let split = mode == "split";
     let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let listener = TcpListener::bind("127.0.0.1:0")?;
     println!("{}", listener.local_addr()?.port());
@@ -34,7 +37,7 @@ fn main() -> std::io::Result<()> {
             Ok(std::thread::spawn(move || {
                 loop {
                     if let Ok((stream, _)) = listener.accept() {
-                        let _ = serve(stream, flaky.then_some(&*count));
+                        let _ = serve(stream, flaky.then_some(&*count), split);
                     }
                 }
             }))
@@ -49,8 +52,12 @@ fn main() -> std::io::Result<()> {
 /// Connections served at the same time (the soak runs four hcwrap at a time).
 const WORKERS: usize = 32;
 
-fn serve(stream: TcpStream, flaky: Option<&std::sync::atomic::AtomicUsize>) -> std::io::Result<()> {
-    stream.set_nodelay(true)?;
+fn serve(
+    stream: TcpStream,
+    flaky: Option<&std::sync::atomic::AtomicUsize>,
+    split: bool,
+) -> std::io::Result<()> {
+    stream.set_nodelay(!split)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
     let mut line = String::new();
@@ -79,6 +86,11 @@ fn serve(stream: TcpStream, flaky: Option<&std::sync::atomic::AtomicUsize>) -> s
             }
         }
         std::io::copy(&mut (&mut reader).take(length), &mut std::io::sink())?;
+        if split {
+            writer.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n")?;
+            writer.write_all(b"OK")?;
+            continue;
+        }
         let Some(count) = flaky else {
             writer.write_all(
                 b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nPing-Body-Limit: 100000\r\n\r\nOK",

@@ -23,6 +23,7 @@ mod schedule;
 mod signals;
 mod stop;
 mod sys;
+mod transport;
 mod wrap;
 
 use clap::Parser;

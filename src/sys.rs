@@ -494,3 +494,21 @@ pub fn uid() -> u32 {
     // SAFETY: getuid has no preconditions.
     unsafe { libc::getuid() }
 }
+
+/// Puts TCP socket `fd` in quick-ack mode: the segments it receives next are acknowledged
+/// at once (Linux; the mode ends by itself, so this is set before each read).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+pub fn quick_ack(fd: RawFd) {
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt reads one int from `on`, valid for the call; an error (not a TCP
+    // socket) changes nothing.
+    unsafe {
+        libc::setsockopt(
+            fd,
+            libc::IPPROTO_TCP,
+            libc::TCP_QUICKACK,
+            (&raw const on).cast(),
+            libc::socklen_t::try_from(std::mem::size_of::<libc::c_int>()).unwrap_or(4),
+        );
+    }
+}
