@@ -30,7 +30,10 @@ pub struct Lock {
 /// the default directory first if `path` is in it.
 pub fn try_lock(path: &Path) -> Result<Option<Lock>> {
     if let Some(dir) = path.parent()
-        && dir.file_name().is_some_and(|n| n == PRIVATE_DIR_NAME)
+        && dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n == PRIVATE_DIR_NAME || n.starts_with("hcwrap-"))
     {
         private_dir(dir)?;
     }
@@ -39,7 +42,9 @@ pub fn try_lock(path: &Path) -> Result<Option<Lock>> {
         .truncate(false)
         .write(true)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
+        // O_NONBLOCK: a FIFO someone put at the path must not hang the open (it is then
+        // refused below, as not a regular file); a regular file is unaffected.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
         .with_context(|| format!("--lock: cannot open the lock file {}", path.display()))?;
     let meta = file
@@ -75,8 +80,9 @@ const PRIVATE_DIR_NAME: &str = "hcwrap";
 
 /// Where default lock files live: `$XDG_RUNTIME_DIR` (the user's own, made by the login
 /// manager), else for root `/run/hcwrap` (only root can write /run), else
-/// `~/.cache/hcwrap`, else `hcwrap-<uid>/` in the temp directory: never a directory
-/// another user can write, so no one else can create, take or replace the lock file.
+/// `~/.cache/hcwrap`, else `hcwrap-<uid>` in the temp directory: never a directory
+/// another user can write, so no one else can create, take or replace the lock file. (In
+/// the last case another user could make that directory first: hcwrap then refuses it.)
 /// (Directories hcwrap makes are mode 0700 and checked to be the user's own.)
 pub fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(dir) = env("XDG_RUNTIME_DIR") {
@@ -89,42 +95,39 @@ pub fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     if let Some(home) = env("HOME").filter(|h| h != "/" && Path::new(h).is_dir()) {
         return Path::new(&home).join(".cache").join(PRIVATE_DIR_NAME);
     }
-    std::env::temp_dir()
-        .join(format!("{PRIVATE_DIR_NAME}-{uid}"))
-        .join(PRIVATE_DIR_NAME)
+    std::env::temp_dir().join(format!("{PRIVATE_DIR_NAME}-{uid}"))
 }
 
 /// Makes `dir` (mode 0700) if it is missing and checks that it is the user's own and
-/// writable by no one else.
+/// writable by no one else. Its parent is made first if missing (`~/.cache`); the directory
+/// itself is made on its own, so nothing is ever made inside a directory someone else
+/// created at its name.
 fn private_dir(dir: &Path) -> Result<()> {
-    DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .with_context(|| format!("--lock: cannot create the directory {}", dir.display()))?;
-    let mut checked = dir;
-    // The directory, and the per-user one in the temp directory above it, if any.
-    loop {
-        let meta = std::fs::symlink_metadata(checked)
-            .with_context(|| format!("--lock: cannot read {}", checked.display()))?;
-        if !meta.is_dir() || meta.uid() != sys::uid() || meta.mode() & 0o022 != 0 {
-            bail!(
-                "--lock: {} is not a directory of this user's that only it can write, so \
-                 another user could take the lock; remove it, or give --lock=PATH",
-                checked.display()
-            );
-        }
-        match checked.parent() {
-            Some(parent)
-                if parent
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("hcwrap-")) =>
-            {
-                checked = parent;
-            }
-            _ => return Ok(()),
-        }
+    if let Some(parent) = dir.parent()
+        && !parent.exists()
+    {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(parent)
+            .with_context(|| format!("--lock: cannot create the directory {}", parent.display()))?;
     }
+    if let Err(e) = DirBuilder::new().mode(0o700).create(dir)
+        && e.kind() != std::io::ErrorKind::AlreadyExists
+    {
+        return Err(e)
+            .with_context(|| format!("--lock: cannot create the directory {}", dir.display()));
+    }
+    let meta = std::fs::symlink_metadata(dir)
+        .with_context(|| format!("--lock: cannot read {}", dir.display()))?;
+    if !meta.is_dir() || meta.uid() != sys::uid() || meta.mode() & 0o022 != 0 {
+        bail!(
+            "--lock: {} is not a directory of this user's that only it can write (another user \
+             may have made it), so the lock could be taken; remove it, or give --lock=PATH",
+            dir.display()
+        );
+    }
+    Ok(())
 }
 
 /// The lock file for a check when `--lock` names none: in `dir`, named from a hash of the

@@ -66,7 +66,9 @@ pub fn run(config: Config) -> Result<i32> {
         }
     };
     wait_all(behind, &mut signals, late);
-    if let Some(signal) = die_by {
+    // An interrupting signal received at any point (during the final ping's retries, or
+    // while a reader was being waited for) ends hcwrap too: Ctrl-C must stop a shell loop.
+    if let Some(signal) = die_by.or(signals.received()) {
         // Returns only where the signal cannot end hcwrap (as PID 1).
         sys::die_by(signal);
         return Ok(exit_codes::for_signal(signal));

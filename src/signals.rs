@@ -4,7 +4,7 @@
 //! |---|---|---|
 //! | SIGINT, SIGTERM, SIGHUP, SIGQUIT | passed on to the command's process group (then SIGCONT, so a stopped command can act on it); the run is *interrupted*: reported as such, SIGKILL after `--kill-after`, and hcwrap ends by the same signal | ends an `--every` loop or a wait; a second one stops the final ping's retries |
 //! | SIGUSR1, SIGUSR2, SIGALRM, SIGWINCH | passed on to the group; the run goes on (if the command dies of it, that is how it ended) | nothing |
-//! | SIGTSTP | passed on to the group: the command stops, and hcwrap with it (job control) | hcwrap stops |
+//! | SIGTSTP | with a controlling terminal, passed on to the group: the command stops, and hcwrap with it (job control); without one, ignored (nobody could continue the job) | hcwrap stops |
 //! | SIGCONT | hcwrap was continued: the terminal goes back to the command if hcwrap is in the foreground, and the group gets SIGCONT | nothing |
 //! | SIGCHLD | the command's state changed; as PID 1, orphans are reaped | as PID 1, orphans are reaped |
 //!
@@ -114,8 +114,9 @@ impl Signals {
             if meaning(signal) == Some(Meaning::Interrupt) {
                 self.received.get_or_insert(signal);
             }
-            if signal == SIGTSTP && keep.is_none() {
-                // Nothing runs that could stop first: hcwrap stops, as it would by default.
+            if signal == SIGTSTP && keep.is_none() && !self.pid1 {
+                // Nothing runs that could stop first: hcwrap stops, as it would by default
+                // (PID 1 is never stopped by it).
                 sys::stop_self(SIGTSTP);
             }
         }

@@ -117,14 +117,20 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         }
     };
     let status = report::exit_status(&ended);
-    let die_by = ending_signal(&ended);
+    let mut die_by = ending_signal(&ended);
     let mut late_signal = ended.late_signal;
+    let interrupted = matches!(ended.cut, Some(Cut::Signal(_))) || late_signal;
     pings.finish(Final::Run(Box::new(ended), rules));
-    // The final ping goes out while what the readers have not taken yet is passed on.
-    if let Some(mut unsent) = unsent
-        && child::pass_on(&mut unsent, signals).is_some()
-    {
-        late_signal = true;
+    // The final ping goes out while what the readers have not taken yet is passed on;
+    // for a run that was interrupted, only what they take at once (the signal asked
+    // hcwrap to stop, not to wait for a reader).
+    if let Some(mut unsent) = unsent {
+        if interrupted {
+            unsent.flush_now();
+        } else if let Some(signal) = child::pass_on(&mut unsent, signals) {
+            late_signal = true;
+            die_by = die_by.or(Some(signal));
+        }
     }
     Ok(RunEnd {
         status,

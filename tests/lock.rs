@@ -160,8 +160,11 @@ fn refused_lock(lock_arg: &str, env: &[(&str, &str)]) -> String {
     let mut cmd = hcwrap();
     cmd.envs(env.iter().copied())
         .args(["--url", &server.check_url(), lock_arg, "--", "touch"])
-        .arg(&marker);
-    let out = run(&mut cmd);
+        .arg(&marker)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Bounded: a lock that hangs hcwrap fails the test instead of holding it.
+    let out = support::finish(cmd.spawn().unwrap());
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(125), "{err}");
     assert!(!marker.exists(), "the command ran");
@@ -238,4 +241,15 @@ fn default_lock_files_are_private_to_their_user() {
     let lock = dir.join(format!("hcwrap-{hash:016x}.lock"));
     assert_eq!(std::fs::metadata(&lock).unwrap().mode() & 0o777, 0o600);
     let _ = std::fs::remove_file(lock);
+}
+
+#[test]
+fn a_fifo_at_the_lock_path_is_refused_instead_of_hanging() {
+    let dir = TempDir::new("lock-fifo");
+    let path = dir.0.join("x.lock");
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo reads a NUL-terminated path, alive for the call.
+    assert_eq!(unsafe { libc::mkfifo(c_path.as_ptr(), 0o666) }, 0);
+    let err = refused_lock(&format!("--lock={}", path.display()), &[]);
+    assert!(err.contains("--lock: "), "{err}");
 }

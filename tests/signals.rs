@@ -4,6 +4,7 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Stdio};
 use std::time::Instant;
 
@@ -158,11 +159,9 @@ fn a_signal_after_the_command_ended_stops_the_final_pings_retries() {
     server.wait_for(2); // start, then the first attempt of the final ping
     support::signal(&child, libc::SIGTERM);
     let out = support::finish(child);
-    assert_eq!(
-        out.status.code(),
-        Some(6),
-        "the command's own status: it was not interrupted"
-    );
+    // The final ping already said how the command ended (/6); hcwrap itself was
+    // interrupted, and ends by the signal, so that a shell loop around it stops.
+    support::assert_ended_by(out.status, libc::SIGTERM);
     let err = stderr(&out);
     assert!(err.contains("hcwrap: gave up on the 6 ping to "), "{err}");
     assert!(server.requests().len() < 11, "retries stopped");
@@ -338,4 +337,79 @@ fn a_stopped_command_gets_sigcont_with_the_timeouts_sigterm_and_its_handler_runs
         body,
         "handled TERM\n[hcwrap] timed out after 1s; sent SIGTERM\n"
     );
+}
+
+#[test]
+fn a_sigint_during_the_final_pings_retries_ends_hcwrap_by_sigint_after_a_success() {
+    let server = Server::start();
+    server.script([support::Reply::Normal]);
+    server.script(std::iter::repeat_n(
+        support::Reply::Status(500, "down", vec![]),
+        10,
+    ));
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--ping-retries",
+        "9",
+        "--",
+        "true",
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    server.wait_for(2);
+    support::signal(&child, libc::SIGINT);
+    let out = support::finish(child);
+    support::assert_ended_by(out.status, libc::SIGINT);
+}
+
+#[test]
+fn one_sigterm_ends_hcwrap_even_when_its_reader_has_stalled() {
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--", "yes"]);
+    // stdout is a pipe nobody reads: hcwrap is soon waiting for its reader.
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    let stalled = child.stdout.take().unwrap();
+    server.wait_for(1);
+    support::signal(&child, libc::SIGTERM);
+    let out = support::finish(child);
+    support::assert_ended_by(out.status, libc::SIGTERM);
+    assert_eq!(server.wait_for(2)[1].suffix(), "/143");
+    drop(stalled);
+}
+
+#[test]
+fn without_a_terminal_sigtstp_is_not_passed_on_and_the_run_goes_on() {
+    let server = Server::start();
+    let dir = support::TempDir::new("tstp");
+    let go = dir.0.join("go");
+    let script = format!(
+        "echo ready; while [ ! -e {} ]; do sleep 0.01; done; echo finished",
+        go.display()
+    );
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--", "sh", "-c", &script])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // In a session of its own: no controlling terminal, even when the tests run in one.
+    // SAFETY: setsid is async-signal-safe and touches no memory.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    assert_eq!(support::first_line(&mut child), "ready\n");
+    server.wait_for(1);
+    support::signal(&child, libc::SIGTSTP);
+    // hcwrap ignores it (nobody could continue a stopped job here), so the command still
+    // runs, and ends once told to.
+    std::fs::write(&go, "").unwrap();
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.wait_for(2)[1].suffix(), "");
 }

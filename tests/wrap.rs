@@ -725,3 +725,18 @@ fn a_script_without_a_shebang_runs_with_bin_sh_as_execvp_runs_it() {
     let end = &server.wait_for(4)[3];
     assert_eq!(end.suffix(), "/4");
 }
+
+#[test]
+fn a_script_whose_interpreter_is_missing_is_named_as_such() {
+    let server = Server::start();
+    let dir = TempDir::new("bad-interpreter");
+    let script = dir.file("job", "#!/nonexistent/interpreter\necho never\n");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = wrapped(&server.check_url(), &[], &[&script]);
+    assert_eq!(out.status.code(), Some(127));
+    assert!(
+        stderr(&out).contains("the interpreter its #! line names was not found"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -227,7 +227,12 @@ impl Child {
             }
             Some(Meaning::Interrupt) => run.late_signal = true,
             Some(Meaning::PassOn) if running => sys::kill_group(self.pid, signal),
-            Some(Meaning::Suspend) if running => sys::kill_group(self.pid, SIGTSTP),
+            // Job control needs a terminal (and a shell to continue the job): without one,
+            // nobody could continue the command, and the system itself ignores SIGTSTP for
+            // such a process group; so does hcwrap.
+            Some(Meaning::Suspend) if running && self.terminal.is_some() => {
+                sys::kill_group(self.pid, SIGTSTP);
+            }
             Some(Meaning::Continued) if running => self.resume(),
             _ => {}
         }

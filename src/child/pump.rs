@@ -389,6 +389,13 @@ impl Unsent {
         }
     }
 
+    /// Writes what the readers take at once, without waiting for them.
+    pub fn flush_now(&mut self) {
+        for sink in self.sinks.iter_mut().flatten() {
+            let _ = sink.flush_some();
+        }
+    }
+
     /// Writes what the readers take now, after poll said which can be written.
     pub fn service(&mut self, fds: &[libc::pollfd]) {
         for (fd, sink) in fds.iter().zip(&mut self.sinks) {

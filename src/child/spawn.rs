@@ -123,6 +123,17 @@ fn find(program: &OsStr) -> Option<PathBuf> {
 fn failure(program: &OsStr, error: &io::Error) -> (i32, String) {
     let program = program.to_string_lossy();
     match error.kind() {
+        // The file is there: what is missing is the interpreter its #! line names.
+        io::ErrorKind::NotFound
+            if find(OsStr::new(program.as_ref())).is_some_and(|p| p.is_file()) =>
+        {
+            (
+                exit_codes::NOT_FOUND,
+                format!(
+                    "cannot execute {program}: the interpreter its #! line names was not found"
+                ),
+            )
+        }
         io::ErrorKind::NotFound => (exit_codes::NOT_FOUND, format!("not found: {program}")),
         io::ErrorKind::PermissionDenied => (
             exit_codes::CANNOT_EXECUTE,
