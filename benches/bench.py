@@ -25,6 +25,8 @@ ROUNDS = 5
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GIB = 1024 * 1024 * 1024
 UUID = "1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"
+# The physical floor (examples/floor.rs), of the same libc as the binary measured.
+FLOOR = os.path.join(ROOT, "target", "release", "examples", "floor")
 
 
 def ensure_tools():
@@ -113,6 +115,14 @@ def main():
     build = ["cargo", "build", "--release", "--locked", "--quiet"]
     subprocess.run(build + ["--example", "sink", "--example", "floor"], cwd=ROOT, check=True)
     hcwrap = args.bin
+    # The floor is built with the same libc as the binary measured: the static (musl)
+    # build is compared with a static floor.
+    global FLOOR
+    if hcwrap is not None and "musl" in hcwrap:
+        target = "x86_64-unknown-linux-musl"
+        subprocess.run(build + ["--example", "floor", "--target", target], cwd=ROOT, check=True,
+                       env={**os.environ, "CC_x86_64_unknown_linux_musl": "musl-gcc"})
+        FLOOR = os.path.join(ROOT, "target", target, "release", "examples", "floor")
     if hcwrap is None:
         subprocess.run(build, cwd=ROOT, check=True)
         hcwrap = os.path.join(ROOT, "target", "release", "hcwrap")
@@ -136,7 +146,7 @@ def measure(hcwrap, sink, hanging, split, runs_wall):
     # wait, POST the final ping; nothing else). The machine's speed drifts (a shared host),
     # so the three are measured in several short rounds, each interleaved, and the median
     # round counts.
-    floor = os.path.join(ROOT, "target", "release", "examples", "floor")
+    floor = FLOOR
     rounds = [hyperfine([shutil.which("true"), f"{floor} {sink} -- true",
                          f"{hcwrap} --url {sink} -- true"], runs_wall // ROUNDS)
               for _ in range(ROUNDS)]
