@@ -9,11 +9,13 @@
 //! anyone who can create it first can keep hcwrap out. So the default lock file lives in
 //! a directory only its user can write (see [`default_dir`]), lock files are created
 //! mode 0600, never through a symbolic link, and a lock file that another user owns is
-//! refused (with a message, a failure ping and exit status 125) rather than used.
+//! refused (with a message, a failure ping and exit status 125) rather than used. An
+//! existing file of the user's own is used as it is, its mode untouched (a script that
+//! serves as its own lock stays executable).
 
 use std::fs::{DirBuilder, File};
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -37,15 +39,7 @@ pub fn try_lock(path: &Path) -> Result<Option<Lock>> {
     {
         private_dir(dir)?;
     }
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .mode(0o600)
-        // O_NONBLOCK: a FIFO someone put at the path must not hang the open (it is then
-        // refused below, as not a regular file); a regular file is unaffected.
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
+    let file = open(path)
         .with_context(|| format!("--lock: cannot open the lock file {}", path.display()))?;
     let meta = file
         .metadata()
@@ -61,17 +55,38 @@ pub fn try_lock(path: &Path) -> Result<Option<Lock>> {
             meta.uid()
         );
     }
-    if meta.mode() & 0o077 != 0 {
-        // Anyone who can open the file can flock it.
-        file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .with_context(|| format!("--lock: cannot make {} private", path.display()))?;
-    }
     if sys::try_flock(file.as_raw_fd())
         .with_context(|| format!("--lock: cannot lock {}", path.display()))?
     {
         Ok(Some(Lock { _file: file }))
     } else {
         Ok(None)
+    }
+}
+
+/// Opens the lock file, making it (mode 0600) if it is missing. An existing file is opened
+/// read-only (flock needs no more), so that a script used as its own lock can still be
+/// executed (Linux refuses to run a file open for writing). Never through a symbolic
+/// link; non-blocking, so that a FIFO someone put at the path cannot hang the open (it is
+/// refused afterwards, as not a regular file).
+fn open(path: &Path) -> std::io::Result<File> {
+    let flags = libc::O_NOFOLLOW | libc::O_NONBLOCK;
+    loop {
+        match File::options().read(true).custom_flags(flags).open(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => return other,
+        }
+        match File::options()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(flags)
+            .open(path)
+        {
+            // Made by another run in between: open it as it is.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            other => return other,
+        }
     }
 }
 

@@ -10,9 +10,11 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::check::{Check, Endpoint};
 use crate::child::Ended;
+use crate::msg::say;
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, HttpOptions, MAX_BODY_LIMIT, Pinger};
 use crate::report::{self, Rules};
 use crate::signals::{Meaning, Signals};
@@ -129,18 +131,22 @@ impl RunPings {
                 events: libc::POLLIN,
                 revents: 0,
             }];
-            sys::poll(&mut fds, Some(std::time::Duration::ZERO)).is_ok_and(|n| n > 0)
+            sys::poll(&mut fds, Some(Duration::ZERO)).is_ok_and(|n| n > 0)
         })
     }
 
-    /// Waits until the pings are done. An interrupting signal meanwhile gives up their
-    /// retries (`late` says one came before); the first such signal is returned.
+    /// Waits until the pings are done. An interrupting signal meanwhile (or one that came
+    /// before: `late`) gives them up: hcwrap waits at most [`GIVE_UP_GRACE`] more, for
+    /// an attempt already on its way, then stops waiting; the first such signal is
+    /// returned.
     pub fn wait(self, signals: &mut Signals, late: bool) -> Option<i32> {
+        let done = self.done.as_ref()?;
+        let mut interrupted = None;
+        let mut until: Option<Instant> = None;
         if late {
             self.give_up();
+            until = Some(Instant::now() + GIVE_UP_GRACE);
         }
-        let mut interrupted = None;
-        let done = self.done.as_ref()?;
         loop {
             let mut fds = [
                 libc::pollfd {
@@ -154,7 +160,12 @@ impl RunPings {
                     revents: 0,
                 },
             ];
-            if sys::poll(&mut fds, None).is_err() || fds[0].revents != 0 {
+            let left = until.map(|u| u.saturating_duration_since(Instant::now()));
+            if left.is_some_and(|l| l.is_zero()) {
+                say("gave up on the pings still on their way: interrupted");
+                return interrupted;
+            }
+            if sys::poll(&mut fds, left).is_err() || fds[0].revents != 0 {
                 // End of file: the thread dropped its end.
                 return interrupted;
             }
@@ -163,12 +174,18 @@ impl RunPings {
                     if crate::signals::meaning(signal) == Some(Meaning::Interrupt) {
                         interrupted.get_or_insert(signal);
                         self.give_up();
+                        until.get_or_insert(Instant::now() + GIVE_UP_GRACE);
                     }
                 }
             }
         }
     }
 }
+
+/// How long hcwrap still waits for the pings once a signal gave them up: long enough for
+/// a thread in a backoff to notice and say so, short enough that a Ctrl-C ends hcwrap
+/// at once to a person (an attempt waiting for a silent server is abandoned).
+const GIVE_UP_GRACE: Duration = Duration::from_millis(100);
 
 impl Pinger {
     fn new_for(target: &Target) -> Self {

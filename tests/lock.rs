@@ -253,3 +253,26 @@ fn a_fifo_at_the_lock_path_is_refused_instead_of_hanging() {
     let err = refused_lock(&format!("--lock={}", path.display()), &[]);
     assert!(err.contains("--lock: "), "{err}");
 }
+
+#[test]
+fn an_existing_file_used_as_the_lock_keeps_its_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = Server::start();
+    let dir = TempDir::new("lock-self");
+    // A script that is its own lock, a common habit.
+    let script = dir.file("job.sh", "#!/bin/sh\necho ran\n");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        &format!("--lock={script}"),
+        "--",
+        &script,
+    ]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(support::stdout(&out), "ran\n");
+    let mode = std::fs::metadata(&script).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o755);
+}

@@ -413,3 +413,31 @@ fn without_a_terminal_sigtstp_is_not_passed_on_and_the_run_goes_on() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(server.wait_for(2)[1].suffix(), "");
 }
+
+#[test]
+fn a_signal_ends_hcwrap_while_the_final_ping_waits_for_a_silent_server() {
+    let server = Server::start();
+    // The start ping is answered; the final ping never is, and its one attempt may take
+    // a minute. A signal must not have to wait for it.
+    server.script([support::Reply::Normal, support::Reply::Hang]);
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--ping-timeout",
+        "60s",
+        "--",
+        "true",
+    ]);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    server.wait_for(2);
+    support::signal(&child, libc::SIGTERM);
+    let out = support::finish(child);
+    support::assert_ended_by(out.status, libc::SIGTERM);
+    assert!(
+        stderr(&out).contains("gave up on the pings still on their way"),
+        "{}",
+        stderr(&out)
+    );
+}
