@@ -188,7 +188,7 @@ impl Child {
             .flatten()
             .min();
             let wait = next.map(|at| at.saturating_duration_since(Instant::now()));
-            if sys::poll(&mut fds, wait).is_err() {
+            if (!self.pump.flowing() || !spin(&mut fds)) && sys::poll(&mut fds, wait).is_err() {
                 // Cannot happen with valid descriptors; do not spin if it does.
                 std::thread::sleep(Duration::from_millis(10));
             }
@@ -320,6 +320,24 @@ impl Child {
             terminal.hand_to(self.pid);
         }
         sys::kill_group(self.pid, SIGCONT);
+    }
+}
+
+/// How long the loop checks for more output without sleeping while output flows (see
+/// [`Pump::flowing`]).
+const SPIN: Duration = Duration::from_micros(20);
+
+/// Polls `fds` without sleeping for up to [`SPIN`]; whether something became ready.
+fn spin(fds: &mut [libc::pollfd]) -> bool {
+    let until = Instant::now() + SPIN;
+    loop {
+        if sys::poll(fds, Some(Duration::ZERO)).is_ok_and(|n| n > 0) {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        std::hint::spin_loop();
     }
 }
 

@@ -192,7 +192,13 @@ pub struct Pump {
     /// Set once the command exited: reading after it is bounded.
     drain_until: Option<Instant>,
     still_open: bool,
+    /// When output was last read, and whether the two last pieces came close together.
+    last_read: Option<Instant>,
+    flowing: bool,
 }
+
+/// Two pieces of output this close together mean output is flowing; see [`Pump::flowing`].
+const FLOWING: Duration = Duration::from_micros(100);
 
 /// Which descriptors a round of the loop waits on, in the order [`Pump::poll_set`] lists
 /// them: for each stream, its pipe (readable) and its sink (writable).
@@ -222,7 +228,23 @@ impl Pump {
             scratch: Vec::new(),
             drain_until: None,
             still_open: false,
+            last_read: None,
+            flowing: false,
         }
+    }
+
+    /// Whether output is flowing: the last two pieces came less than [`FLOWING`] apart.
+    ///
+    /// A command that writes small pieces (4 or 8 KiB, a stdio buffer) as fast as hcwrap
+    /// reads them leaves the pipe empty after every read. Sleeping in poll then means the
+    /// command has to wake hcwrap for every piece, and waking a sleeping CPU is slow (an
+    /// interrupt to it; under a hypervisor, a trip through the hypervisor too), a cost the
+    /// command pays in its write. While output flows, the loop checks a little longer
+    /// without sleeping (see the child module): 1 GiB from `head -c` gets through about
+    /// 20 to 40 % faster for the same CPU time. A command that prints a line now and then,
+    /// even a thousand a second, costs nothing more.
+    pub fn flowing(&self) -> bool {
+        self.flowing
     }
 
     /// Whether reading has ended: both pipes closed.
@@ -335,6 +357,11 @@ impl Pump {
                 if let Some(owed) = stream.owed.as_mut() {
                     *owed = owed.saturating_sub(n);
                 }
+                let now = Instant::now();
+                self.flowing = self
+                    .last_read
+                    .is_some_and(|at| now.duration_since(at) < FLOWING);
+                self.last_read = Some(now);
                 if direct {
                     ring.commit(n);
                 } else {
