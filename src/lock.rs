@@ -39,13 +39,22 @@ pub fn try_lock(path: &Path) -> Result<Option<Lock>> {
     {
         private_dir(dir)?;
     }
-    let file = open(path)
-        .with_context(|| format!("--lock: cannot open the lock file {}", path.display()))?;
+    let file = open(path).map_err(|e| {
+        anyhow::anyhow!(
+            "--lock: cannot open the lock file {}: {}",
+            path.display(),
+            what_is_wrong(path, &e)
+        )
+    })?;
     let meta = file
         .metadata()
         .with_context(|| format!("--lock: cannot read {}", path.display()))?;
     if !meta.is_file() {
-        bail!("--lock: {} is not a regular file", path.display());
+        bail!(
+            "--lock: cannot use {} as a lock file: it is not a regular file (a FIFO, socket \
+             or device); give the path of a file",
+            path.display()
+        );
     }
     if meta.uid() != sys::uid() {
         bail!(
@@ -87,6 +96,24 @@ fn open(path: &Path) -> std::io::Result<File> {
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             other => return other,
         }
+    }
+}
+
+/// Why a lock file could not be opened, in words that say what is at the path and what
+/// to do, where the system's error alone would not ("No such device or address").
+fn what_is_wrong(path: &Path, error: &std::io::Error) -> String {
+    let kind = std::fs::symlink_metadata(path).map(|m| m.file_type());
+    match kind {
+        Ok(t) if t.is_symlink() => {
+            "it is a symbolic link, and lock files are never opened through one (another \
+             user could point it anywhere); give the real path"
+                .to_owned()
+        }
+        Ok(t) if !t.is_file() && !t.is_dir() => {
+            "it is not a regular file (a FIFO, socket or device); give the path of a file"
+                .to_owned()
+        }
+        _ => error.to_string(),
     }
 }
 
