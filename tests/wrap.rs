@@ -740,3 +740,19 @@ fn a_script_whose_interpreter_is_missing_is_named_as_such() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_script_whose_interpreter_is_not_executable_says_so() {
+    let server = Server::start();
+    let dir = TempDir::new("interpreter-not-executable");
+    let interpreter = dir.file("interp", "not a program\n");
+    let script = dir.file("job", &format!("#!{interpreter}\necho never\n"));
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let out = wrapped(&server.check_url(), &[], &[&script]);
+    assert_eq!(out.status.code(), Some(126));
+    assert!(
+        stderr(&out).contains("for the interpreter its #! line names"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -135,6 +135,20 @@ fn failure(program: &OsStr, error: &io::Error) -> (i32, String) {
             )
         }
         io::ErrorKind::NotFound => (exit_codes::NOT_FOUND, format!("not found: {program}")),
+        // The file may be executable and its #! interpreter not: say both.
+        io::ErrorKind::PermissionDenied
+            if find(OsStr::new(program.as_ref()))
+                .and_then(|p| p.metadata().ok())
+                .is_some_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0) =>
+        {
+            (
+                exit_codes::CANNOT_EXECUTE,
+                format!(
+                    "cannot execute {program}: permission denied (for the interpreter its #! \
+                     line names, or the file system it is on)"
+                ),
+            )
+        }
         io::ErrorKind::PermissionDenied => (
             exit_codes::CANNOT_EXECUTE,
             format!("permission denied: {program}"),
