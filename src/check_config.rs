@@ -230,6 +230,13 @@ pub fn proxy(
 }
 
 fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
+    // Only HTTP proxies (CONNECT for https) are supported. A SOCKS proxy must be refused
+    // here: hcwrap's connections would otherwise go straight to the server, around it.
+    if let Some((scheme, _)) = url.split_once("://")
+        && !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+    {
+        bail!("{source}: {scheme} proxies are not supported; give an http:// proxy");
+    }
     // The message leaves the URL out: it may carry a password.
     Proxy::new(url).map_err(|e| anyhow::anyhow!("{source}: not a usable proxy URL ({e})"))
 }

@@ -274,3 +274,30 @@ fn an_argument_that_is_not_utf8_is_a_usage_error_not_a_panic() {
     );
     assert!(!marker.exists());
 }
+
+#[test]
+fn a_socks_proxy_is_refused_rather_than_bypassed() {
+    let server = Server::start();
+    let err = refused(
+        &[
+            "--url",
+            &server.check_url(),
+            "--proxy",
+            "socks5://127.0.0.1:1080",
+        ],
+        &[],
+    );
+    assert!(
+        err.contains("--proxy: socks5 proxies are not supported"),
+        "{err}"
+    );
+    let err = refused(
+        &["--url", &server.check_url()],
+        &[("HTTP_PROXY", "socks5h://127.0.0.1:1080")],
+    );
+    assert!(err.contains("socks5h proxies are not supported"), "{err}");
+    assert!(
+        server.requests().is_empty(),
+        "nothing went around the proxy"
+    );
+}
