@@ -6,7 +6,6 @@
 //! which keeps the rules testable).
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -53,7 +52,7 @@ pub struct Config {
     /// `--jitter`: the longest random wait before each run.
     pub jitter: Option<Duration>,
     /// `--lock`: the lock file to hold during the run.
-    pub lock: Option<PathBuf>,
+    pub lock: Option<lock::LockPath>,
     /// The ping for a run skipped because the lock was busy.
     pub on_lock_busy: OnLockBusy,
     /// The command and its arguments.
@@ -69,8 +68,9 @@ impl Config {
             bail!("--body-limit: 0 leaves no room for anything; use --no-output to send no output");
         }
         let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
-        let lock = cli.lock.clone().map(|path| {
-            path.unwrap_or_else(|| lock::default_path(&lock::default_dir(&env), &check.plain_url()))
+        let lock = cli.lock.clone().map(|path| match path {
+            Some(path) => lock::LockPath::given(path),
+            None => lock::LockPath::default_for(&env, &check.plain_url()),
         });
         let mut redact = Vec::new();
         for value in &cli.redact {

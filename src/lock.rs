@@ -28,17 +28,48 @@ pub struct Lock {
     _file: File,
 }
 
-/// Takes the lock at `path` without waiting: `None` when another process holds it. Makes
-/// the default directory first if `path` is in it.
-pub fn try_lock(path: &Path) -> Result<Option<Lock>> {
-    if let Some(dir) = path.parent()
-        && dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n == PRIVATE_DIR_NAME || n.starts_with("hcwrap-"))
-    {
+/// Where the lock file is, and whether its directory is hcwrap's own to make and check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockPath {
+    path: PathBuf,
+    /// For a default path (not under `$XDG_RUNTIME_DIR`): the directory to make mode
+    /// 0700 and check to be the user's own before the lock file is opened.
+    private_dir: Option<PathBuf>,
+}
+
+impl LockPath {
+    /// The path `--lock=PATH` gives: used as it is.
+    pub fn given(path: PathBuf) -> Self {
+        LockPath {
+            path,
+            private_dir: None,
+        }
+    }
+
+    /// The lock file for a check when `--lock` names none: in [`default_dir`], named from
+    /// a hash of the check's URL (never the URL, which holds the secret).
+    pub fn default_for(env: &dyn Fn(&str) -> Option<String>, check_url: &str) -> Self {
+        let (dir, made_here) = default_dir(env);
+        LockPath {
+            path: default_path(&dir, check_url),
+            private_dir: made_here.then_some(dir),
+        }
+    }
+
+    /// The lock file's path.
+    #[cfg(test)]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Takes the lock at `lock` without waiting: `None` when another process holds it. Makes
+/// and checks its private directory first, for a default path.
+pub fn try_lock(lock: &LockPath) -> Result<Option<Lock>> {
+    if let Some(dir) = &lock.private_dir {
         private_dir(dir)?;
     }
+    let path = lock.path.as_path();
     let file = open(path).map_err(|e| {
         anyhow::anyhow!(
             "--lock: cannot open the lock file {}: {}",
@@ -125,19 +156,20 @@ const PRIVATE_DIR_NAME: &str = "hcwrap";
 /// `~/.cache/hcwrap`, else `hcwrap-<uid>` in the temp directory: never a directory
 /// another user can write, so no one else can create, take or replace the lock file. (In
 /// the last case another user could make that directory first: hcwrap then refuses it.)
-/// (Directories hcwrap makes are mode 0700 and checked to be the user's own.)
-pub fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+/// The flag says whether hcwrap makes and checks the directory (all but the first).
+fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> (PathBuf, bool) {
     if let Some(dir) = env("XDG_RUNTIME_DIR") {
-        return PathBuf::from(dir);
+        return (PathBuf::from(dir), false);
     }
     let uid = sys::uid();
-    if uid == 0 && Path::new("/run").is_dir() {
-        return PathBuf::from("/run").join(PRIVATE_DIR_NAME);
-    }
-    if let Some(home) = env("HOME").filter(|h| h != "/" && Path::new(h).is_dir()) {
-        return Path::new(&home).join(".cache").join(PRIVATE_DIR_NAME);
-    }
-    std::env::temp_dir().join(format!("{PRIVATE_DIR_NAME}-{uid}"))
+    let dir = if uid == 0 && Path::new("/run").is_dir() {
+        PathBuf::from("/run").join(PRIVATE_DIR_NAME)
+    } else if let Some(home) = env("HOME").filter(|h| h != "/" && Path::new(h).is_dir()) {
+        Path::new(&home).join(".cache").join(PRIVATE_DIR_NAME)
+    } else {
+        std::env::temp_dir().join(format!("{PRIVATE_DIR_NAME}-{uid}"))
+    };
+    (dir, true)
 }
 
 /// Makes `dir` (mode 0700) if it is missing and checks that it is the user's own and
@@ -172,9 +204,8 @@ fn private_dir(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The lock file for a check when `--lock` names none: in `dir`, named from a hash of the
-/// check's URL (never the URL, which holds the secret).
-pub fn default_path(dir: &Path, check_url: &str) -> PathBuf {
+/// The lock file's name in `dir`: from a hash of the check's URL.
+fn default_path(dir: &Path, check_url: &str) -> PathBuf {
     dir.join(format!("hcwrap-{:016x}.lock", fnv1a(check_url.as_bytes())))
 }
 
@@ -211,13 +242,14 @@ mod tests {
     #[test]
     fn a_second_lock_on_the_same_file_is_refused_until_the_first_is_dropped() {
         let path = std::env::temp_dir().join(format!("hcwrap-unit-{}.lock", std::process::id()));
-        let first = try_lock(&path).unwrap().expect("free");
+        let lock = LockPath::given(path.clone());
+        let first = try_lock(&lock).unwrap().expect("free");
         assert!(
-            try_lock(&path).unwrap().is_none(),
+            try_lock(&lock).unwrap().is_none(),
             "flock locks are per open file"
         );
         drop(first);
-        assert!(try_lock(&path).unwrap().is_some());
+        assert!(try_lock(&lock).unwrap().is_some());
         assert_eq!(
             std::fs::metadata(&path).unwrap().mode() & 0o777,
             0o600,
@@ -229,10 +261,18 @@ mod tests {
     #[test]
     fn the_default_directory_is_never_one_others_can_write() {
         let env = |name: &str| (name == "XDG_RUNTIME_DIR").then(|| "/run/user/1000".to_owned());
-        assert_eq!(default_dir(&env), PathBuf::from("/run/user/1000"));
+        assert_eq!(default_dir(&env), (PathBuf::from("/run/user/1000"), false));
         let none = |_: &str| None;
-        let dir = default_dir(&none);
-        assert!(dir.ends_with("hcwrap"), "{}", dir.display());
+        let (dir, made_here) = default_dir(&none);
+        assert!(made_here);
+        assert!(
+            dir.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("hcwrap")),
+            "{}",
+            dir.display()
+        );
         assert_ne!(dir, std::env::temp_dir());
+        let lock = LockPath::default_for(&none, "https://hc-ping.com/x");
+        assert!(lock.path().starts_with(&dir));
     }
 }

@@ -52,7 +52,7 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
     };
     // Held until the run has ended.
     let _lock = match &config.lock {
-        Some(path) => match lock::try_lock(path) {
+        Some(lock_path) => match lock::try_lock(lock_path) {
             Ok(Some(lock)) => Some(lock),
             Ok(None) => return Ok(skip_busy(config, target(None))),
             Err(e) => {

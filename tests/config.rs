@@ -166,6 +166,11 @@ fn each_mistake_is_named() {
         (
             &["--uuid", UUID, "--proxy", "ftp://proxy.local:3128"],
             &[],
+            "--proxy: ftp proxies are not supported",
+        ),
+        (
+            &["--uuid", UUID, "--proxy", "http://[::1"],
+            &[],
             "--proxy: not a usable proxy URL",
         ),
     ];
