@@ -73,23 +73,18 @@ impl RunPings {
                 })
                 .map(|_| done_read)
         });
-        match spawned {
-            Ok(done) => RunPings {
-                target,
-                hand: Some(hand),
-                done: Some(done),
-                start_stop,
-                final_stop,
-            },
-            // Without a thread there is no start ping; the final ping goes out from
-            // `finish`, on the caller's thread.
-            Err(_) => RunPings {
-                target,
-                hand: None,
-                done: None,
-                start_stop,
-                final_stop,
-            },
+        // Without a thread there is no start ping; the final ping goes out from `finish`,
+        // on the caller's thread.
+        let (hand, done) = match spawned {
+            Ok(done) => (Some(hand), Some(done)),
+            Err(_) => (None, None),
+        };
+        RunPings {
+            target,
+            hand,
+            done,
+            start_stop,
+            final_stop,
         }
     }
 
@@ -102,7 +97,7 @@ impl RunPings {
                 let _ = hand.send(last);
             }
             None => send_final(
-                &Pinger::new_for(&self.target),
+                &pinger(&self.target),
                 &self.target,
                 None,
                 last,
@@ -187,10 +182,9 @@ impl RunPings {
 /// at once to a person (an attempt waiting for a silent server is abandoned).
 const GIVE_UP_GRACE: Duration = Duration::from_millis(100);
 
-impl Pinger {
-    fn new_for(target: &Target) -> Self {
-        Pinger::new(target.check.clone(), target.http.clone())
-    }
+/// The pinger for `target`'s check.
+fn pinger(target: &Target) -> Pinger {
+    Pinger::new(target.check.clone(), target.http.clone())
 }
 
 /// The thread: the start ping, then the final one.
@@ -203,7 +197,7 @@ fn pings(
     final_stop: &Stop,
 ) {
     // Building the agent (and reading the trust store) happens here too, off the run's path.
-    let pinger = Pinger::new_for(target);
+    let pinger = pinger(target);
     let delivery =
         start.then(|| pinger.send(Endpoint::Start, target.run_id.as_deref(), "", start_stop));
     let server_limit = match delivery {

@@ -125,9 +125,8 @@ impl Sink {
             self.pending.extend_from_slice(data);
             return Ok(());
         }
+        // Nothing is pending (flush_some empties the buffer once it is all written).
         let written = self.write_some(data)?;
-        self.pending.clear();
-        self.at = 0;
         self.pending.extend_from_slice(&data[written..]);
         Ok(())
     }
@@ -337,14 +336,13 @@ impl Pump {
         let Some(pipe) = stream.pipe.as_mut() else {
             return;
         };
-        let max = stream.owed.filter(|&o| o > 0).unwrap_or(CHUNK).min(CHUNK);
         let buf = if direct {
-            ring.spare(max)
+            ring.spare(CHUNK)
         } else {
             if self.scratch.is_empty() {
                 self.scratch = vec![0; CHUNK];
             }
-            &mut self.scratch[..max]
+            &mut self.scratch[..]
         };
         match pipe.read(buf) {
             Ok(0) => stream.pipe = None,
