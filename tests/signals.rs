@@ -37,6 +37,21 @@ fn start(server: &Server, args: &[&str], script: &str) -> (Child, Vec<String>) {
     (child, before)
 }
 
+/// Starts hcwrap around `command` against `server`, whose answers to the final ping are
+/// 500s: hcwrap then retries it for a while (up to nine times).
+fn retrying_final_ping(server: &Server, command: &[&str]) -> Child {
+    server.script([support::Reply::Normal]);
+    server.script(std::iter::repeat_n(
+        support::Reply::Status(500, "down", vec![]),
+        10,
+    ));
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--ping-retries", "9", "--"])
+        .args(command);
+    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    cmd.spawn().unwrap()
+}
+
 /// Waits until no live process is left in process group `group`.
 fn wait_group_gone(group: &str) {
     let started = Instant::now();
@@ -137,25 +152,7 @@ fn a_command_that_exits_on_its_own_after_the_signal_is_still_reported_as_interru
 #[test]
 fn a_signal_after_the_command_ended_stops_the_final_pings_retries() {
     let server = Server::start();
-    // The final ping meets 500s; hcwrap would retry for a while.
-    server.script([support::Reply::Normal]);
-    server.script(std::iter::repeat_n(
-        support::Reply::Status(500, "down", vec![]),
-        10,
-    ));
-    let mut cmd = hcwrap();
-    cmd.args([
-        "--url",
-        &server.check_url(),
-        "--ping-retries",
-        "9",
-        "--",
-        "sh",
-        "-c",
-        "exit 6",
-    ]);
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    let child = cmd.spawn().unwrap();
+    let child = retrying_final_ping(&server, &["sh", "-c", "exit 6"]);
     server.wait_for(2); // start, then the first attempt of the final ping
     support::signal(&child, libc::SIGTERM);
     let out = support::finish(child);
@@ -342,22 +339,7 @@ fn a_stopped_command_gets_sigcont_with_the_timeouts_sigterm_and_its_handler_runs
 #[test]
 fn a_sigint_during_the_final_pings_retries_ends_hcwrap_by_sigint_after_a_success() {
     let server = Server::start();
-    server.script([support::Reply::Normal]);
-    server.script(std::iter::repeat_n(
-        support::Reply::Status(500, "down", vec![]),
-        10,
-    ));
-    let mut cmd = hcwrap();
-    cmd.args([
-        "--url",
-        &server.check_url(),
-        "--ping-retries",
-        "9",
-        "--",
-        "true",
-    ]);
-    cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    let child = cmd.spawn().unwrap();
+    let child = retrying_final_ping(&server, &["true"]);
     server.wait_for(2);
     support::signal(&child, libc::SIGINT);
     let out = support::finish(child);

@@ -18,17 +18,23 @@ fn command_pid(sh: &mut Shell) -> i32 {
     sh.expect("\n").trim().parse().unwrap()
 }
 
-#[test]
-fn ctrl_z_stops_the_whole_job_and_fg_gives_the_command_the_terminal_again() {
-    let mut sh = Shell::start();
-    sh.line("hcwrap --dry-run -- sh -c 'echo p\"\"id=$$; read x; echo got=$x'");
-    let pid = command_pid(&mut sh);
+/// Ctrl-Z on the running command `pid`: the job stops and the prompt comes back; then
+/// `fg` gives the command the terminal again.
+fn suspend_and_resume(sh: &mut Shell, pid: i32) {
     sh.wait_foreground(pid);
     sh.ctrl('Z');
     sh.expect("Stopped");
     sh.expect("PROMPT$ ");
     sh.line("fg");
     sh.wait_foreground(pid);
+}
+
+#[test]
+fn ctrl_z_stops_the_whole_job_and_fg_gives_the_command_the_terminal_again() {
+    let mut sh = Shell::start();
+    sh.line("hcwrap --dry-run -- sh -c 'echo p\"\"id=$$; read x; echo got=$x'");
+    let pid = command_pid(&mut sh);
+    suspend_and_resume(&mut sh, pid);
     sh.line("hello");
     sh.expect("got=hello");
     sh.expect("PROMPT$ ");
@@ -40,12 +46,7 @@ fn ctrl_c_after_fg_ends_the_job_and_hcwrap_by_sigint() {
     let mut sh = Shell::start();
     sh.line("hcwrap --dry-run -- sh -c 'echo p\"\"id=$$; exec sleep 600'");
     let pid = command_pid(&mut sh);
-    sh.wait_foreground(pid);
-    sh.ctrl('Z');
-    sh.expect("Stopped");
-    sh.expect("PROMPT$ ");
-    sh.line("fg");
-    sh.wait_foreground(pid);
+    suspend_and_resume(&mut sh, pid);
     sh.ctrl('C');
     let shown = sh.expect("PROMPT$ ");
     assert!(shown.contains("killed by SIGINT"), "{shown}");
