@@ -41,6 +41,12 @@ pub struct Target {
     pub run_id: Option<String>,
     /// `--body-limit`.
     pub body_limit: Option<usize>,
+    /// hcwrap exits once this run's pings are done (no `--every`): the thread then stays
+    /// parked until the exit ends it instead of tearing itself down, which costs about
+    /// 0.2 ms at the end of a run on a virtual machine (unmapping its stack and signal
+    /// stack interrupts the other CPUs; BENCHMARKS.md). Under `--every` each run's thread
+    /// must go.
+    pub last_run: bool,
 }
 
 /// One run's pings, going on beside it.
@@ -68,8 +74,14 @@ impl RunPings {
             thread::Builder::new()
                 .name("pings".into())
                 .spawn(move || {
-                    let _done = done_write;
                     pings(&t, start, capacity.as_deref(), &handed, &s, &f);
+                    // End of file on `done`: the caller may exit now.
+                    drop(done_write);
+                    if t.last_run {
+                        loop {
+                            thread::park();
+                        }
+                    }
                 })
                 .map(|_| done_read)
         });
