@@ -6,7 +6,9 @@
 //! a UUID or ping key.
 
 use anyhow::{Result, bail};
-use ureq::http::Uri;
+
+use crate::http::Url;
+use crate::msg::printable;
 
 /// The base URL of the hosted service's ping endpoints.
 pub const HOSTED_API_URL: &str = "https://hc-ping.com";
@@ -65,7 +67,8 @@ impl Check {
         let uri = parse_http_url(flag, url)?;
         let path = uri.path().trim_end_matches('/');
         let origin = origin(&uri);
-        let host = uri.host().unwrap_or_default().to_owned();
+        let host = uri.host().to_owned();
+        let credentials = credentials(&uri);
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         // `<uuid>/start` is a pasted ping URL with its suffix. After a ping key, though, the
         // same word is a slug: "log" and "5" are slugs the server accepts.
@@ -86,7 +89,7 @@ impl Check {
                 Check {
                     base,
                     query,
-                    secrets: vec![shown_secret(&uuid)],
+                    secrets: [vec![shown_secret(&uuid)], credentials].concat(),
                     host,
                 }
             }
@@ -95,7 +98,7 @@ impl Check {
                 Check {
                     base,
                     query,
-                    secrets: vec![shown_secret(key)],
+                    secrets: [vec![shown_secret(key)], credentials].concat(),
                     host,
                 }
             }
@@ -105,9 +108,9 @@ impl Check {
                 base: format!("{origin}{path}"),
                 query,
                 secrets: if path.is_empty() {
-                    vec![]
+                    credentials
                 } else {
-                    vec![(path.to_owned(), "/…".to_owned())]
+                    [vec![(path.to_owned(), "/…".to_owned())], credentials].concat()
                 },
                 host,
             },
@@ -226,40 +229,47 @@ impl Check {
 }
 
 /// Checks that `value` is an absolute http(s) URL with a host.
-pub fn parse_http_url(flag: &str, value: &str) -> Result<Uri> {
-    let shown = redact_url_text(value);
-    if !value.contains("://") {
-        bail!("{flag}: '{shown}' is not an http:// or https:// URL");
-    }
-    let Ok(uri) = value.parse::<Uri>() else {
-        bail!("{flag}: '{shown}' is not a valid URL; give it as https://host/path");
-    };
-    match uri.scheme_str() {
-        Some("http" | "https") if uri.host().is_some_and(|h| !h.is_empty()) => Ok(uri),
-        Some("http" | "https") => bail!("{flag}: '{shown}' has no host name"),
-        _ => bail!("{flag}: '{shown}' is not an http:// or https:// URL"),
-    }
+pub fn parse_http_url(flag: &str, value: &str) -> Result<Url> {
+    Url::parse(value).map_err(|e| anyhow::anyhow!("{flag}: '{}' {e}", redact_url_text(value)))
 }
 
-/// The API's base URL without a trailing slash, and its host.
 fn parse_api_url(api_url: &str) -> Result<(String, String)> {
     let uri = parse_http_url("--api-url", api_url)?;
     if uri.query().is_some() {
         bail!(
-            "--api-url: '{api_url}' has a query string; give the ping API's base URL, such as {HOSTED_API_URL}"
+            "--api-url: '{}' has a query string; give the ping API's base URL, such as {HOSTED_API_URL}",
+            redact_url_text(api_url)
         );
     }
-    let host = uri.host().unwrap_or_default().to_owned();
+    if uri.userinfo().is_some() {
+        bail!(
+            "--api-url: '{}' has a user name or password in it; give the ping API's base URL, \
+             such as {HOSTED_API_URL}, and credentials for a proxy in front of it with --header",
+            redact_url_text(api_url)
+        );
+    }
     Ok((
         format!("{}{}", origin(&uri), uri.path().trim_end_matches('/')),
-        host,
+        uri.host().to_owned(),
     ))
 }
 
-fn origin(uri: &Uri) -> String {
-    let scheme = uri.scheme_str().unwrap_or("https");
-    let authority = uri.authority().map_or("", |a| a.as_str());
-    format!("{scheme}://{authority}")
+/// The URL's `scheme://[userinfo@]host[:port]`, as sent.
+fn origin(uri: &Url) -> String {
+    match uri.userinfo() {
+        Some(userinfo) => uri
+            .shown_origin()
+            .replacen("://", &format!("://{userinfo}@"), 1),
+        None => uri.shown_origin(),
+    }
+}
+
+/// A URL's credentials as a secret: `user:password@` is shown as `…@`.
+fn credentials(uri: &Url) -> Vec<(String, String)> {
+    uri.userinfo()
+        .map(|userinfo| (format!("{userinfo}@"), "…@".to_owned()))
+        .into_iter()
+        .collect()
 }
 
 fn join(segments: &[&str]) -> String {
@@ -296,14 +306,23 @@ pub fn redact_partial(value: &str) -> String {
 }
 
 /// A URL given by the user, shown in an error: host kept, path hidden.
+/// A URL given by the user, as an error message may show it: scheme and host, no
+/// credentials, no path (which may be the secret), control characters escaped.
 fn redact_url_text(value: &str) -> String {
-    match value.split_once("://") {
-        Some((scheme, rest)) => match rest.split_once('/') {
-            Some((host, path)) if !path.is_empty() => format!("{scheme}://{host}/…"),
-            _ => value.to_owned(),
-        },
+    let shown = match value.split_once("://") {
+        Some((scheme, rest)) => {
+            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+            let (authority, tail) = rest.split_at(end);
+            let authority = match authority.rsplit_once('@') {
+                Some((_, host)) => format!("…@{host}"),
+                None => authority.to_owned(),
+            };
+            let tail = if tail.len() > 1 { "/…" } else { tail };
+            format!("{scheme}://{authority}{tail}")
+        }
         None => redact_partial(value),
-    }
+    };
+    printable(&shown)
 }
 
 fn suggest_slug(slug: &str) -> String {
@@ -460,18 +479,55 @@ mod tests {
     #[test]
     fn urls_that_are_not_ping_urls_are_refused() {
         for (url, says) in [
-            ("ftp://hc-ping.com/x", "not an http:// or https:// URL"),
+            (
+                "ftp://hc-ping.com/x",
+                "not an http:// or https:// URL (ftp: is not",
+            ),
             ("hc-ping.com/x", "not an http:// or https:// URL"),
             (
                 &format!("https://hc-ping.com/{UUID}/start"),
                 "ends in '/start'",
             ),
-            ("https://", "not a valid URL"),
+            ("https://", "has no host name"),
+            (
+                &format!("http://127.0.0.1:99999/ping/{UUID}"),
+                "has port '99999', which is not a port",
+            ),
+            (
+                &format!("https://hc-ping.com/{UUID} x"),
+                "a character a URL cannot hold",
+            ),
         ] {
             let err = Check::from_url("--url", url).unwrap_err().to_string();
             assert!(err.contains(says), "{url}: {err}");
             assert!(!err.contains(UUID), "{err}");
         }
+    }
+
+    #[test]
+    fn credentials_in_a_url_are_sent_but_never_shown() {
+        let check = Check::from_url(
+            "--url",
+            &format!("https://alice:s3cret@hc.example/ping/{UUID}"),
+        )
+        .expect("a valid URL");
+        let url = check.url(Endpoint::Start, None);
+        assert_eq!(
+            url,
+            format!("https://alice:s3cret@hc.example/ping/{UUID}/start")
+        );
+        assert_eq!(check.redact(&url), "https://…@hc.example/ping/1f1c…/start");
+        let err = Check::from_url("--url", "https://alice:s3cret@hc.example:70000/ping/x")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("s3cret") && !err.contains("alice"), "{err}");
+        let err = Check::from_uuid("https://alice:s3cret@hc.example", UUID)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !err.contains("s3cret") && err.contains("user name or password"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -6,12 +6,11 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
-use ureq::Proxy;
-use ureq::http::{HeaderName, HeaderValue};
-use ureq::tls::{Certificate, PemItem, parse_pem};
 
 use crate::check::{Check, HOSTED_API_URL};
 use crate::cli::{CheckArgs, HttpArgs};
+use crate::http::proxy::proxy;
+use crate::http::settings::{parse_header, read_cacert};
 use crate::ping::HttpOptions;
 
 /// The check `args` (or the environment) choose; a placeholder for a dry run that chose
@@ -199,110 +198,4 @@ pub fn positive(flag: &str, duration: Duration) -> Result<Duration> {
         bail!("{flag}: must be more than 0s (for example 10s)");
     }
     Ok(duration)
-}
-
-/// `--proxy`, else the proxy the environment names for the check's scheme (as curl reads
-/// them: `https_proxy`/`HTTPS_PROXY` for https, `http_proxy`/`HTTP_PROXY` for http, then
-/// `ALL_PROXY`), unless `NO_PROXY` covers the check's host.
-pub fn proxy(
-    flag: Option<&str>,
-    check: &Check,
-    env: &dyn Fn(&str) -> Option<String>,
-) -> Result<Option<Proxy>> {
-    if let Some(url) = flag {
-        return make_proxy("--proxy", url).map(Some);
-    }
-    let names: &[&'static str] = if check.is_https() {
-        &["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]
-    } else {
-        &["http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"]
-    };
-    let Some((name, url)) = names.iter().find_map(|n| env(n).map(|v| (*n, v))) else {
-        return Ok(None);
-    };
-    let no_proxy = env("no_proxy")
-        .or_else(|| env("NO_PROXY"))
-        .unwrap_or_default();
-    if no_proxy_covers(&no_proxy, check.host()) {
-        return Ok(None);
-    }
-    make_proxy(name, &url).map(Some)
-}
-
-fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
-    // Only HTTP proxies (CONNECT for https) are supported. A SOCKS proxy must be refused
-    // here: hcwrap's connections would otherwise go straight to the server, around it.
-    if let Some((scheme, _)) = url.split_once("://")
-        && !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
-    {
-        bail!("{source}: {scheme} proxies are not supported; give an http:// proxy");
-    }
-    // The message leaves the URL out: it may carry a password.
-    Proxy::new(url).map_err(|e| anyhow::anyhow!("{source}: not a usable proxy URL ({e})"))
-}
-
-/// Whether a `NO_PROXY` list covers `host`, as curl reads it: `*` covers everything; an
-/// entry covers its own host name and every name under it (a leading `.` or `*.` is
-/// optional); ports are ignored.
-pub fn no_proxy_covers(list: &str, host: &str) -> bool {
-    let host = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_ascii_lowercase();
-    list.split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .any(|entry| {
-            if entry == "*" {
-                return true;
-            }
-            let entry = entry.trim_start_matches("*.").trim_start_matches('.');
-            let entry = match entry.rsplit_once(':') {
-                Some((name, port))
-                    if !name.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) =>
-                {
-                    name
-                }
-                _ => entry,
-            };
-            let entry = entry
-                .trim_start_matches('[')
-                .trim_end_matches(']')
-                .to_ascii_lowercase();
-            host == entry || host.ends_with(&format!(".{entry}"))
-        })
-}
-
-pub fn read_cacert(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
-    let shown = path.display();
-    let pem = std::fs::read(path).with_context(|| format!("--cacert: cannot read {shown}"))?;
-    let mut certs = Vec::new();
-    for item in parse_pem(&pem) {
-        match item {
-            Ok(PemItem::Certificate(cert)) => certs.push(cert),
-            Ok(_) => {}
-            Err(e) => bail!("--cacert: {shown} is not a valid PEM file: {e}"),
-        }
-    }
-    if certs.is_empty() {
-        bail!("--cacert: {shown} holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
-    }
-    Ok(certs)
-}
-
-/// Parses `Name: value`. The value may be a credential, so messages show only the name.
-pub fn parse_header(header: &str) -> Result<(HeaderName, HeaderValue)> {
-    let Some((name, value)) = header.split_once(':') else {
-        bail!(
-            "--header: '{}' is not of the form 'Name: value'",
-            header.chars().take(40).collect::<String>()
-        );
-    };
-    let name = name.trim();
-    let header_name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| anyhow::anyhow!("--header: '{name}' is not a valid header name"))?;
-    let value = HeaderValue::from_str(value.trim()).map_err(|_| {
-        anyhow::anyhow!("--header: the value of '{name}' has characters a header cannot carry")
-    })?;
-    Ok((header_name, value))
 }

@@ -266,21 +266,24 @@ mod tests {
 
     #[test]
     fn no_proxy_lists_read_as_curl_reads_them() {
-        assert!(check_config::no_proxy_covers("*", "anything"));
-        assert!(check_config::no_proxy_covers(
+        assert!(crate::http::proxy::no_proxy_covers("*", "anything"));
+        assert!(crate::http::proxy::no_proxy_covers(
             "example.org",
             "hc.example.org"
         ));
-        assert!(check_config::no_proxy_covers(
+        assert!(crate::http::proxy::no_proxy_covers(
             "a, .example.org:443",
             "example.org"
         ));
-        assert!(check_config::no_proxy_covers("127.0.0.1", "127.0.0.1"));
-        assert!(!check_config::no_proxy_covers(
+        assert!(crate::http::proxy::no_proxy_covers(
+            "127.0.0.1",
+            "127.0.0.1"
+        ));
+        assert!(!crate::http::proxy::no_proxy_covers(
             "example.org",
             "badexample.org"
         ));
-        assert!(!check_config::no_proxy_covers("", "example.org"));
+        assert!(!crate::http::proxy::no_proxy_covers("", "example.org"));
     }
 
     #[test]

@@ -2,18 +2,20 @@
 //!
 //! Every ping is a POST with a `Content-Length` (the server records chunked bodies as
 //! empty) and a UTF-8 body. Network errors, 408, 429 and 5xx are retried with exponential
-//! backoff and jitter; other answers are final and explained once. Redirects are followed
-//! here rather than by ureq, so that the body is sent again whole on 307/308.
+//! backoff and jitter; errors that a retry cannot mend, and other answers, are final and
+//! explained once. Redirects are followed as `http` says (same origin only), here rather
+//! than by ureq, so that the body is sent again whole. Each attempt has one deadline,
+//! `--ping-timeout`, for all of its hops.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use ureq::http::{HeaderName, HeaderValue};
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::{Certificate, TlsConfig};
 use ureq::{Agent, Proxy};
 
 use crate::check::{Check, Endpoint};
-use crate::msg::say;
-use crate::resolve;
+use crate::http::{self, ANSWER_HEAD_LIMIT, Hop, MAX_REDIRECTS, Url, describe, root_certs};
+use crate::msg::{printable, say};
 use crate::stop::Stop;
 
 /// The server's body limit when it does not announce one: the hosted service's.
@@ -25,7 +27,6 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
 /// Backoff before the first retry; it doubles each time, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
-const MAX_REDIRECTS: usize = 5;
 
 /// How pings are sent, as validated by `config.rs`.
 #[derive(Debug, Clone)]
@@ -56,10 +57,6 @@ pub enum Delivery {
     NotDelivered,
 }
 
-/// The longest answer head (status line and headers) hcwrap reads; a ping's answer has a
-/// few hundred bytes.
-const ANSWER_HEAD_LIMIT: usize = 16 * 1024;
-
 /// Sends the pings of one check, reusing one connection where the server allows.
 #[derive(Debug, Clone)]
 pub struct Pinger {
@@ -72,7 +69,9 @@ pub struct Pinger {
 enum Attempt {
     Delivered {
         body_limit: Option<usize>,
-        answer: String,
+        /// The answer's text; `None` for one that has no length and would end only when
+        /// the server closes the connection (the status said enough).
+        answer: Option<String>,
     },
     Retry {
         why: String,
@@ -112,7 +111,7 @@ impl Pinger {
             );
         }
         Pinger {
-            agent: resolve::agent(config.build()),
+            agent: http::agent(config.build()),
             check,
             options,
         }
@@ -138,19 +137,19 @@ impl Pinger {
         for attempt in 1..=attempts {
             match self.attempt(&url, body) {
                 Attempt::Delivered { body_limit, answer } => {
-                    if !matches!(answer.trim(), "OK" | "Created") {
+                    if let Some(answer) = answer
+                        && !matches!(answer.trim(), "OK" | "Created")
+                    {
                         say(&format!(
                             "the server answered the {} with \"{}\": the check may be unknown \
                              or rate limited (more than about 5 pings a minute)",
                             endpoint.name(),
-                            self.check.redact(&short(&answer))
+                            short(&answer)
                         ));
                     }
                     return Delivery::Delivered { body_limit };
                 }
                 Attempt::Refused(why) => {
-                    // The answer is the server's text, which may quote the URL back.
-                    let why = self.check.redact(&why);
                     say(&format!(
                         "the {} to {shown} was refused: {why}",
                         endpoint.name()
@@ -158,7 +157,7 @@ impl Pinger {
                     return Delivery::NotDelivered;
                 }
                 Attempt::Retry { why, after } => {
-                    last_error = self.check.redact(&why);
+                    last_error = why;
                     if attempt == attempts {
                         break;
                     }
@@ -182,12 +181,32 @@ impl Pinger {
         Delivery::NotDelivered
     }
 
+    /// One attempt: the request and the redirects it is given, within one deadline. What
+    /// it returns to be shown has been through the check's redaction (a server may quote
+    /// the URL back) and has no control characters.
     fn attempt(&self, url: &str, body: &str) -> Attempt {
-        let mut url = url.to_owned();
+        let deadline = Instant::now() + self.options.timeout;
+        let mut url = match Url::parse(url) {
+            Ok(url) => url,
+            Err(e) => return Attempt::Refused(format!("the URL {e}")),
+        };
         for _ in 0..=MAX_REDIRECTS {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Attempt::Retry {
+                    why: describe(
+                        &ureq::Error::Timeout(ureq::Timeout::Global),
+                        self.options.timeout,
+                    ),
+                    after: None,
+                };
+            }
             let mut request = self
                 .agent
-                .post(&url)
+                .post(url.to_string())
+                .config()
+                .timeout_global(Some(left))
+                .build()
                 .header("Content-Type", "text/plain; charset=utf-8");
             for (name, value) in &self.options.headers {
                 request = request.header(name, value);
@@ -195,9 +214,11 @@ impl Pinger {
             let mut response = match request.send(body.as_bytes()) {
                 Ok(response) => response,
                 Err(e) => {
-                    return Attempt::Retry {
-                        why: describe(&e, self.options.timeout),
-                        after: None,
+                    let why = self.check.redact(&describe(&e, self.options.timeout));
+                    return if http::is_transient(&e) {
+                        Attempt::Retry { why, after: None }
+                    } else {
+                        Attempt::Refused(why)
                     };
                 }
             };
@@ -215,42 +236,41 @@ impl Pinger {
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_secs);
             let location = header("Location");
-            // Read the answer to its end so the connection can carry the next ping.
-            let answer = response
-                .body_mut()
-                .with_config()
-                .limit(64 * 1024)
-                .lossy_utf8(true)
-                .read_to_string();
-            let answer = answer.unwrap_or_default();
-            match (status, location) {
-                (200 | 201, _) => return Attempt::Delivered { body_limit, answer },
-                (301 | 302 | 303 | 307 | 308, Some(location)) => url = resolve(&url, &location),
-                (408 | 429 | 500..=599, _) => {
-                    let why = format!("the server answered {status} {}", short(&answer));
+            let delimited =
+                header("Content-Length").is_some() || header("Transfer-Encoding").is_some();
+            // Read the answer to its end so the connection can carry the next ping; one
+            // with no length ends only when the server closes, so it is not waited for.
+            let answer = delimited.then(|| {
+                let text = response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .lossy_utf8(true)
+                    .read_to_string()
+                    .unwrap_or_default();
+                self.check.redact(&text)
+            });
+            let answer_text = answer.as_deref().unwrap_or_default();
+            match status {
+                200 | 201 => return Attempt::Delivered { body_limit, answer },
+                301 | 302 | 303 | 307 | 308 => match http::redirect(&url, location.as_deref()) {
+                    Hop::Follow(next) => url = next,
+                    Hop::Refuse(why) => {
+                        return Attempt::Refused(self.check.redact(&format!("{status}: {why}")));
+                    }
+                },
+                408 | 429 | 500..=599 => {
+                    let why = format!("the server answered {status} {}", short(answer_text));
                     return Attempt::Retry {
                         why: why.trim_end().to_owned(),
                         after: retry_after,
                     };
                 }
-                (status, _) => return Attempt::Refused(explain(status, &answer)),
+                status => return Attempt::Refused(explain(status, answer_text)),
             }
         }
         Attempt::Refused(format!("more than {MAX_REDIRECTS} redirects"))
     }
-}
-
-/// The trust roots: the system's certificates (and `--cacert`'s), or the built-in webpki
-/// roots where the system has none, as in a scratch container.
-pub fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
-    let native = rustls_native_certs::load_native_certs().certs;
-    if native.is_empty() && extra.is_empty() {
-        return RootCerts::WebPki;
-    }
-    let native = native
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned());
-    RootCerts::from(native.chain(extra.iter().cloned()))
 }
 
 /// The backoff before retry number `attempt` (1-based): 0.5 s doubling up to 10 s, with
@@ -261,23 +281,6 @@ fn backoff(attempt: u32) -> Duration {
         .min(MAX_BACKOFF);
     let fraction = crate::random::fraction();
     base.mul_f64(0.5 + fraction / 2.0)
-}
-
-/// A network error in words, for a message.
-pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
-    match error {
-        ureq::Error::Timeout(_) => {
-            format!("no answer within {}", humantime::format_duration(timeout))
-        }
-        ureq::Error::HostNotFound => "host not found".to_owned(),
-        ureq::Error::ConnectionFailed => "connection failed".to_owned(),
-        ureq::Error::LargeResponseHeader(..) => format!(
-            "the answer's headers are over {} KiB (a ping's answer has a few hundred bytes)",
-            ANSWER_HEAD_LIMIT / 1024
-        ),
-        ureq::Error::Io(e) => e.to_string(),
-        other => other.to_string(),
-    }
 }
 
 /// What a final (not retried) answer most likely means.
@@ -292,30 +295,11 @@ fn explain(status: u16, answer: &str) -> String {
     format!("{status} {}: {meaning}", short(answer)).replace("  ", " ")
 }
 
-/// A server answer shortened to one line for a message.
+/// A server answer (already redacted) shortened to its first line, at most 100
+/// characters, control characters escaped, for a message.
 fn short(answer: &str) -> String {
-    let line: String = answer.trim().chars().take(100).collect();
-    line.lines().next().unwrap_or_default().to_owned()
-}
-
-/// Resolves a redirect's `Location` against the URL that answered with it.
-fn resolve(url: &str, location: &str) -> String {
-    if location.contains("://") {
-        return location.to_owned();
-    }
-    let origin_end = url.find("://").map_or(0, |i| i + 3);
-    let path_start = url[origin_end..]
-        .find('/')
-        .map_or(url.len(), |i| origin_end + i);
-    if location.starts_with('/') {
-        format!("{}{location}", &url[..path_start])
-    } else {
-        let dir_end = url
-            .rfind('/')
-            .filter(|&i| i >= path_start)
-            .map_or(url.len(), |i| i + 1);
-        format!("{}{location}", &url[..dir_end])
-    }
+    let line = answer.trim().lines().next().unwrap_or_default();
+    printable(&line.chars().take(100).collect::<String>())
 }
 
 fn plural(n: u32) -> &'static str {
@@ -342,13 +326,6 @@ mod tests {
             let d = backoff(attempt);
             assert!(d >= base / 2 && d <= base, "attempt {attempt}: {d:?}");
         }
-    }
-
-    #[test]
-    fn redirects_resolve_against_the_url() {
-        assert_eq!(resolve("http://h:1/a/b?x", "http://o/p"), "http://o/p");
-        assert_eq!(resolve("http://h:1/a/b", "/c/d"), "http://h:1/c/d");
-        assert_eq!(resolve("http://h:1/a/b", "c"), "http://h:1/a/c");
     }
 
     #[test]

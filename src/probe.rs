@@ -14,11 +14,11 @@ use ureq::tls::TlsConfig;
 use ureq::{Agent, Proxy};
 
 use crate::check::parse_http_url;
-use crate::check_config::{parse_header, positive, read_cacert};
+use crate::check_config::positive;
 use crate::cli::ProbeCli;
 use crate::exit_codes;
-use crate::ping::{describe, root_certs};
-use crate::resolve;
+use crate::http::settings::{parse_header, read_cacert};
+use crate::http::{self, describe, root_certs};
 
 /// The most of an answer's body that `--expect-body` looks at.
 const MAX_BODY: u64 = 1024 * 1024;
@@ -57,7 +57,7 @@ impl ProbeConfig {
             .max_redirects(0)
             .user_agent(concat!("hcwrap/", env!("CARGO_PKG_VERSION")))
             .proxy(None::<Proxy>);
-        if uri.scheme_str() == Some("https") {
+        if uri.is_https() {
             let extra = match &cli.cacert {
                 Some(path) => read_cacert(path)?,
                 None => Vec::new(),
@@ -72,7 +72,7 @@ impl ProbeConfig {
             timeout: positive("--timeout", cli.timeout)?,
             retries: cli.retries,
             quiet: cli.quiet,
-            agent: resolve::agent(config.build()),
+            agent: http::agent(config.build()),
         })
     }
 }

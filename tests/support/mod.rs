@@ -78,6 +78,11 @@ pub enum Reply {
     Trickle,
     /// Start an answer, then reset the connection (RST) in the middle of it.
     ResetMidAnswer,
+    /// The other reply, after this long (a slow server).
+    Late(Duration, Box<Reply>),
+    /// 200 with this body and no Content-Length, the connection left open: the answer
+    /// would end only when the server closes.
+    Unframed(&'static str),
 }
 
 #[derive(Default)]
@@ -274,6 +279,13 @@ fn serve<S: Conn>(
             cond.notify_all();
             s.script.pop_front().unwrap_or(Reply::Normal)
         };
+        let reply = match reply {
+            Reply::Late(delay, reply) => {
+                std::thread::sleep(delay);
+                *reply
+            }
+            reply => reply,
+        };
         let (status, text, extra) = match reply {
             Reply::Hang => {
                 hung.lock().unwrap().push(Box::new(reader));
@@ -302,6 +314,16 @@ fn serve<S: Conn>(
                 reader.get_mut().reset();
                 return;
             }
+            Reply::Unframed(text) => {
+                let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n{text}");
+                let _ = reader.get_mut().write_all(answer.as_bytes());
+                let (lock, cond) = &**state;
+                lock.lock().unwrap().answered += 1;
+                cond.notify_all();
+                hung.lock().unwrap().push(Box::new(reader));
+                return;
+            }
+            Reply::Late(..) => unreachable!("unwrapped above"),
             Reply::Status(status, text, extra) => (status, text.to_owned(), extra),
             Reply::Normal if too_long => (400, "request body too large".to_owned(), vec![]),
             Reply::Normal => {

@@ -11,20 +11,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use ureq::Agent;
 use ureq::config::Config;
 use ureq::http::Uri;
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
 use ureq::unversioned::transport::NextTimeout;
-
-/// An agent with ureq's usual transport (TCP, proxies, TLS) and this module's resolver.
-pub fn agent(config: Config) -> Agent {
-    Agent::with_parts(
-        config,
-        crate::transport::connector(),
-        LiteralFirst::default(),
-    )
-}
 
 /// Resolves IP literals at once and host names through ureq's [`DefaultResolver`].
 #[derive(Debug, Default)]

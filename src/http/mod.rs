@@ -1,0 +1,179 @@
+//! All of hcwrap's HTTP policy, for the pings and for `hcwrap probe`: how agents are
+//! built (trust roots, proxy, resolver, transport), which redirects are followed, which
+//! errors are worth a retry, and how errors are put in words.
+//!
+//! **Redirects.** ureq follows none; the pings follow a redirect only to the same origin
+//! (scheme, host and port) as the URL the user named, at most [`MAX_REDIRECTS`] of them,
+//! and send the body and every `--header` again there. A redirect to any other origin
+//! (another host or port, https to http, or http to https) is refused, not followed:
+//! the job's output, the headers and the URL's credentials go only where the user said.
+//! The ping is then not delivered, and the message names the origin it pointed to, so
+//! that the user can put that URL in the configuration if it is right. `probe` follows no
+//! redirect at all.
+
+pub mod proxy;
+mod resolve;
+pub mod settings;
+mod transport;
+pub mod url;
+
+use std::time::Duration;
+
+use ureq::Agent;
+use ureq::config::Config;
+use ureq::tls::{Certificate, RootCerts};
+
+pub use url::Url;
+
+/// The most redirects one attempt follows.
+pub const MAX_REDIRECTS: usize = 5;
+
+/// The longest answer head (status line and headers) hcwrap reads; a ping's answer has a
+/// few hundred bytes.
+pub const ANSWER_HEAD_LIMIT: usize = 16 * 1024;
+
+/// An agent with ureq's usual transport (proxies, TLS) over this module's TCP connector
+/// and resolver (see `transport.rs` and `resolve.rs`).
+pub fn agent(config: Config) -> Agent {
+    Agent::with_parts(
+        config,
+        transport::connector(),
+        resolve::LiteralFirst::default(),
+    )
+}
+
+/// The trust roots: the system's certificates (and `--cacert`'s), or the built-in webpki
+/// roots where the system has none, as in a scratch container.
+pub fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
+    let native = rustls_native_certs::load_native_certs().certs;
+    if native.is_empty() && extra.is_empty() {
+        return RootCerts::WebPki;
+    }
+    let native = native
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned());
+    RootCerts::from(native.chain(extra.iter().cloned()))
+}
+
+/// Where a redirect goes next, by the rule in the module documentation.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Hop {
+    /// To this URL, on the same origin.
+    Follow(Url),
+    /// Not followed: why, for a message (no credentials in it).
+    Refuse(String),
+}
+
+/// The next hop from `from` for a redirect answer with this `Location`.
+pub fn redirect(from: &Url, location: Option<&str>) -> Hop {
+    let Some(location) = location else {
+        return Hop::Refuse("a redirect without a Location".to_owned());
+    };
+    match from.join(location) {
+        // The same server: the URL's credentials go along, as they would on the first hop.
+        Ok(next) if next.origin() == from.origin() => Hop::Follow(next.with_userinfo_of(from)),
+        Ok(next) => Hop::Refuse(format!(
+            "a redirect to {}, which is not where the ping was sent ({}); hcwrap sends \
+             pings only to the origin it was given: if that is the right server, give its \
+             URL instead",
+            next.shown_origin(),
+            from.shown_origin()
+        )),
+        Err(e) => Hop::Refuse(format!("a redirect to a Location that {e}")),
+    }
+}
+
+/// Whether an error from ureq is worth another attempt: not when retrying cannot change
+/// the outcome (a certificate that is not trusted, a proxy that refuses the tunnel, a URL
+/// or proxy ureq cannot use).
+pub fn is_transient(error: &ureq::Error) -> bool {
+    match error {
+        ureq::Error::BadUri(_)
+        | ureq::Error::Http(_)
+        | ureq::Error::InvalidProxyUrl
+        | ureq::Error::ConnectProxyFailed(_)
+        | ureq::Error::Tls(_)
+        | ureq::Error::Pem(_)
+        | ureq::Error::Rustls(_)
+        | ureq::Error::RequireHttpsOnly(_)
+        | ureq::Error::TlsRequired => false,
+        // rustls reports a failed handshake (an untrusted or expired certificate, a name
+        // that does not match) as invalid data on the connection.
+        ureq::Error::Io(e) => e.kind() != std::io::ErrorKind::InvalidData,
+        _ => true,
+    }
+}
+
+/// A network error in words, for a message; for an error not worth a retry, with what to
+/// do about it.
+pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
+    match error {
+        ureq::Error::Timeout(_) => {
+            format!("no answer within {}", humantime::format_duration(timeout))
+        }
+        ureq::Error::HostNotFound => "host not found".to_owned(),
+        ureq::Error::ConnectionFailed => "connection failed".to_owned(),
+        ureq::Error::LargeResponseHeader(..) => format!(
+            "the answer's headers are over {} KiB (a ping's answer has a few hundred bytes)",
+            ANSWER_HEAD_LIMIT / 1024
+        ),
+        ureq::Error::ConnectProxyFailed(why) => format!(
+            "the proxy refused to open a tunnel to the server ({why}): check the proxy's \
+             address and credentials, or that it allows this host"
+        ),
+        ureq::Error::Rustls(e) => tls_advice(&e.to_string()),
+        ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+            tls_advice(&e.to_string())
+        }
+        ureq::Error::Io(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// A TLS failure with what to do about it.
+fn tls_advice(error: &str) -> String {
+    format!(
+        "the secure connection failed ({error}): if the server uses a certificate of your \
+         own authority, give it with --cacert"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url(text: &str) -> Url {
+        Url::parse(text).expect("a valid URL")
+    }
+
+    #[test]
+    fn only_same_origin_redirects_are_followed() {
+        let from = url("https://user:pw@hc.example/ping/x?rid=1");
+        let followed = |location| match redirect(&from, Some(location)) {
+            Hop::Follow(next) => next.to_string(),
+            Hop::Refuse(why) => panic!("{location} was refused: {why}"),
+        };
+        assert_eq!(followed("/ping/y"), "https://user:pw@hc.example/ping/y");
+        assert_eq!(
+            followed("https://HC.example:443/p"),
+            "https://user:pw@hc.example:443/p"
+        );
+        for location in [
+            "http://hc.example/ping/x",
+            "https://hc.example:8443/ping/x",
+            "https://login.example/?next=/ping/x",
+            "//login.example/p",
+        ] {
+            let Hop::Refuse(why) = redirect(&from, Some(location)) else {
+                panic!("{location} was followed");
+            };
+            assert!(!why.contains("pw"), "{why}");
+            assert!(!why.contains("next="), "{why}");
+        }
+        assert!(matches!(redirect(&from, None), Hop::Refuse(_)));
+        assert!(matches!(
+            redirect(&from, Some("http://h:99999/")),
+            Hop::Refuse(_)
+        ));
+    }
+}
