@@ -70,15 +70,41 @@ impl Check {
         let host = uri.host().to_owned();
         let credentials = credentials(&uri);
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        // `<uuid>/start` is a pasted ping URL with its suffix. After a ping key, though, the
-        // same word is a slug: "log" and "5" are slugs the server accepts.
+        let is_suffix = |s: &str| matches!(s, "start" | "fail" | "log") || s.parse::<u16>().is_ok();
+        // `<uuid>/start` (or `<key>/<slug>/start`) is a pasted ping URL with its suffix.
+        // After a ping key, though, the same word is a slug: "log" and "5" are slugs the
+        // server accepts.
         if let [.., before, last] = segments.as_slice()
-            && is_uuid(before)
-            && (matches!(*last, "start" | "fail" | "log") || last.parse::<u16>().is_ok())
+            && is_suffix(last)
+            && (is_uuid(before)
+                || segments.len() >= 3 && looks_like_key(segments[segments.len() - 3]))
         {
             bail!(
                 "{flag}: the URL ends in '/{last}'; give the check's plain ping URL, without \
                  '/start', '/fail', '/log' or an exit status"
+            );
+        }
+        // A UUID with its dashes lost, or a character short, would otherwise be taken for
+        // a slug and shown whole.
+        if let Some(last) = segments.last()
+            && !is_uuid(last)
+            && looks_like_uuid(last)
+        {
+            bail!(
+                "{flag}: the URL ends in '{}', which is not a check UUID; it should look like \
+                 5f4c8a2e-0b7d-4e1a-9c3f-2d6b8e0a1f47 (copy the ping URL from the check's page)",
+                redact_partial(last)
+            );
+        }
+        // `/ping/<x>` with no UUID: a self-hosted URL with the UUID mistyped, or the key
+        // left out before a slug.
+        if let [.., "ping", last] = segments.as_slice()
+            && !is_uuid(last)
+        {
+            bail!(
+                "{flag}: after /ping/ the URL should have the check's UUID, or the project's \
+                 ping key and the check's slug; '{}' is neither",
+                redact_partial(last)
             );
         }
         let query = uri.query().filter(|q| !q.is_empty()).map(str::to_owned);
@@ -98,7 +124,7 @@ impl Check {
                 Check {
                     base,
                     query,
-                    secrets: [vec![shown_secret(key)], credentials].concat(),
+                    secrets: [vec![shown_secret(key)], key_like(prefix), credentials].concat(),
                     host,
                 }
             }
@@ -217,15 +243,32 @@ impl Check {
     }
 
     /// `text` with every secret of this check replaced by its shown form.
+    /// `text` with each secret replaced by how it is shown, in any letter case (a server
+    /// or a host name may give it back in lower case).
     pub fn redact(&self, text: &str) -> String {
         let mut text = text.to_owned();
         for (secret, shown) in &self.secrets {
             if !secret.is_empty() {
-                text = text.replace(secret.as_str(), shown);
+                text = replace_ignoring_case(&text, secret, shown);
             }
         }
         text
     }
+}
+
+/// `text` with every ASCII-case-insensitive occurrence of `from` replaced by `to`.
+fn replace_ignoring_case(text: &str, from: &str, to: &str) -> String {
+    let (haystack, needle) = (text.to_ascii_lowercase(), from.to_ascii_lowercase());
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    // ASCII lower-casing keeps every byte where it was, so positions carry over.
+    for (start, _) in haystack.match_indices(&needle) {
+        out.push_str(&text[last..start]);
+        out.push_str(to);
+        last = start + needle.len();
+    }
+    out.push_str(&text[last..]);
+    out
 }
 
 /// Checks that `value` is an absolute http(s) URL with a host.
@@ -262,6 +305,33 @@ fn origin(uri: &Url) -> String {
             .replacen("://", &format!("://{userinfo}@"), 1),
         None => uri.shown_origin(),
     }
+}
+
+/// Whether a path segment could be a project's ping key (22 URL-safe characters on the
+/// hosted service; at least 16 here).
+fn looks_like_key(segment: &str) -> bool {
+    segment.len() >= 16
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether a segment is most likely a UUID with a typo: 30 to 40 hex digits and dashes,
+/// at least 28 of them digits.
+fn looks_like_uuid(segment: &str) -> bool {
+    (30..=40).contains(&segment.len())
+        && segment.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+        && segment.bytes().filter(u8::is_ascii_hexdigit).count() >= 28
+}
+
+/// Segments of a path prefix that could be ping keys, as secrets: a URL of an odd shape
+/// must not show one whole.
+fn key_like(prefix: &[&str]) -> Vec<(String, String)> {
+    prefix
+        .iter()
+        .filter(|s| looks_like_key(s))
+        .map(|s| shown_secret(s))
+        .collect()
 }
 
 /// A URL's credentials as a secret: `user:password@` is shown as `…@`.
@@ -502,6 +572,57 @@ mod tests {
             assert!(err.contains(says), "{url}: {err}");
             assert!(!err.contains(UUID), "{err}");
         }
+    }
+
+    #[test]
+    fn mistyped_uuids_and_keyless_urls_are_refused_without_showing_them() {
+        for (url, says) in [
+            (
+                "https://hc.example/ping/140da8b7d41e491b9833638fb7ebe760",
+                "'140d…', which is not a check UUID",
+            ),
+            (
+                "https://hc.example/140da8b7-d41e-491b-9833-638fb7ebe76",
+                "'140d…', which is not a check UUID",
+            ),
+            (
+                "https://hc.example/ping/nightly-backup",
+                "after /ping/ the URL should have",
+            ),
+        ] {
+            let err = Check::from_url("--url", url).unwrap_err().to_string();
+            assert!(err.contains(says), "{url}: {err}");
+            assert!(
+                !err.contains("140da8b7d41e") && !err.contains("d41e-491b"),
+                "{err}"
+            );
+        }
+        // A key/slug URL pasted with its suffix: the key is not shown, and nothing is sent.
+        let err = Check::from_url(
+            "--url",
+            "https://hc-ping.com/abcdefghijklmnopqrstuv/db/start",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("ends in '/start'") && !err.contains("abcdefghijkl"),
+            "{err}"
+        );
+        // A slug named like a suffix is still a slug.
+        let check = Check::from_url("--url", "https://hc-ping.com/abcdefghijklmnopqrstuv/log")
+            .expect("a key and a slug");
+        assert_eq!(
+            check.url(Endpoint::Success, None),
+            "https://hc-ping.com/abcdefghijklmnopqrstuv/log"
+        );
+        // A key deeper in an odd path is hidden too.
+        let check = Check::from_url("--url", "https://hc.example/x/abcdefghijklmnopqrstuv/a/b")
+            .expect("a URL");
+        assert!(
+            !check
+                .redact(&check.url(Endpoint::Fail, None))
+                .contains("abcdefghijkl")
+        );
     }
 
     #[test]

@@ -129,7 +129,7 @@ impl Pinger {
         let url = self.check.url(endpoint, run_id);
         let shown = self.check.redact(&url);
         if self.options.dry_run {
-            print_dry_run(&shown, body);
+            print_dry_run(&shown, body.len(), &self.check.redact(body));
             return Delivery::Delivered { body_limit: None };
         }
         let attempts = self.options.retries.saturating_add(1);
@@ -306,10 +306,12 @@ fn plural(n: u32) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
 
-fn print_dry_run(shown: &str, body: &str) {
-    say(&format!("dry run: POST {shown} ({} bytes)", body.len()));
+/// What a dry run would send; the body as the check's redaction shows it (the command's
+/// path in a note may hold the check's secret), control characters escaped.
+fn print_dry_run(shown: &str, bytes: usize, body: &str) {
+    say(&format!("dry run: POST {shown} ({bytes} bytes)"));
     for line in body.lines() {
-        say(&format!("| {line}"));
+        say(&format!("| {}", printable(line)));
     }
 }
 

@@ -20,7 +20,7 @@ use crate::cli::OnLockBusy;
 use crate::config::Config;
 use crate::exit_codes;
 use crate::lock;
-use crate::msg::say;
+use crate::msg::{printable, say};
 use crate::ping::DEFAULT_BODY_LIMIT;
 use crate::pings::{self, Final, RunPings, Target};
 use crate::random;
@@ -109,10 +109,12 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
             (ended, pings, Some(unsent))
         }
         Err(ended) => {
-            say(&format!(
+            // The command's path may hold the check's secret (a script under a directory
+            // named by its UUID), and the message may end up in a mail.
+            say(&config.check.redact(&format!(
                 "cannot run the command: {}",
-                ended.outcome.describe()
-            ));
+                printable(&ended.outcome.describe())
+            )));
             // No start ping for a command that did not start.
             (*ended, RunPings::begin(target(run_id), false, None), None)
         }

@@ -156,7 +156,7 @@ fn each_mistake_is_named() {
         (
             &["--uuid", UUID, "--header", "X-Token"],
             &[],
-            "--header: 'X-Token' is not of the form 'Name: value'",
+            "--header: 'X-Token…' has no ':'; give it as 'Name: value'",
         ),
         (
             &["--uuid", UUID, "--cacert", "/nonexistent/ca.pem"],

@@ -106,3 +106,222 @@ fn no_failure_mode_prints_a_secret() {
         assert_clean("a configuration error", &printed(&args));
     }
 }
+
+/// A password in the check URL and a header value, distinctive like the UUID and key.
+const PASSWORD: &str = "Pw7qLk2xZr9m";
+const HEADER_VALUE: &str = "Hv3nQ8wT5yBc";
+
+/// Fails if `text` holds any piece of 8 or more characters of a secret, in any case.
+fn assert_no_piece(what: &str, text: &str, secrets: &[&str]) {
+    let text = text.to_ascii_lowercase();
+    for secret in secrets {
+        let secret = secret.to_ascii_lowercase();
+        let chars: Vec<char> = secret.chars().collect();
+        for piece in chars.windows(8) {
+            let piece: String = piece.iter().collect();
+            assert!(
+                !text.contains(&piece),
+                "{what}: printed '{piece}' of a secret:\n{text}"
+            );
+        }
+    }
+}
+
+// The sweep: every message hcwrap can print, provoked with a URL that holds a UUID (or a
+// ping key) and a password, and a header with a value; none shows a piece of any of them.
+
+#[test]
+fn the_sweep_finds_no_secret_in_what_the_server_provokes() {
+    let header = format!("X-Api-Key: {HEADER_VALUE}");
+    let elsewhere = Server::start();
+    for by_slug in [false, true] {
+        let server = Server::start();
+        // The check's own secret, the one its URL holds; hcwrap knows no other.
+        let (path, secret) = if by_slug {
+            (format!("/ping/{PING_KEY}/{SLUG}"), PING_KEY)
+        } else {
+            (format!("/ping/{UUID}"), UUID)
+        };
+        let secrets = [secret, PASSWORD, HEADER_VALUE];
+        let url = format!("http://alice:{PASSWORD}@127.0.0.1:{}{path}", server.port);
+        // An answer that quotes the URL back, long enough that a cut at 100 characters
+        // falls inside the secret.
+        let quoted: &'static str =
+            Box::leak(format!("{}{url} {secret} {PASSWORD}", "x".repeat(80)).into_boxed_str());
+        let away = format!("http://alice:{PASSWORD}@127.0.0.1:{}{path}", elsewhere.port);
+        server.script([
+            Reply::Status(404, quoted, vec![]),
+            Reply::Status(409, quoted, vec![]),
+            Reply::Status(200, quoted, vec![]),
+            Reply::Status(401, quoted, vec![]),
+            Reply::Status(503, quoted, vec![]),
+            Reply::Status(307, "", vec![("Location", away.clone())]),
+            Reply::Status(
+                302,
+                quoted,
+                vec![("Location", format!("//{UUID}.example/{PASSWORD}"))],
+            ),
+            Reply::Hang,
+        ]);
+        let with = |extra: &[&str]| {
+            let mut args = vec![
+                "--ping-retries",
+                "0",
+                "--ping-timeout",
+                "300ms",
+                "--header",
+                header.as_str(),
+                "--url",
+                url.as_str(),
+            ];
+            args.extend_from_slice(extra);
+            printed(&args)
+        };
+        // A script under a directory named by the check's own secret.
+        let missing = format!(
+            "/nonexistent/{}/job.sh",
+            if by_slug { PING_KEY } else { UUID }
+        );
+        for (what, extra) in [
+            ("404, then 409", vec!["--", "true"]),
+            ("a noted OK, then 401", vec!["--", "true"]),
+            ("503, then a redirect elsewhere", vec!["--", "true"]),
+            (
+                "a redirect to a host named by the UUID, then a hang",
+                vec!["--", "false"],
+            ),
+            ("a dry run", vec!["--dry-run", "--", "true"]),
+            ("a command not found", vec!["--", missing.as_str()]),
+            (
+                "a dry run of a command not found",
+                vec!["--dry-run", "--", missing.as_str()],
+            ),
+        ] {
+            assert_no_piece(what, &with(&extra), &secrets);
+        }
+        assert_no_piece(
+            "hcwrap ping",
+            &printed(&[
+                "ping",
+                "fail",
+                "--ping-retries",
+                "0",
+                "--header",
+                &header,
+                "--url",
+                &url,
+            ]),
+            &secrets,
+        );
+    }
+    assert!(elsewhere.requests().is_empty());
+}
+
+#[test]
+fn the_sweep_finds_no_secret_when_the_server_is_gone() {
+    let header = format!("X-Api-Key: {HEADER_VALUE}");
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dead_url = format!("http://alice:{PASSWORD}@127.0.0.1:{dead}/ping/{UUID}");
+    assert_no_piece(
+        "a refused connection",
+        &printed(&[
+            "--ping-retries",
+            "0",
+            "-H",
+            &header,
+            "--url",
+            &dead_url,
+            "--",
+            "true",
+        ]),
+        &[UUID, PASSWORD, HEADER_VALUE],
+    );
+}
+
+#[test]
+fn the_sweep_finds_no_secret_in_usage_errors() {
+    // Each names the flag and not the secret.
+    let no_dashes = UUID.replace('-', "");
+    let short = &UUID[..35];
+    let cases: Vec<Vec<String>> = vec![
+        vec![
+            "--url".into(),
+            format!("http://alice:{PASSWORD}@127.0.0.1:99999/ping/{UUID}"),
+        ],
+        vec![
+            "--url".into(),
+            format!("https://hc.example/ping/{no_dashes}"),
+        ],
+        vec!["--url".into(), format!("https://hc.example/{short}")],
+        vec![
+            "--url".into(),
+            format!("https://hc.example/{PING_KEY}/{SLUG}/start"),
+        ],
+        vec![
+            "--url".into(),
+            format!("https://hc.example/ping/{UUID} {PASSWORD}"),
+        ],
+        vec![
+            "--url".into(),
+            format!("ftp://alice:{PASSWORD}@hc.example/{UUID}"),
+        ],
+        vec!["--uuid".into(), no_dashes.clone()],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            "--api-url".into(),
+            format!("https://alice:{PASSWORD}@hc.example"),
+        ],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            "-H".into(),
+            format!("X-Api-Key={HEADER_VALUE}"),
+        ],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            "-H".into(),
+            format!("X-Api-Key {HEADER_VALUE}"),
+        ],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            "-H".into(),
+            format!("X-A\r\n{HEADER_VALUE}: 1"),
+        ],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            "--proxy".into(),
+            format!("http://alice:{PASSWORD}@proxy:99999"),
+        ],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            "--proxy".into(),
+            format!("socks5://alice:{PASSWORD}@proxy"),
+        ],
+        vec![
+            "--slug".into(),
+            SLUG.into(),
+            "--ping-key".into(),
+            format!("{PING_KEY}!"),
+        ],
+    ];
+    for mut args in cases {
+        args.extend(["--".into(), "true".into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let text = printed(&args);
+        assert!(text.starts_with("hcwrap: error: "), "{args:?}: {text}");
+        assert_no_piece(
+            &format!("{args:?}"),
+            &text,
+            &[UUID, PING_KEY, PASSWORD, HEADER_VALUE],
+        );
+    }
+}

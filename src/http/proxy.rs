@@ -5,6 +5,7 @@ use anyhow::{Result, bail};
 use ureq::Proxy;
 
 use crate::check::Check;
+use crate::http::Url;
 
 /// `--proxy`, else the proxy the environment names for the check's scheme (as curl reads
 /// them: `https_proxy`/`HTTPS_PROXY` for https, `http_proxy`/`HTTP_PROXY` for http, then
@@ -42,7 +43,15 @@ fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
     {
         bail!("{source}: {scheme} proxies are not supported; give an http:// proxy");
     }
-    // The message leaves the URL out: it may carry a password.
+    // The messages leave the URL out: it may carry a password.
+    let full = if url.contains("://") {
+        url.to_owned()
+    } else {
+        format!("http://{url}")
+    };
+    if let Err(e) = Url::parse(&full) {
+        bail!("{source}: the proxy URL {e}");
+    }
     Proxy::new(url).map_err(|e| anyhow::anyhow!("{source}: not a usable proxy URL ({e})"))
 }
 

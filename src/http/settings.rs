@@ -21,19 +21,55 @@ pub fn read_cacert(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> 
     Ok(certs)
 }
 
-/// Parses `Name: value`. The value may be a credential, so messages show only the name.
+/// Parses `Name: value`. The value may be a credential, so messages show only the name,
+/// and of a header not well formed only its first characters that a name can hold.
 pub fn parse_header(header: &str) -> Result<(HeaderName, HeaderValue)> {
+    // What a message may show of a header that is not well formed: its first characters
+    // that a header name can hold, and none after them.
+    let shown = |text: &str| {
+        let end = text
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(text.len());
+        format!("{}…", &text[..end])
+    };
     let Some((name, value)) = header.split_once(':') else {
         bail!(
-            "--header: '{}' is not of the form 'Name: value'",
-            header.chars().take(40).collect::<String>()
+            "--header: '{}' has no ':'; give it as 'Name: value'",
+            shown(header)
         );
     };
     let name = name.trim();
-    let header_name = HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| anyhow::anyhow!("--header: '{name}' is not a valid header name"))?;
+    let header_name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        anyhow::anyhow!(
+            "--header: '{}' is not a valid header name (letters, digits and '-')",
+            shown(name)
+        )
+    })?;
     let value = HeaderValue::from_str(value.trim()).map_err(|_| {
         anyhow::anyhow!("--header: the value of '{name}' has characters a header cannot carry")
     })?;
     Ok((header_name, value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_header;
+
+    #[test]
+    fn header_mistakes_never_show_the_value() {
+        let err = |h: &str| parse_header(h).unwrap_err().to_string();
+        assert_eq!(
+            err("X-Api-Key=TOPSECRET"),
+            "--header: 'X-Api-Key…' has no ':'; give it as 'Name: value'"
+        );
+        assert_eq!(
+            err("Authorization Bearer TOPSECRET"),
+            "--header: 'Authorization…' has no ':'; give it as 'Name: value'"
+        );
+        assert_eq!(
+            err("X-A\r\nAuthorization: Bearer TOPSECRET"),
+            "--header: 'X-A…' is not a valid header name (letters, digits and '-')"
+        );
+        assert!(!err("X-Token: TOP\nSECRET").contains("TOP"));
+    }
 }
