@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+use std::path::Path;
+
 use anyhow::{Context, Result, bail};
 
 use crate::check::{Check, HOSTED_API_URL};
@@ -12,6 +14,7 @@ use crate::cli::{CheckArgs, HttpArgs};
 use crate::http::proxy::proxy;
 use crate::http::settings::{parse_header, read_cacert};
 use crate::ping::HttpOptions;
+use crate::small_file;
 
 /// The check `args` (or the environment) choose; a placeholder for a dry run that chose
 /// none.
@@ -65,12 +68,16 @@ struct Choice {
 /// Two different checks at the same level are an error; two ways of naming the same check
 /// are not (hcwrap sets `HC_PING_URL` for its child, which may also see `CHECK_UUID`).
 fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Check>> {
-    let api_url = match &cli.api_url {
-        Some(v) => secret("--api-url", v)?,
-        None => env("HC_API_URL").map_or_else(
-            || Ok(HOSTED_API_URL.to_owned()),
-            |v| secret("HC_API_URL", &v),
-        )?,
+    // Read only when a UUID or slug needs it: a --url never uses it, so a mistake in it
+    // must not stop that run.
+    let api_url = || -> Result<String> {
+        match &cli.api_url {
+            Some(v) => secret("--api-url", v),
+            None => env("HC_API_URL").map_or_else(
+                || Ok(HOSTED_API_URL.to_owned()),
+                |v| secret("HC_API_URL", &v),
+            ),
+        }
     };
     let ping_key = || -> Result<Option<String>> {
         Ok(match (&cli.ping_key, env("HC_PING_KEY"), env("PING_KEY")) {
@@ -87,7 +94,7 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
                 "{source} names a check by slug, which needs a ping key: give --ping-key or set HC_PING_KEY"
             );
         };
-        Check::from_slug(&api_url, &key, &slug, cli.create)
+        Check::from_slug(&api_url()?, &key, &slug, cli.create)
             .with_context(|| format!("from {source}"))
     };
 
@@ -103,7 +110,7 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
         if let Some(uuid) = &cli.uuid {
             choices.push(Choice {
                 source: "--uuid",
-                check: Check::from_uuid(&api_url, &secret("--uuid", uuid)?)?,
+                check: Check::from_uuid(&api_url()?, &secret("--uuid", uuid)?)?,
             });
         }
         if let Some(slug) = &cli.slug {
@@ -127,7 +134,7 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
             });
         }
         if let Some(uuid) = env("CHECK_UUID") {
-            let check = Check::from_uuid(&api_url, &secret("CHECK_UUID", &uuid)?)
+            let check = Check::from_uuid(&api_url()?, &secret("CHECK_UUID", &uuid)?)
                 .context("from CHECK_UUID")?;
             choices.push(Choice {
                 source: "CHECK_UUID",
@@ -179,19 +186,26 @@ pub fn is_set_by_hcwrap(url: &str, env: &dyn Fn(&str) -> Option<String>) -> bool
     env(PING_URL_MARK).is_some_and(|mark| mark == ping_url_mark(url))
 }
 
-/// A value as given, or the trimmed content of the file it names as `file:PATH`.
+/// A value as given, or the trimmed content of the file it names as `file:PATH` (at most
+/// [`MAX_SECRET_FILE`] bytes; see `small_file`).
 fn secret(source: &str, value: &str) -> Result<String> {
     let Some(path) = value.strip_prefix("file:") else {
         return Ok(value.trim().to_owned());
     };
-    let content = std::fs::read_to_string(path)
-        .with_context(|| format!("{source}: cannot read file:{path}"))?;
+    let shown = format!("file:{}", crate::msg::printable(path));
+    let content = small_file::read(source, &shown, Path::new(path), MAX_SECRET_FILE)?;
+    let Ok(content) = String::from_utf8(content) else {
+        bail!("{source}: {shown} is not UTF-8 text");
+    };
     let content = content.trim();
     if content.is_empty() {
-        bail!("{source}: file:{path} is empty");
+        bail!("{source}: {shown} is empty");
     }
     Ok(content.to_owned())
 }
+
+/// The most a `file:` secret may hold: a URL or key is far shorter.
+const MAX_SECRET_FILE: usize = 64 * 1024;
 
 pub fn positive(flag: &str, duration: Duration) -> Result<Duration> {
     if duration.is_zero() {

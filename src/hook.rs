@@ -56,9 +56,13 @@ impl HookConfig {
             _ => true,
         };
         let env_rid = env("HC_RUN_ID").filter(|_| inherited_rid_fits);
+        // An inherited run id that is not one is ignored, with a warning: the ping still
+        // goes out, unpaired, rather than not at all.
         let run_id = match (cli.rid, env_rid) {
             (Some(rid), _) => Some(run_id("--rid", &rid)?),
-            (None, Some(rid)) => Some(run_id("HC_RUN_ID", &rid)?),
+            (None, Some(rid)) => run_id("HC_RUN_ID", &rid)
+                .map_err(|e| crate::msg::say(&format!("{e:#}; sending the ping without it")))
+                .ok(),
             (None, None) => None,
         };
         let source = match (cli.message, cli.body_file) {
@@ -87,7 +91,10 @@ impl HookConfig {
 
 fn run_id(source: &str, value: &str) -> Result<String> {
     if !check::is_uuid(value) {
-        bail!("{source}: '{value}' is not a run id (a UUID such as hcwrap sets in HC_RUN_ID)");
+        bail!(
+            "{source}: '{}' is not a run id (a UUID such as hcwrap sets in HC_RUN_ID)",
+            crate::msg::printable(&value.chars().take(40).collect::<String>())
+        );
     }
     Ok(value.to_ascii_lowercase())
 }

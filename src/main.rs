@@ -21,6 +21,7 @@ mod report;
 mod ring;
 mod schedule;
 mod signals;
+mod small_file;
 mod stop;
 mod sys;
 mod wrap;

@@ -306,3 +306,71 @@ fn a_socks_proxy_is_refused_rather_than_bypassed() {
         "nothing went around the proxy"
     );
 }
+
+#[test]
+fn files_that_never_end_or_never_open_are_refused_at_once() {
+    let dir = TempDir::new("endless-files");
+    // A FIFO no one writes to: opening it used to wait for ever.
+    let fifo = dir.0.join("fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let fifo = format!("file:{}", fifo.display());
+    let err = refused(&["--slug", "db", "--ping-key", &fifo], &[]);
+    assert!(
+        err.contains(&format!("--ping-key: {fifo} is empty")),
+        "{err}"
+    );
+    // Endless files are read up to a limit, not to the end.
+    let err = refused(&["--uuid", UUID, "--cacert", "/dev/zero"], &[]);
+    assert!(err.contains("--cacert: /dev/zero is larger than"), "{err}");
+    let err = refused(&["--url", "file:/dev/zero"], &[]);
+    assert!(
+        err.contains("--url: file:/dev/zero is larger than 64 KiB"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_secret_file_saved_with_a_byte_order_mark_works() {
+    let server = Server::start();
+    let dir = TempDir::new("bom");
+    let path = dir.0.join("url");
+    std::fs::write(&path, format!("\u{feff}{}\n", server.check_url())).unwrap();
+    let url = format!("file:{}", path.display());
+    let out = run(hcwrap().args(["--url", &url, "--", "true"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.wait_for(2).len(), 2);
+}
+
+#[test]
+fn only_settings_that_are_used_can_fail() {
+    let server = Server::start();
+    // HC_API_URL serves --uuid and --slug; a --url run does not read it.
+    let out = run(hcwrap()
+        .env("HC_API_URL", "file:/nonexistent/api-url")
+        .args(["--url", &server.check_url(), "--", "true"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(server.wait_for(2).len(), 2);
+    // An inherited run id that is not one: the ping goes out without it, with a warning.
+    let out = run(hcwrap().env("HC_RUN_ID", "garbage").args([
+        "ping",
+        "fail",
+        "--url",
+        &server.check_url(),
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("HC_RUN_ID: 'garbage' is not a run id")
+            && stderr(&out).contains("sending the ping without it"),
+        "{}",
+        stderr(&out)
+    );
+    let reqs = server.wait_for(3);
+    assert_eq!(
+        (reqs[2].suffix(), reqs[2].rid()),
+        ("/fail".to_owned(), None)
+    );
+}

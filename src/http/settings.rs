@@ -1,12 +1,15 @@
 //! What the user gives for HTTP beside the URL: extra headers and trusted certificates.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use ureq::http::{HeaderName, HeaderValue};
 use ureq::tls::{Certificate, PemItem, parse_pem};
 
+/// The most a `--cacert` file may hold: a whole system bundle is about 200 KiB.
+const MAX_CACERT: usize = 4 * 1024 * 1024;
+
 pub fn read_cacert(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
     let shown = path.display();
-    let pem = std::fs::read(path).with_context(|| format!("--cacert: cannot read {shown}"))?;
+    let pem = crate::small_file::read("--cacert", &shown.to_string(), path, MAX_CACERT)?;
     let mut certs = Vec::new();
     for item in parse_pem(&pem) {
         match item {
