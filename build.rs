@@ -18,14 +18,14 @@ use std::process::Command;
 fn main() {
     println!("cargo::rerun-if-changed=build.rs");
     println!("cargo::rerun-if-env-changed=CC");
-    if let Some(archive) = static_unwinder() {
-        if let Some(dir) = archive.parent() {
-            println!("cargo::rustc-link-search=native={}", dir.display());
-            // The whole archive, so that every unwinder symbol is defined by the binary
-            // itself whatever order the linker reads its inputs in (GNU ld or lld), and
-            // none is left for libgcc_s to provide.
-            println!("cargo::rustc-link-lib=static:+whole-archive=gcc_eh");
-        }
+    if let Some(archive) = static_unwinder()
+        && let Some(dir) = archive.parent()
+    {
+        println!("cargo::rustc-link-search=native={}", dir.display());
+        // The whole archive, so that every unwinder symbol is defined by the binary
+        // itself whatever order the linker reads its inputs in (GNU ld or lld), and
+        // none is left for libgcc_s to provide.
+        println!("cargo::rustc-link-lib=static:+whole-archive=gcc_eh");
     }
 }
 

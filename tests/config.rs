@@ -298,7 +298,7 @@ fn a_socks_proxy_is_refused_rather_than_bypassed() {
     );
     let err = refused(
         &["--url", &server.check_url()],
-        &[("HTTP_PROXY", "socks5h://127.0.0.1:1080")],
+        &[("http_proxy", "socks5h://127.0.0.1:1080")],
     );
     assert!(err.contains("socks5h proxies are not supported"), "{err}");
     assert!(

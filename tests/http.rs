@@ -333,7 +333,7 @@ fn pings_go_through_the_proxy_the_environment_names_unless_no_proxy_says_otherwi
     // The test server plays the proxy: it receives requests for another host.
     let proxy = Server::start();
     let mut cmd = hcwrap();
-    cmd.env("HTTP_PROXY", format!("http://127.0.0.1:{}", proxy.port));
+    cmd.env("http_proxy", format!("http://127.0.0.1:{}", proxy.port));
     cmd.args([
         "--url",
         &format!("http://hc.invalid/ping/{UUID}"),
@@ -356,10 +356,20 @@ fn pings_go_through_the_proxy_the_environment_names_unless_no_proxy_says_otherwi
         .unwrap()
         .port();
     let mut cmd = hcwrap();
-    cmd.env("HTTP_PROXY", format!("http://127.0.0.1:{dead}"))
-        .env("NO_PROXY", "localhost,127.0.0.1");
+    cmd.env("http_proxy", format!("http://127.0.0.1:{dead}"))
+        .env("NO_PROXY", "localhost 10.0.0.0/8,127.0.0.0/8");
     cmd.args(["--url", &server.check_url(), "--", "true"]);
     assert_eq!(run(&mut cmd).status.code(), Some(0));
+    assert_eq!(server.wait_for(2).len(), 2);
+
+    // Upper-case HTTP_PROXY is not read for an http check, as curl does not ("httpoxy"):
+    // the pings go straight to the server.
+    let server = Server::start();
+    let mut cmd = hcwrap();
+    cmd.env("HTTP_PROXY", format!("http://127.0.0.1:{dead}"));
+    cmd.args(["--url", &server.check_url(), "--", "true"]);
+    let out = run(&mut cmd);
+    assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()));
     assert_eq!(server.wait_for(2).len(), 2);
 }
 

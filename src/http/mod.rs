@@ -42,17 +42,31 @@ pub fn agent(config: Config) -> Agent {
     )
 }
 
-/// The trust roots: the system's certificates (and `--cacert`'s), or the built-in webpki
-/// roots where the system has none, as in a scratch container.
+/// The trust roots: the system's certificates, or the built-in Mozilla roots where the
+/// system has none (a scratch container); and `--cacert`'s beside either.
 pub fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
-    let native = rustls_native_certs::load_native_certs().certs;
+    combine(&rustls_native_certs::load_native_certs().certs, extra)
+}
+
+/// [`root_certs`] from the system's certificates as loaded.
+fn combine<D: AsRef<[u8]>>(native: &[D], extra: &[Certificate<'static>]) -> RootCerts {
     if native.is_empty() && extra.is_empty() {
         return RootCerts::WebPki;
     }
-    let native = native
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned());
-    RootCerts::from(native.chain(extra.iter().cloned()))
+    let base: Vec<Certificate<'static>> = if native.is_empty() {
+        // The same Mozilla set as `RootCerts::WebPki`, as whole certificates, so that
+        // `--cacert` can be added to it.
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect()
+    } else {
+        native
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect()
+    };
+    RootCerts::from(base.into_iter().chain(extra.iter().cloned()))
 }
 
 /// Where a redirect goes next, by the rule in the module documentation.
@@ -144,6 +158,21 @@ mod tests {
 
     fn url(text: &str) -> Url {
         Url::parse(text).expect("a valid URL")
+    }
+
+    #[test]
+    fn cacert_is_trusted_beside_the_built_in_roots_where_the_system_has_none() {
+        let extra = Certificate::from_der(b"not parsed here").to_owned();
+        let none: &[Vec<u8>] = &[];
+        let RootCerts::Specific(roots) = combine(none, std::slice::from_ref(&extra)) else {
+            panic!("not a list of certificates");
+        };
+        assert_eq!(
+            roots.len(),
+            webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() + 1
+        );
+        assert!(roots.iter().any(|c| c.der() == extra.der()));
+        assert!(matches!(combine(none, &[]), RootCerts::WebPki));
     }
 
     #[test]

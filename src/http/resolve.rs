@@ -7,7 +7,7 @@
 //! resolver, with its timeout.
 //!
 //! The resolver trait is part of ureq's `unversioned` API, which may change in a minor
-//! release; Cargo.lock pins the version this is built against.
+//! release; Cargo.toml pins ureq to the exact version this is built against.
 
 use std::net::{IpAddr, SocketAddr};
 
