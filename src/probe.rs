@@ -5,7 +5,7 @@
 //! exactly `--expect-status`) whose body contains `--expect-body`, if given. Redirects are
 //! not followed and proxies are not used: a health probe talks to the service itself.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
@@ -19,8 +19,9 @@ use crate::cli::ProbeCli;
 use crate::exit_codes;
 use crate::http::settings::{parse_header, read_cacert};
 use crate::http::{self, describe, root_certs};
+use crate::msg::printable;
 
-/// The most of an answer's body that `--expect-body` looks at.
+/// How much of an answer's body `--expect-body` looks at (and is read at all).
 const MAX_BODY: u64 = 1024 * 1024;
 /// The pause between attempts (never past the deadline).
 const RETRY_PAUSE: Duration = Duration::from_millis(250);
@@ -126,30 +127,69 @@ fn attempt_once(config: &ProbeConfig, deadline: Instant) -> Result<u16, String> 
     }
     let mut response = request.call().map_err(|e| describe(&e, config.timeout))?;
     let status = response.status().as_u16();
+    let location = response
+        .headers()
+        .get("Location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Up to `limit` bytes of the body; what could not be read is left out.
+    let mut first = |limit: u64| {
+        let mut body = Vec::new();
+        let read = response
+            .body_mut()
+            .as_reader()
+            .take(limit)
+            .read_to_end(&mut body);
+        (body, read)
+    };
     let status_ok = match config.expect_status {
         Some(want) => status == want,
         None => (200..300).contains(&status),
     };
     if !status_ok {
-        return Err(match config.expect_status {
+        let mut why = match config.expect_status {
             Some(want) => format!("status {status}, expected {want}"),
             None => format!("status {status}"),
-        });
+        };
+        if let Some(location) = location.filter(|_| (300..400).contains(&status)) {
+            let location = printable(&location.chars().take(200).collect::<String>());
+            why = format!("{why} (a redirect to {location}, not followed)");
+        }
+        return Err(with_start_of(why, &first(SHOWN as u64).0));
     }
     if let Some(text) = &config.expect_body {
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .lossy_utf8(true)
-            .read_to_string();
-        let body =
-            body.map_err(|e| format!("status {status}, but the body could not be read: {e}"))?;
-        if !body.contains(text.as_str()) {
+        // The first MiB: where the text is looked for.
+        let (body, read) = first(MAX_BODY);
+        if let Err(e) = read {
             return Err(format!(
-                "status {status}, but the body does not contain '{text}'"
+                "status {status}, but the body could not be read: {e}"
             ));
+        }
+        if !String::from_utf8_lossy(&body).contains(text.as_str()) {
+            let why = format!(
+                "status {status}, but the body{} does not contain '{}'",
+                if body.len() as u64 >= MAX_BODY {
+                    "'s first MiB"
+                } else {
+                    ""
+                },
+                printable(text)
+            );
+            return Err(with_start_of(why, &body));
         }
     }
     Ok(status)
+}
+
+/// How much of the body an unhealthy verdict quotes.
+const SHOWN: usize = 100;
+
+/// `why`, followed by the first bytes of the body (control characters escaped), if any.
+fn with_start_of(why: String, body: &[u8]) -> String {
+    if body.is_empty() {
+        return why;
+    }
+    let start = String::from_utf8_lossy(&body[..body.len().min(SHOWN)]);
+    let more = if body.len() > SHOWN { "…" } else { "" };
+    format!("{why}; the body starts: \"{}{more}\"", printable(&start))
 }

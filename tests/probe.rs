@@ -25,7 +25,7 @@ fn a_2xx_is_healthy_and_anything_else_is_not() {
     for (want, says) in [
         (0, "healthy: 200 in "),
         (0, "healthy: 204 in "),
-        (1, "unhealthy: status 500 ("),
+        (1, "unhealthy: status 500; the body starts: \"down\" ("),
         (1, "unhealthy: status 301 ("),
     ] {
         let out = probe(&server, &[]);
@@ -177,4 +177,47 @@ fn a_closed_stdout_does_not_make_the_probe_panic() {
     let out = support::finish(child);
     assert_eq!(out.status.code(), Some(0), "{}", support::stderr(&out));
     assert_eq!(support::stderr(&out), "");
+}
+
+#[test]
+fn expect_body_looks_in_the_first_mib_and_unhealthy_lines_say_why() {
+    let server = Server::start();
+    let big: &'static str =
+        Box::leak(format!("status: ready\n{}", "x".repeat(2 << 20)).into_boxed_str());
+    server.script([
+        answer(200, big),
+        answer(200, big),
+        Reply::Status(
+            302,
+            "\u{1b}[31mgo away\r\nforged: line",
+            vec![("Location", "http://login.example/sso?next=/status".into())],
+        ),
+    ]);
+    // The text is in the first MiB of a 2 MiB body: healthy (it used to be unhealthy for
+    // the body's size alone).
+    let out = probe(&server, &["--expect-body", "status: ready"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let out = probe(&server, &["--expect-body", "status: down"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).contains(
+            "unhealthy: status 200, but the body's first MiB does not contain 'status: down'; \
+             the body starts: \"status: ready\\nxxx"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    // A redirect: where it pointed, and the body's first bytes, escaped.
+    let out = probe(&server, &[]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out).lines().count(), 1, "{}", stdout(&out));
+    assert!(!stdout(&out).contains('\u{1b}'), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with(
+            "unhealthy: status 302 (a redirect to http://login.example/sso?next=/status, not \
+             followed); the body starts: \"\\u{1b}[31mgo away\\r\\nforged: line\" ("
+        ),
+        "{}",
+        stdout(&out)
+    );
 }
