@@ -10,11 +10,11 @@
 use std::time::{Duration, Instant};
 
 use ureq::http::{HeaderName, HeaderValue};
-use ureq::tls::{Certificate, TlsConfig};
+use ureq::tls::Certificate;
 use ureq::{Agent, Proxy};
 
 use crate::check::{Check, Endpoint};
-use crate::http::{self, ANSWER_HEAD_LIMIT, Hop, MAX_REDIRECTS, Url, describe, root_certs};
+use crate::http::{self, AgentSpec, Hop, MAX_REDIRECTS, Url, describe};
 use crate::msg::{printable, say};
 use crate::stop::Stop;
 
@@ -89,29 +89,13 @@ impl Pinger {
             .as_ref()
             .is_some_and(|p| p.uri().scheme_str() == Some("https"));
         let needs_tls = !options.dry_run && (check.is_https() || https_proxy);
-        let mut config = Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("hcwrap/", env!("CARGO_PKG_VERSION")))
-            .timeout_global(Some(options.timeout))
-            // ureq's default 128 KiB input and output buffers are zeroed on the first
-            // request: 64 page faults and a quarter of hcwrap's memory, for answers of a
-            // few hundred bytes. The input buffer also bounds the answer's head.
-            // A little larger than the limit, so that a head over the limit is reported
-            // as such rather than as a connection that stopped making progress.
-            .input_buffer_size(ANSWER_HEAD_LIMIT + 1024)
-            .max_response_header_size(ANSWER_HEAD_LIMIT)
-            .output_buffer_size(16 * 1024)
-            .proxy(options.proxy.clone());
-        if needs_tls {
-            config = config.tls_config(
-                TlsConfig::builder()
-                    .root_certs(root_certs(&options.cacert))
-                    .build(),
-            );
-        }
+        let agent = http::agent(AgentSpec {
+            timeout: Some(options.timeout),
+            proxy: options.proxy.clone(),
+            tls: needs_tls.then_some(options.cacert.as_slice()),
+        });
         Pinger {
-            agent: http::agent(config.build()),
+            agent,
             check,
             options,
         }

@@ -9,16 +9,15 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use ureq::Agent;
 use ureq::http::{HeaderName, HeaderValue};
-use ureq::tls::TlsConfig;
-use ureq::{Agent, Proxy};
 
 use crate::check::parse_http_url;
 use crate::check_config::positive;
 use crate::cli::ProbeCli;
 use crate::exit_codes;
 use crate::http::settings::{parse_header, read_cacert};
-use crate::http::{self, describe, root_certs};
+use crate::http::{self, AgentSpec, describe};
 use crate::msg::printable;
 
 /// How much of an answer's body `--expect-body` looks at (and is read at all).
@@ -53,18 +52,16 @@ impl ProbeConfig {
                 .map_err(|_| anyhow::anyhow!("--host: '{host}' is not a host name"))?;
             headers.push((ureq::http::header::HOST, value));
         }
-        let mut config = Agent::config_builder()
-            .http_status_as_error(false)
-            .max_redirects(0)
-            .user_agent(concat!("hcwrap/", env!("CARGO_PKG_VERSION")))
-            .proxy(None::<Proxy>);
-        if uri.is_https() {
-            let extra = match &cli.cacert {
-                Some(path) => read_cacert(path)?,
-                None => Vec::new(),
-            };
-            config = config.tls_config(TlsConfig::builder().root_certs(root_certs(&extra)).build());
-        }
+        let extra = match (&cli.cacert, uri.is_https()) {
+            (Some(path), true) => read_cacert(path)?,
+            _ => Vec::new(),
+        };
+        // No proxy: a health probe talks to the service itself.
+        let agent = http::agent(AgentSpec {
+            timeout: None,
+            proxy: None,
+            tls: uri.is_https().then_some(extra.as_slice()),
+        });
         Ok(ProbeConfig {
             url: cli.url,
             expect_status: cli.expect_status,
@@ -73,7 +70,7 @@ impl ProbeConfig {
             timeout: positive("--timeout", cli.timeout)?,
             retries: cli.retries,
             quiet: cli.quiet,
-            agent: http::agent(config.build()),
+            agent,
         })
     }
 }

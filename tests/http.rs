@@ -425,3 +425,56 @@ fn a_429_without_retry_after_backs_off_and_retries() {
         (String::new(), String::new())
     );
 }
+
+#[test]
+fn a_proxy_that_refuses_the_tunnel_is_not_retried() {
+    // A proxy that answers every CONNECT with 403, and counts them.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = proxy.local_addr().unwrap().port();
+    let connects = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = connects.clone();
+    std::thread::spawn(move || {
+        for stream in proxy.incoming() {
+            let Ok(mut stream) = stream else { return };
+            // The whole request head, so that closing sends no reset.
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n")
+                && std::io::Read::read(&mut stream, &mut byte).unwrap_or(0) == 1
+            {
+                head.push(byte[0]);
+            }
+            if head.starts_with(b"CONNECT ") {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            let _ = std::io::Write::write_all(
+                &mut stream,
+                b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n",
+            );
+            let _ = stream.shutdown(std::net::Shutdown::Write);
+            let _ = std::io::Read::read_to_end(&mut stream, &mut Vec::new());
+        }
+    });
+    let out = run(hcwrap().args([
+        "--proxy",
+        &format!("http://127.0.0.1:{port}"),
+        "--url",
+        &format!("https://hc.invalid/ping/{UUID}"),
+        "--",
+        "sh",
+        "-c",
+        "exit 6",
+    ]));
+    assert_eq!(out.status.code(), Some(6));
+    let err = stderr(&out);
+    assert!(
+        err.contains("was refused: the proxy refused to open a tunnel to the server"),
+        "{err}"
+    );
+    assert!(!err.contains("attempt"), "retried: {err}");
+    assert_eq!(
+        connects.load(std::sync::atomic::Ordering::SeqCst),
+        2,
+        "{err}"
+    );
+}

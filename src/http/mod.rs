@@ -19,9 +19,9 @@ pub mod url;
 
 use std::time::Duration;
 
-use ureq::Agent;
 use ureq::config::Config;
-use ureq::tls::{Certificate, RootCerts};
+use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::{Agent, Proxy};
 
 pub use url::Url;
 
@@ -32,9 +32,44 @@ pub const MAX_REDIRECTS: usize = 5;
 /// few hundred bytes.
 pub const ANSWER_HEAD_LIMIT: usize = 16 * 1024;
 
-/// An agent with ureq's usual transport (proxies, TLS) over this module's TCP connector
-/// and resolver (see `transport.rs` and `resolve.rs`).
-pub fn agent(config: Config) -> Agent {
+/// What an agent is built for.
+#[derive(Debug, Default)]
+pub struct AgentSpec<'a> {
+    /// The time limit of a request (a request may set a shorter one).
+    pub timeout: Option<Duration>,
+    /// The proxy, if any (ureq never reads the environment itself).
+    pub proxy: Option<Proxy>,
+    /// Certificates to trust beside the system's, when the agent will speak TLS; `None`
+    /// when it will not, and the trust store is then not read (a few milliseconds).
+    pub tls: Option<&'a [Certificate<'static>]>,
+}
+
+/// The agent for `spec`, as every request of hcwrap's is made: an answer's status is an
+/// answer, not an error; ureq follows no redirect (see [`redirect`]); answer heads over
+/// [`ANSWER_HEAD_LIMIT`] are refused; ureq's usual transport (proxies, TLS) runs over this
+/// module's TCP connector and resolver (see `transport.rs` and `resolve.rs`).
+pub fn agent(spec: AgentSpec<'_>) -> Agent {
+    let mut config = Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .user_agent(concat!("hcwrap/", env!("CARGO_PKG_VERSION")))
+        .timeout_global(spec.timeout)
+        // ureq's default 128 KiB input and output buffers are zeroed on the first
+        // request: 64 page faults and a quarter of hcwrap's memory, for answers of a few
+        // hundred bytes. The input buffer also bounds the answer's head: a little larger
+        // than the limit, so that a head over the limit is reported as such rather than
+        // as a connection that stopped making progress.
+        .input_buffer_size(ANSWER_HEAD_LIMIT + 1024)
+        .max_response_header_size(ANSWER_HEAD_LIMIT)
+        .output_buffer_size(16 * 1024)
+        .proxy(spec.proxy);
+    if let Some(extra) = spec.tls {
+        config = config.tls_config(TlsConfig::builder().root_certs(root_certs(extra)).build());
+    }
+    with_parts(config.build())
+}
+
+fn with_parts(config: Config) -> Agent {
     Agent::with_parts(
         config,
         transport::connector(),
