@@ -108,6 +108,18 @@ impl Check {
             );
         }
         let query = uri.query().filter(|q| !q.is_empty()).map(str::to_owned);
+        // Besides the check's own secret: the URL's credentials, and anything in the
+        // query or the path before it that could be a UUID or a ping key.
+        let query_text = query.clone().unwrap_or_default();
+        let query_tokens: Vec<&str> = query_text.split(['&', '=']).collect();
+        let others = |prefix: &[&str]| {
+            [
+                key_like(prefix),
+                key_like(&query_tokens),
+                credentials.clone(),
+            ]
+            .concat()
+        };
         let check = match segments.as_slice() {
             [prefix @ .., last] if is_uuid(last) => {
                 let uuid = last.to_ascii_lowercase();
@@ -115,31 +127,36 @@ impl Check {
                 Check {
                     base,
                     query,
-                    secrets: [vec![shown_secret(&uuid)], credentials].concat(),
+                    secrets: [uuid_secrets(&uuid), others(prefix)].concat(),
                     host,
                 }
             }
-            [prefix @ .., key, slug] => {
+            [prefix @ .., key, slug] if looks_like_key(key) => {
                 let base = format!("{origin}{}/{key}/{slug}", join(prefix));
                 Check {
                     base,
                     query,
-                    secrets: [vec![shown_secret(key)], key_like(prefix), credentials].concat(),
+                    secrets: [vec![shown_secret(key)], others(prefix)].concat(),
                     host,
                 }
             }
             // Not a shape the Healthchecks server uses: keep it as it is, but show none
-            // of its path, which may well be the secret.
-            _ => Check {
-                base: format!("{origin}{path}"),
-                query,
-                secrets: if path.is_empty() {
-                    credentials
-                } else {
-                    [vec![(path.to_owned(), "/…".to_owned())], credentials].concat()
-                },
-                host,
-            },
+            // of its path or query, either of which may well be the secret.
+            _ => {
+                let mut secrets = others(&[]);
+                if !path.is_empty() {
+                    secrets.push((path.to_owned(), "/…".to_owned()));
+                }
+                if let Some(query) = &query {
+                    secrets.push((query.clone(), "…".to_owned()));
+                }
+                Check {
+                    base: format!("{origin}{path}"),
+                    query,
+                    secrets,
+                    host,
+                }
+            }
         };
         Ok(check)
     }
@@ -158,7 +175,7 @@ impl Check {
         Ok(Check {
             base: format!("{base}/{uuid}"),
             query: None,
-            secrets: vec![shown_secret(&uuid)],
+            secrets: uuid_secrets(&uuid),
             host,
         })
     }
@@ -243,6 +260,18 @@ impl Check {
     }
 
     /// `text` with every secret of this check replaced by its shown form.
+    /// The same check, with `values` (the `--header` values) kept out of messages too;
+    /// values under 4 characters are left alone (hiding them would garble every message).
+    #[must_use]
+    pub fn hiding<'a>(mut self, values: impl IntoIterator<Item = &'a str>) -> Self {
+        for value in values {
+            if value.chars().count() >= 4 {
+                self.secrets.push((value.to_owned(), "…".to_owned()));
+            }
+        }
+        self
+    }
+
     /// `text` with each secret replaced by how it is shown, in any letter case (a server
     /// or a host name may give it back in lower case).
     pub fn redact(&self, text: &str) -> String {
@@ -334,12 +363,73 @@ fn key_like(prefix: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// A URL's credentials as a secret: `user:password@` is shown as `…@`.
+/// A URL's credentials as secrets: `user:password@` is shown as `…@`; the password alone
+/// (as written and percent-decoded) and the Basic authorization they make are hidden too,
+/// should a server quote them back.
 fn credentials(uri: &Url) -> Vec<(String, String)> {
-    uri.userinfo()
-        .map(|userinfo| (format!("{userinfo}@"), "…@".to_owned()))
-        .into_iter()
-        .collect()
+    let Some(userinfo) = uri.userinfo() else {
+        return Vec::new();
+    };
+    let mut secrets = vec![(format!("{userinfo}@"), "…@".to_owned())];
+    let decoded = percent_decode(userinfo);
+    secrets.push((base64(decoded.as_bytes()), "…".to_owned()));
+    if let Some((_, password)) = userinfo.split_once(':') {
+        for password in [password.to_owned(), percent_decode(password)] {
+            if password.chars().count() >= 4 {
+                secrets.push((password, "…".to_owned()));
+            }
+        }
+    }
+    secrets
+}
+
+/// A UUID as a secret, and the same without its dashes, as a server may quote it.
+fn uuid_secrets(uuid: &str) -> Vec<(String, String)> {
+    vec![shown_secret(uuid), shown_secret(&uuid.replace('-', ""))]
+}
+
+/// `%XX` sequences decoded (as bytes, read back as UTF-8 where they make it).
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Standard base64 with padding, as in `Authorization: Basic`.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 fn join(segments: &[&str]) -> String {
@@ -623,6 +713,41 @@ mod tests {
                 .redact(&check.url(Endpoint::Fail, None))
                 .contains("abcdefghijkl")
         );
+    }
+
+    #[test]
+    fn what_a_server_may_quote_back_is_hidden_too() {
+        assert_eq!(base64(b"alice:SECRETPW"), "YWxpY2U6U0VDUkVUUFc=");
+        assert_eq!(base64(b"ab"), "YWI=");
+        let check = Check::from_url(
+            "--url",
+            &format!("http://alice:S%40CRETPW@127.0.0.1:1/ping/{UUID}?x=abcdefghijklmnopqrstuv"),
+        )
+        .expect("a URL")
+        .hiding(["SECRETVALUE", "abc"]);
+        let quoted = format!(
+            "S%40CRETPW S@CRETPW YWxpY2U6U0BDUkVUUFc= SECRETVALUE {} abcdefghijklmnopqrstuv abc",
+            UUID.replace('-', "")
+        );
+        assert_eq!(check.redact(&quoted), "… … … … 1f1c… abcd… abc");
+    }
+
+    #[test]
+    fn odd_url_shapes_show_none_of_their_path_or_query() {
+        for url in [
+            "http://127.0.0.1:1/x/pK3yS3cr3tV4lu3xYz0123",
+            "http://127.0.0.1:1/p/pK3yS3cr3tV4lu3xYz0123",
+            "http://h:1/1/pK3yS3cr3tV4lu3xYz0123",
+            "http://127.0.0.1:1/hc/?check=1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b",
+            "http://127.0.0.1:1/ping/pK3yS3cr3tV4lu3xYz0123/1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b",
+        ] {
+            let check = Check::from_url("--url", url).expect("a URL");
+            let shown = check.redact(&check.url(Endpoint::Start, Some("r")));
+            assert!(shown.starts_with("http://"), "{url}: {shown}");
+            for piece in ["S3cr3tV4", "4b5a-697", "1f1c2e3d"] {
+                assert!(!shown.contains(piece), "{url}: {shown}");
+            }
+        }
     }
 
     #[test]

@@ -13,11 +13,13 @@ pub fn say(text: &str) {
 
 /// Text that came from outside (a server's answer, a file name) as it can be shown in a
 /// message: control characters, which could move the cursor, recolour or clear a
-/// terminal, or split the line, are shown escaped (`\n`, `\u{1b}`).
+/// terminal, or split the line, are shown escaped (`\n`, `\u{1b}`), and so are the
+/// characters that reorder or break a line without showing (bidirectional overrides and
+/// isolates, the line and paragraph separators).
 pub fn printable(text: &str) -> String {
     text.chars()
         .fold(String::with_capacity(text.len()), |mut out, c| {
-            if c.is_control() {
+            if c.is_control() || is_invisible_layout(c) {
                 out.extend(c.escape_default());
             } else {
                 out.push(c);
@@ -26,8 +28,25 @@ pub fn printable(text: &str) -> String {
         })
 }
 
+/// U+200E/F, U+202A to U+202E, U+2066 to U+2069 (direction marks, overrides, isolates),
+/// U+2028 and U+2029 (line and paragraph separators).
+fn is_invisible_layout(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bidirectional_overrides_and_separators_are_escaped() {
+        assert_eq!(
+            super::printable("a\u{202e}b\u{2028}c\u{2066}d"),
+            "a\\u{202e}b\\u{2028}c\\u{2066}d"
+        );
+    }
+
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(

@@ -94,6 +94,8 @@ impl Pinger {
             proxy: options.proxy.clone(),
             tls: needs_tls.then_some(options.cacert.as_slice()),
         });
+        // A server may quote a header's value back in its answer.
+        let check = check.hiding(options.headers.iter().filter_map(|(_, v)| v.to_str().ok()));
         Pinger {
             agent,
             check,
@@ -219,21 +221,29 @@ impl Pinger {
             let retry_after = header("Retry-After")
                 .and_then(|v| v.parse().ok())
                 .map(Duration::from_secs);
-            let location = header("Location");
+            // A Location that is not ASCII is still one (and is then refused as a URL).
+            let location = response
+                .headers()
+                .get("Location")
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
             let delimited =
                 header("Content-Length").is_some() || header("Transfer-Encoding").is_some();
             // Read the answer to its end so the connection can carry the next ping; one
             // with no length ends only when the server closes, so it is not waited for.
-            let answer = delimited.then(|| {
-                let text = response
-                    .body_mut()
-                    .with_config()
-                    .limit(64 * 1024)
-                    .lossy_utf8(true)
-                    .read_to_string()
-                    .unwrap_or_default();
-                self.check.redact(&text)
-            });
+            // An answer that could not be read whole (cut short, over 64 KiB, badly
+            // chunked) says nothing: only its status counts.
+            let answer = delimited
+                .then(|| {
+                    response
+                        .body_mut()
+                        .with_config()
+                        .limit(64 * 1024)
+                        .lossy_utf8(true)
+                        .read_to_string()
+                        .ok()
+                })
+                .flatten()
+                .map(|text| self.check.redact(&text));
             let answer_text = answer.as_deref().unwrap_or_default();
             match status {
                 200 | 201 => return Attempt::Delivered { body_limit, answer },
@@ -276,7 +286,10 @@ fn explain(status: u16, answer: &str) -> String {
         401 | 403 => "the server or a proxy in front of it wants credentials (see --header)",
         _ => "the server refused the ping",
     };
-    format!("{status} {}: {meaning}", short(answer)).replace("  ", " ")
+    match short(answer) {
+        text if text.is_empty() => format!("{status}: {meaning}"),
+        text => format!("{status} {text}: {meaning}"),
+    }
 }
 
 /// A server answer (already redacted) shortened to its first line, at most 100

@@ -52,9 +52,10 @@ impl ProbeConfig {
                 .map_err(|_| anyhow::anyhow!("--host: '{host}' is not a host name"))?;
             headers.push((ureq::http::header::HOST, value));
         }
-        let extra = match (&cli.cacert, uri.is_https()) {
-            (Some(path), true) => read_cacert(path)?,
-            _ => Vec::new(),
+        // Read even for an http URL: a mistake in it is one whatever the URL.
+        let extra = match &cli.cacert {
+            Some(path) => read_cacert(path)?,
+            None => Vec::new(),
         };
         // No proxy: a health probe talks to the service itself.
         let agent = http::agent(AgentSpec {

@@ -171,7 +171,22 @@ fn each_mistake_is_named() {
         (
             &["--uuid", UUID, "--proxy", "http://[::1"],
             &[],
-            "--proxy: not a usable proxy URL",
+            "--proxy: the proxy URL has a character a URL cannot hold",
+        ),
+        (
+            &["--uuid", UUID, "--proxy", "https://proxy.local:3128"],
+            &[],
+            "--proxy: https proxies are not supported; give an http:// proxy",
+        ),
+        (
+            &["--uuid", UUID, "--header", "Content-Length: 99999999"],
+            &[],
+            "--header: Content-Length is set by hcwrap itself",
+        ),
+        (
+            &["--url", "http://[::1:9/ping/x"],
+            &[],
+            "--url: 'http://[::1:9/…' has a character a URL cannot hold",
         ),
     ];
     for (args, env, says) in cases {

@@ -250,6 +250,22 @@ fn redirect_hops_share_the_attempt_s_time_limit() {
 }
 
 #[test]
+fn an_ok_whose_text_is_cut_short_is_delivered_without_a_false_report() {
+    // 200 with a body that never comes whole: the status says it was recorded; hcwrap
+    // must not report that the server "answered with \"\"".
+    let server = Server::start();
+    server.script([Reply::CutShort]);
+    let out = wrapped(
+        &server.check_url(),
+        &["--no-start-ping", "--ping-timeout", "1s"],
+        &["true"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stderr(&out), "");
+    assert_eq!(server.requests().len(), 1, "not retried");
+}
+
+#[test]
 fn an_ok_without_a_length_is_taken_at_once() {
     // 200 with no Content-Length on a connection the server keeps open: the status says
     // the ping was recorded; waiting for the end of the body would take the whole timeout.

@@ -149,6 +149,9 @@ fn usage_errors_exit_125() {
         &["ftp://x/"][..],
         &["http://x/", "--timeout", "0s"],
         &["http://x/", "--expect-status", "many"],
+        // A --cacert that cannot be read is a mistake for an http URL too.
+        &["http://x/", "--cacert", "/nonexistent/ca.pem"],
+        &["http://x/", "-H", "Host: y"],
     ] {
         let out = run(hcwrap().arg("probe").args(args));
         assert_eq!(out.status.code(), Some(125), "{args:?}");

@@ -142,12 +142,21 @@ fn the_sweep_finds_no_secret_in_what_the_server_provokes() {
         } else {
             (format!("/ping/{UUID}"), UUID)
         };
-        let secrets = [secret, PASSWORD, HEADER_VALUE];
+        let secrets = [secret, PASSWORD, HEADER_VALUE, "YWxpY2U6UHc3cUxrMnhacjlt"];
         let url = format!("http://alice:{PASSWORD}@127.0.0.1:{}{path}", server.port);
         // An answer that quotes the URL back, long enough that a cut at 100 characters
         // falls inside the secret.
-        let quoted: &'static str =
-            Box::leak(format!("{}{url} {secret} {PASSWORD}", "x".repeat(80)).into_boxed_str());
+        // Before it, what else a server might quote back: the password, the header's
+        // value, the Basic authorization they make, the secret without dashes.
+        let basic = "YWxpY2U6UHc3cUxrMnhacjlt"; // base64 of alice:Pw7qLk2xZr9m
+        let compact = secret.replace('-', "");
+        let quoted: &'static str = Box::leak(
+            format!(
+                "{PASSWORD} {HEADER_VALUE} {basic} {compact} {}{url} {secret}",
+                "x".repeat(80)
+            )
+            .into_boxed_str(),
+        );
         let away = format!("http://alice:{PASSWORD}@127.0.0.1:{}{path}", elsewhere.port);
         server.script([
             Reply::Status(404, quoted, vec![]),
@@ -240,6 +249,19 @@ fn the_sweep_finds_no_secret_when_the_server_is_gone() {
         ]),
         &[UUID, PASSWORD, HEADER_VALUE],
     );
+    // URLs of shapes the server does not use: none of their path or query is shown.
+    for url in [
+        format!("http://127.0.0.1:{dead}/x/{PING_KEY}"),
+        format!("http://127.0.0.1:{dead}/p/{PING_KEY}"),
+        format!("http://127.0.0.1:{dead}/hc/?check={UUID}"),
+        format!("http://127.0.0.1:{dead}/ping/{PING_KEY}/{UUID}"),
+    ] {
+        assert_no_piece(
+            &url,
+            &printed(&["ping", "success", "--ping-retries", "0", "--url", &url]),
+            &[UUID, PING_KEY],
+        );
+    }
 }
 
 #[test]

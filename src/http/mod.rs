@@ -25,6 +25,8 @@ use ureq::{Agent, Proxy};
 
 pub use url::Url;
 
+use crate::msg::printable;
+
 /// The most redirects one attempt follows.
 pub const MAX_REDIRECTS: usize = 5;
 
@@ -119,7 +121,8 @@ pub fn redirect(from: &Url, location: Option<&str>) -> Hop {
         return Hop::Refuse("a redirect without a Location".to_owned());
     };
     match from.join(location) {
-        // The same server: the URL's credentials go along, as they would on the first hop.
+        // The same server: the URL's credentials go along, as they would on the first hop;
+        // the server never chooses others (a Location with a user and password of its own).
         Ok(next) if next.origin() == from.origin() => Hop::Follow(next.with_userinfo_of(from)),
         Ok(next) => Hop::Refuse(format!(
             "a redirect to {}, which is not where the ping was sent ({}); hcwrap sends \
@@ -174,16 +177,28 @@ pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
             tls_advice(&e.to_string())
         }
-        ureq::Error::Io(e) => e.to_string(),
-        other => other.to_string(),
+        // The text may quote the server (a certificate's names, a proxy's answer).
+        ureq::Error::Io(e) => printable(&e.to_string()),
+        other => printable(&other.to_string()),
     }
 }
 
-/// A TLS failure with what to do about it.
+/// A TLS failure with what to do about it. The error quotes the certificate (its names,
+/// which the server chose), so it is shown escaped and cut.
 fn tls_advice(error: &str) -> String {
+    let advice = if error.contains("UnknownIssuer") {
+        "if the server uses a certificate of your own authority, give it with --cacert"
+    } else if error.contains("NotValidForName") {
+        "the certificate is not for the host in the URL: check the URL"
+    } else if error.contains("Expired") || error.contains("NotValidYet") {
+        "the certificate is out of its dates (or this machine's clock is wrong)"
+    } else {
+        "check the server's certificate and TLS setup"
+    };
+    let error: String = error.chars().take(200).collect();
     format!(
-        "the secure connection failed ({error}): if the server uses a certificate of your \
-         own authority, give it with --cacert"
+        "the secure connection failed ({}): {advice}",
+        printable(&error)
     )
 }
 
@@ -211,6 +226,19 @@ mod tests {
     }
 
     #[test]
+    fn tls_errors_are_escaped_and_advise_what_fits() {
+        let said = tls_advice(
+            "invalid peer certificate: NotValidForName: DnsName(\"evil\u{1b}[2J\nhcwrap: forged\")",
+        );
+        assert!(!said.contains('\u{1b}') && !said.contains('\n'), "{said}");
+        assert!(said.ends_with("the certificate is not for the host in the URL: check the URL"));
+        assert!(
+            tls_advice("invalid peer certificate: UnknownIssuer")
+                .ends_with("give it with --cacert")
+        );
+    }
+
+    #[test]
     fn only_same_origin_redirects_are_followed() {
         let from = url("https://user:pw@hc.example/ping/x?rid=1");
         let followed = |location| match redirect(&from, Some(location)) {
@@ -221,6 +249,10 @@ mod tests {
         assert_eq!(
             followed("https://HC.example:443/p"),
             "https://user:pw@hc.example:443/p"
+        );
+        assert_eq!(
+            followed("https://bob:other@hc.example/p"),
+            "https://user:pw@hc.example/p"
         );
         for location in [
             "http://hc.example/ping/x",

@@ -41,10 +41,11 @@ pub fn proxy(
 }
 
 fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
-    // Only HTTP proxies (CONNECT for https) are supported. A SOCKS proxy must be refused
-    // here: hcwrap's connections would otherwise go straight to the server, around it.
+    // Only plain HTTP proxies are supported (hcwrap tunnels through them with CONNECT). A
+    // SOCKS or https proxy must be refused here: a SOCKS one would be gone around, and
+    // TLS to the proxy itself is not supported.
     if let Some((scheme, _)) = url.split_once("://")
-        && !matches!(scheme.to_ascii_lowercase().as_str(), "http" | "https")
+        && !scheme.eq_ignore_ascii_case("http")
     {
         bail!("{source}: {scheme} proxies are not supported; give an http:// proxy");
     }

@@ -48,6 +48,23 @@ pub fn parse_header(header: &str) -> Result<(HeaderName, HeaderValue)> {
             shown(name)
         )
     })?;
+    // The request's framing and routing are hcwrap's: a second Content-Length or a
+    // Transfer-Encoding would garble the request (and desynchronise a kept connection).
+    if [
+        "content-length",
+        "transfer-encoding",
+        "connection",
+        "host",
+        "content-type",
+    ]
+    .iter()
+    .any(|framing| name.eq_ignore_ascii_case(framing))
+    {
+        bail!(
+            "--header: {name} is set by hcwrap itself and cannot be given (for a probe's \
+             Host, use --host)"
+        );
+    }
     let value = HeaderValue::from_str(value.trim()).map_err(|_| {
         anyhow::anyhow!("--header: the value of '{name}' has characters a header cannot carry")
     })?;
@@ -74,5 +91,16 @@ mod tests {
             "--header: 'X-A…' is not a valid header name (letters, digits and '-')"
         );
         assert!(!err("X-Token: TOP\nSECRET").contains("TOP"));
+        for framing in [
+            "Content-Length: 9",
+            "transfer-encoding: chunked",
+            "Host: x",
+            "Content-Type: a/b",
+        ] {
+            assert!(
+                err(framing).contains("is set by hcwrap itself"),
+                "{framing}"
+            );
+        }
     }
 }

@@ -87,6 +87,15 @@ impl Url {
         if host.is_empty() || host == "[]" {
             return Err(UrlError::NoHost);
         }
+        // An IPv6 address in brackets, whole; brackets nowhere else.
+        let bracketed = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+        match bracketed {
+            Some(inside) if inside.parse::<std::net::Ipv6Addr>().is_err() => {
+                return Err(UrlError::Character);
+            }
+            None if host.contains(['[', ']']) => return Err(UrlError::Character),
+            _ => {}
+        }
         if !host.bytes().all(|b| is_url_byte(b) && b != b'@') {
             return Err(UrlError::Character);
         }
@@ -180,12 +189,10 @@ impl Url {
         self.query.as_deref()
     }
 
-    /// This URL with `other`'s credentials where it has none of its own.
+    /// This URL with `other`'s credentials (or none, if it has none) in place of its own.
     #[must_use]
     pub fn with_userinfo_of(mut self, other: &Url) -> Url {
-        if self.userinfo.is_none() {
-            self.userinfo.clone_from(&other.userinfo);
-        }
+        self.userinfo.clone_from(&other.userinfo);
         self
     }
 
@@ -341,6 +348,8 @@ mod tests {
         assert_eq!(err("http:///x"), UrlError::NoHost);
         assert_eq!(err("http://h/a b"), UrlError::Character);
         assert_eq!(err("http://h/a\r\nX: y"), UrlError::Character);
+        assert_eq!(err("http://[::1:9/x"), UrlError::Character);
+        assert_eq!(err("http://[nothex]/x"), UrlError::Character);
     }
 
     #[test]

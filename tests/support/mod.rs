@@ -83,6 +83,8 @@ pub enum Reply {
     /// 200 with this body and no Content-Length, the connection left open: the answer
     /// would end only when the server closes.
     Unframed(&'static str),
+    /// 200 announcing a 100-byte body, then only "OK", the connection left open.
+    CutShort,
 }
 
 #[derive(Default)]
@@ -304,9 +306,7 @@ fn serve<S: Conn>(
                     }
                     std::thread::sleep(Duration::from_millis(1));
                 }
-                let (lock, cond) = &**state;
-                lock.lock().unwrap().answered += 1;
-                cond.notify_all();
+                mark_answered(state);
                 continue;
             }
             Reply::ResetMidAnswer => {
@@ -314,12 +314,15 @@ fn serve<S: Conn>(
                 reader.get_mut().reset();
                 return;
             }
-            Reply::Unframed(text) => {
-                let answer = format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n{text}");
+            Reply::Unframed(_) | Reply::CutShort => {
+                let answer = match reply {
+                    Reply::Unframed(text) => {
+                        format!("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\n{text}")
+                    }
+                    _ => "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nOK".to_owned(),
+                };
                 let _ = reader.get_mut().write_all(answer.as_bytes());
-                let (lock, cond) = &**state;
-                lock.lock().unwrap().answered += 1;
-                cond.notify_all();
+                mark_answered(state);
                 hung.lock().unwrap().push(Box::new(reader));
                 return;
             }
@@ -350,10 +353,15 @@ fn serve<S: Conn>(
         if reader.get_mut().write_all(answer.as_bytes()).is_err() {
             return;
         }
-        let (lock, cond) = &**state;
-        lock.lock().unwrap().answered += 1;
-        cond.notify_all();
+        mark_answered(state);
     }
+}
+
+/// Counts one more answer written, for [`Server::wait_answered`].
+fn mark_answered(state: &Arc<(Mutex<State>, Condvar)>) {
+    let (lock, cond) = &**state;
+    lock.lock().unwrap().answered += 1;
+    cond.notify_all();
 }
 
 /// Reads one request; also says whether its body was over the server's size limit.
