@@ -200,7 +200,17 @@ impl Pinger {
             let mut response = match request.send(body.as_bytes()) {
                 Ok(response) => response,
                 Err(e) => {
-                    let why = self.check.redact(&describe(&e, self.options.timeout));
+                    let mut why = self.check.redact(&describe(&e, self.options.timeout));
+                    // Say so when the failure may be the proxy's rather than the server's.
+                    if let Some(proxy) = &self.options.proxy
+                        && !matches!(e, ureq::Error::ConnectProxyFailed(_))
+                    {
+                        why = format!(
+                            "{why} (through the proxy {}:{})",
+                            proxy.host(),
+                            proxy.port()
+                        );
+                    }
                     return if http::is_transient(&e) {
                         Attempt::Retry { why, after: None }
                     } else {

@@ -378,6 +378,24 @@ fn pings_go_through_the_proxy_the_environment_names_unless_no_proxy_says_otherwi
     assert_eq!(run(&mut cmd).status.code(), Some(0));
     assert_eq!(server.wait_for(2).len(), 2);
 
+    // A proxy that is not there: the message says the failure was on the way through it.
+    let out = run(hcwrap().args([
+        "--ping-retries",
+        "0",
+        "--proxy",
+        &format!("http://127.0.0.1:{dead}"),
+        "--url",
+        &server.check_url(),
+        "--",
+        "true",
+    ]));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains(&format!("(through the proxy 127.0.0.1:{dead})")),
+        "{}",
+        stderr(&out)
+    );
+
     // Upper-case HTTP_PROXY is not read for an http check, as curl does not ("httpoxy"):
     // the pings go straight to the server.
     let server = Server::start();

@@ -27,6 +27,9 @@ pub use url::Url;
 
 use crate::msg::printable;
 
+/// The most headers an answer may have (ureq's limit).
+pub const MAX_ANSWER_HEADERS: usize = 128;
+
 /// The most redirects one attempt follows.
 pub const MAX_REDIRECTS: usize = 5;
 
@@ -165,6 +168,9 @@ pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
         }
         ureq::Error::HostNotFound => "host not found".to_owned(),
         ureq::Error::ConnectionFailed => "connection failed".to_owned(),
+        ureq::Error::Protocol(e) if e.to_string().contains("too many headers") => format!(
+            "the answer has more than {MAX_ANSWER_HEADERS} headers (a ping's answer has a few)"
+        ),
         ureq::Error::LargeResponseHeader(..) => format!(
             "the answer's headers are over {} KiB (a ping's answer has a few hundred bytes)",
             ANSWER_HEAD_LIMIT / 1024
