@@ -7,6 +7,7 @@
 
 use anyhow::{Result, bail};
 
+use crate::hidden::{self, Hidden};
 use crate::http::Url;
 use crate::msg::printable;
 
@@ -21,7 +22,10 @@ pub struct Check {
     /// Query parameters that every ping carries (`create=1`, or what `--url` had).
     query: Option<String>,
     /// Each secret and how it is shown instead.
-    secrets: Vec<(String, String)>,
+    secrets: Hidden,
+    /// `user:password` from the URL (percent-encoded), sent as Basic authorization and
+    /// passed on in `HC_PING_URL`, never in the URL of a request.
+    userinfo: Option<String>,
     /// The server's host name (or address), for `NO_PROXY`.
     host: String,
 }
@@ -66,8 +70,9 @@ impl Check {
     pub fn from_url(flag: &str, url: &str) -> Result<Self> {
         let uri = parse_http_url(flag, url)?;
         let path = uri.path().trim_end_matches('/');
-        let origin = origin(&uri);
+        let origin = uri.shown_origin();
         let host = uri.host().to_owned();
+        let userinfo = uri.userinfo().map(str::to_owned);
         let credentials = credentials(&uri);
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         let is_suffix = |s: &str| matches!(s, "start" | "fail" | "log") || s.parse::<u16>().is_ok();
@@ -113,30 +118,37 @@ impl Check {
         let query_text = query.clone().unwrap_or_default();
         let query_tokens: Vec<&str> = query_text.split(['&', '=']).collect();
         let others = |prefix: &[&str]| {
-            [
-                key_like(prefix),
-                key_like(&query_tokens),
-                credentials.clone(),
-            ]
-            .concat()
+            let mut hidden = credentials.clone();
+            for token in prefix.iter().chain(&query_tokens) {
+                if looks_like_key(token) || is_uuid(token) {
+                    hidden.add(token, &redact_partial(token));
+                }
+            }
+            hidden
         };
         let check = match segments.as_slice() {
             [prefix @ .., last] if is_uuid(last) => {
                 let uuid = last.to_ascii_lowercase();
                 let base = format!("{origin}{}/{uuid}", join(prefix));
+                let mut secrets = uuid_secrets(&uuid);
+                secrets.extend(&others(prefix));
                 Check {
                     base,
                     query,
-                    secrets: [uuid_secrets(&uuid), others(prefix)].concat(),
+                    secrets,
+                    userinfo,
                     host,
                 }
             }
-            [prefix @ .., key, slug] if looks_like_key(key) => {
+            [prefix @ .., key, slug] if looks_like_key(key) && is_slug(slug) => {
                 let base = format!("{origin}{}/{key}/{slug}", join(prefix));
+                let mut secrets = others(prefix);
+                secrets.add(key, &redact_partial(key));
                 Check {
                     base,
                     query,
-                    secrets: [vec![shown_secret(key)], others(prefix)].concat(),
+                    secrets,
+                    userinfo,
                     host,
                 }
             }
@@ -145,15 +157,16 @@ impl Check {
             _ => {
                 let mut secrets = others(&[]);
                 if !path.is_empty() {
-                    secrets.push((path.to_owned(), "/…".to_owned()));
+                    secrets.add(path, "/…");
                 }
                 if let Some(query) = &query {
-                    secrets.push((query.clone(), "…".to_owned()));
+                    secrets.add(query, "…");
                 }
                 Check {
                     base: format!("{origin}{path}"),
                     query,
                     secrets,
+                    userinfo,
                     host,
                 }
             }
@@ -176,6 +189,7 @@ impl Check {
             base: format!("{base}/{uuid}"),
             query: None,
             secrets: uuid_secrets(&uuid),
+            userinfo: None,
             host,
         })
     }
@@ -199,16 +213,31 @@ impl Check {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
         {
+            // A long value may be the ping key given in the wrong place (or a secret file
+            // read as a slug): shown whole only when it is short, and on one line.
+            if slug.chars().count() >= 16 || slug.contains(['\n', '\r']) {
+                bail!(
+                    "--slug: '{}' is not a slug the server accepts: use lower-case letters, \
+                     digits, '-' and '_' (is it the ping key, or another value, in its place?)",
+                    redact_partial(slug)
+                );
+            }
             bail!(
-                "--slug: '{slug}' is not a slug the server accepts: use lower-case letters, \
+                "--slug: '{}' is not a slug the server accepts: use lower-case letters, \
                  digits, '-' and '_' (for example '{}')",
-                suggest_slug(slug)
+                printable(slug),
+                printable(&suggest_slug(slug))
             );
         }
         Ok(Check {
             base: format!("{base}/{key}/{slug}"),
             query: create.then(|| "create=1".to_owned()),
-            secrets: vec![shown_secret(key)],
+            secrets: {
+                let mut secrets = Hidden::default();
+                secrets.add(key, &redact_partial(key));
+                secrets
+            },
+            userinfo: None,
             host,
         })
     }
@@ -218,7 +247,8 @@ impl Check {
         Check {
             base: format!("{HOSTED_API_URL}/<check-uuid>"),
             query: None,
-            secrets: vec![],
+            secrets: Hidden::default(),
+            userinfo: None,
             host: "hc-ping.com".into(),
         }
     }
@@ -253,51 +283,33 @@ impl Check {
 
     /// The check's URL as hcwrap sets it in the child's `HC_PING_URL`.
     pub fn plain_url(&self) -> String {
-        match &self.query {
-            Some(q) => format!("{}?{q}", self.base),
+        let base = match &self.userinfo {
+            Some(userinfo) => self.base.replacen("://", &format!("://{userinfo}@"), 1),
             None => self.base.clone(),
+        };
+        match &self.query {
+            Some(q) => format!("{base}?{q}"),
+            None => base,
         }
+    }
+
+    /// The `Authorization` header value for the URL's credentials, if it has any.
+    pub fn authorization(&self) -> Option<String> {
+        self.userinfo.as_deref().map(hidden::basic_authorization)
     }
 
     /// `text` with every secret of this check replaced by its shown form.
-    /// The same check, with `values` (the `--header` values) kept out of messages too;
-    /// values under 4 characters are left alone (hiding them would garble every message).
+    /// The same check, with `values` (the `--header` values) kept out of messages too.
     #[must_use]
     pub fn hiding<'a>(mut self, values: impl IntoIterator<Item = &'a str>) -> Self {
-        for value in values {
-            if value.chars().count() >= 4 {
-                self.secrets.push((value.to_owned(), "…".to_owned()));
-            }
-        }
+        self.secrets.add_values(values);
         self
     }
 
-    /// `text` with each secret replaced by how it is shown, in any letter case (a server
-    /// or a host name may give it back in lower case).
+    /// `text` with each secret replaced by how it is shown (see `hidden.rs`).
     pub fn redact(&self, text: &str) -> String {
-        let mut text = text.to_owned();
-        for (secret, shown) in &self.secrets {
-            if !secret.is_empty() {
-                text = replace_ignoring_case(&text, secret, shown);
-            }
-        }
-        text
+        self.secrets.apply(text)
     }
-}
-
-/// `text` with every ASCII-case-insensitive occurrence of `from` replaced by `to`.
-fn replace_ignoring_case(text: &str, from: &str, to: &str) -> String {
-    let (haystack, needle) = (text.to_ascii_lowercase(), from.to_ascii_lowercase());
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    // ASCII lower-casing keeps every byte where it was, so positions carry over.
-    for (start, _) in haystack.match_indices(&needle) {
-        out.push_str(&text[last..start]);
-        out.push_str(to);
-        last = start + needle.len();
-    }
-    out.push_str(&text[last..]);
-    out
 }
 
 /// Checks that `value` is an absolute http(s) URL with a host.
@@ -321,19 +333,9 @@ fn parse_api_url(api_url: &str) -> Result<(String, String)> {
         );
     }
     Ok((
-        format!("{}{}", origin(&uri), uri.path().trim_end_matches('/')),
+        format!("{}{}", uri.shown_origin(), uri.path().trim_end_matches('/')),
         uri.host().to_owned(),
     ))
-}
-
-/// The URL's `scheme://[userinfo@]host[:port]`, as sent.
-fn origin(uri: &Url) -> String {
-    match uri.userinfo() {
-        Some(userinfo) => uri
-            .shown_origin()
-            .replacen("://", &format!("://{userinfo}@"), 1),
-        None => uri.shown_origin(),
-    }
 }
 
 /// Whether a path segment could be a project's ping key (22 URL-safe characters on the
@@ -353,83 +355,29 @@ fn looks_like_uuid(segment: &str) -> bool {
         && segment.bytes().filter(u8::is_ascii_hexdigit).count() >= 28
 }
 
-/// Segments of a path prefix that could be ping keys, as secrets: a URL of an odd shape
-/// must not show one whole.
-fn key_like(prefix: &[&str]) -> Vec<(String, String)> {
-    prefix
-        .iter()
-        .filter(|s| looks_like_key(s))
-        .map(|s| shown_secret(s))
-        .collect()
-}
-
-/// A URL's credentials as secrets: `user:password@` is shown as `…@`; the password alone
-/// (as written and percent-decoded) and the Basic authorization they make are hidden too,
-/// should a server quote them back.
-fn credentials(uri: &Url) -> Vec<(String, String)> {
-    let Some(userinfo) = uri.userinfo() else {
-        return Vec::new();
-    };
-    let mut secrets = vec![(format!("{userinfo}@"), "…@".to_owned())];
-    let decoded = percent_decode(userinfo);
-    secrets.push((base64(decoded.as_bytes()), "…".to_owned()));
-    if let Some((_, password)) = userinfo.split_once(':') {
-        for password in [password.to_owned(), percent_decode(password)] {
-            if password.chars().count() >= 4 {
-                secrets.push((password, "…".to_owned()));
-            }
-        }
+/// A URL's credentials as secrets (see [`Hidden::add_credentials`]).
+fn credentials(uri: &Url) -> Hidden {
+    let mut hidden = Hidden::default();
+    if let Some(userinfo) = uri.userinfo() {
+        hidden.add_credentials(userinfo);
     }
-    secrets
+    hidden
 }
 
 /// A UUID as a secret, and the same without its dashes, as a server may quote it.
-fn uuid_secrets(uuid: &str) -> Vec<(String, String)> {
-    vec![shown_secret(uuid), shown_secret(&uuid.replace('-', ""))]
+fn uuid_secrets(uuid: &str) -> Hidden {
+    let mut hidden = Hidden::default();
+    hidden.add(uuid, &redact_partial(uuid));
+    hidden.add(&uuid.replace('-', ""), &redact_partial(uuid));
+    hidden
 }
 
-/// `%XX` sequences decoded (as bytes, read back as UTF-8 where they make it).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Standard base64 with padding, as in `Authorization: Basic`.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | u32::from(b) << (16 - 8 * i));
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(ALPHABET[(n >> (18 - 6 * i) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+/// Whether a segment is a slug the server accepts: lower-case letters, digits, '-', '_'.
+fn is_slug(segment: &str) -> bool {
+    !segment.is_empty()
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
 }
 
 fn join(segments: &[&str]) -> String {
@@ -447,12 +395,6 @@ pub fn is_uuid(s: &str) -> bool {
             8 | 13 | 18 | 23 => b == b'-',
             _ => b.is_ascii_hexdigit(),
         })
-}
-
-/// A secret and the form it is shown in: its first four characters when it is long
-/// enough that they give nothing away, else nothing of it.
-fn shown_secret(secret: &str) -> (String, String) {
-    (secret.to_owned(), redact_partial(secret))
 }
 
 /// The first four characters of a secret-like value and an ellipsis.
@@ -717,8 +659,6 @@ mod tests {
 
     #[test]
     fn what_a_server_may_quote_back_is_hidden_too() {
-        assert_eq!(base64(b"alice:SECRETPW"), "YWxpY2U6U0VDUkVUUFc=");
-        assert_eq!(base64(b"ab"), "YWI=");
         let check = Check::from_url(
             "--url",
             &format!("http://alice:S%40CRETPW@127.0.0.1:1/ping/{UUID}?x=abcdefghijklmnopqrstuv"),
@@ -729,7 +669,7 @@ mod tests {
             "S%40CRETPW S@CRETPW YWxpY2U6U0BDUkVUUFc= SECRETVALUE {} abcdefghijklmnopqrstuv abc",
             UUID.replace('-', "")
         );
-        assert_eq!(check.redact(&quoted), "… … … … 1f1c… abcd… abc");
+        assert_eq!(check.redact(&quoted), "… … …= … 1f1c… abcd… abc");
     }
 
     #[test]
@@ -757,12 +697,19 @@ mod tests {
             &format!("https://alice:s3cret@hc.example/ping/{UUID}"),
         )
         .expect("a valid URL");
+        // Sent as a header, not in the request's URL; passed on whole to the command.
         let url = check.url(Endpoint::Start, None);
+        assert_eq!(url, format!("https://hc.example/ping/{UUID}/start"));
         assert_eq!(
-            url,
-            format!("https://alice:s3cret@hc.example/ping/{UUID}/start")
+            check.authorization().as_deref(),
+            Some("Basic YWxpY2U6czNjcmV0")
         );
-        assert_eq!(check.redact(&url), "https://…@hc.example/ping/1f1c…/start");
+        let plain = check.plain_url();
+        assert_eq!(
+            plain,
+            format!("https://alice:s3cret@hc.example/ping/{UUID}")
+        );
+        assert_eq!(check.redact(&plain), "https://…@hc.example/ping/1f1c…");
         let err = Check::from_url("--url", "https://alice:s3cret@hc.example:70000/ping/x")
             .unwrap_err()
             .to_string();

@@ -93,7 +93,12 @@ fn run_id(source: &str, value: &str) -> Result<String> {
     if !check::is_uuid(value) {
         bail!(
             "{source}: '{}' is not a run id (a UUID such as hcwrap sets in HC_RUN_ID)",
-            crate::msg::printable(&value.chars().take(40).collect::<String>())
+            // A long value may hold a secret (a check's UUID): only its start is shown.
+            if value.chars().count() < 16 {
+                crate::msg::printable(value)
+            } else {
+                crate::check::redact_partial(value)
+            }
         );
     }
     Ok(value.to_ascii_lowercase())

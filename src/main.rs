@@ -8,6 +8,7 @@ mod cli;
 mod config;
 mod exit_codes;
 mod generate;
+mod hidden;
 mod hook;
 mod http;
 mod lock;

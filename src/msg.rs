@@ -28,12 +28,17 @@ pub fn printable(text: &str) -> String {
         })
 }
 
-/// U+200E/F, U+202A to U+202E, U+2066 to U+2069 (direction marks, overrides, isolates),
-/// U+2028 and U+2029 (line and paragraph separators).
+/// U+061C and U+200E/F (direction marks), U+202A to U+202E and U+2066 to U+2069
+/// (overrides, isolates), U+2028 and U+2029 (line and paragraph separators), U+200B to
+/// U+200D and U+FEFF (zero-width characters).
 fn is_invisible_layout(c: char) -> bool {
     matches!(
         c,
-        '\u{200e}' | '\u{200f}' | '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+        '\u{061c}'
+            | '\u{200b}'..='\u{200f}'
+            | '\u{2028}'..='\u{202e}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{feff}'
     )
 }
 
@@ -42,8 +47,8 @@ mod tests {
     #[test]
     fn bidirectional_overrides_and_separators_are_escaped() {
         assert_eq!(
-            super::printable("a\u{202e}b\u{2028}c\u{2066}d"),
-            "a\\u{202e}b\\u{2028}c\\u{2066}d"
+            super::printable("a\u{202e}b\u{2028}c\u{2066}d\u{61c}e\u{feff}"),
+            "a\\u{202e}b\\u{2028}c\\u{2066}d\\u{61c}e\\u{feff}"
         );
     }
 

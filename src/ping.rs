@@ -61,8 +61,19 @@ pub enum Delivery {
 #[derive(Debug, Clone)]
 pub struct Pinger {
     agent: Agent,
+    /// Basic authorization from the check URL's credentials.
+    authorization: Option<String>,
     check: Check,
     options: HttpOptions,
+}
+
+/// What an answer said besides its status.
+struct Answer {
+    body_limit: Option<usize>,
+    retry_after: Option<Duration>,
+    location: Option<String>,
+    /// Its text, redacted; `None` when it has none that could be read.
+    text: Option<String>,
 }
 
 /// The outcome of one attempt.
@@ -96,8 +107,13 @@ impl Pinger {
         });
         // A server may quote a header's value back in its answer.
         let check = check.hiding(options.headers.iter().filter_map(|(_, v)| v.to_str().ok()));
+        let own = options
+            .headers
+            .iter()
+            .any(|(name, _)| name == ureq::http::header::AUTHORIZATION);
         Pinger {
             agent,
+            authorization: check.authorization().filter(|_| !own),
             check,
             options,
         }
@@ -183,6 +199,7 @@ impl Pinger {
                     why: describe(
                         &ureq::Error::Timeout(ureq::Timeout::Global),
                         self.options.timeout,
+                        &|t| self.check.redact(t),
                     ),
                     after: None,
                 };
@@ -194,66 +211,24 @@ impl Pinger {
                 .timeout_global(Some(left))
                 .build()
                 .header("Content-Type", "text/plain; charset=utf-8");
+            // The URL's credentials, decoded as curl does, unless a --header gives its own.
+            if let Some(authorization) = &self.authorization {
+                request = request.header("Authorization", authorization);
+            }
             for (name, value) in &self.options.headers {
                 request = request.header(name, value);
             }
             let mut response = match request.send(body.as_bytes()) {
                 Ok(response) => response,
-                Err(e) => {
-                    let mut why = self.check.redact(&describe(&e, self.options.timeout));
-                    // Say so when the failure may be the proxy's rather than the server's.
-                    if let Some(proxy) = &self.options.proxy
-                        && !matches!(e, ureq::Error::ConnectProxyFailed(_))
-                    {
-                        why = format!(
-                            "{why} (through the proxy {}:{})",
-                            proxy.host(),
-                            proxy.port()
-                        );
-                    }
-                    return if http::is_transient(&e) {
-                        Attempt::Retry { why, after: None }
-                    } else {
-                        Attempt::Refused(why)
-                    };
-                }
+                Err(e) => return self.failed(&e),
             };
             let status = response.status().as_u16();
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::trim)
-                    .map(str::to_owned)
-            };
-            let body_limit = header("Ping-Body-Limit").and_then(|v| v.parse().ok());
-            let retry_after = header("Retry-After")
-                .and_then(|v| v.parse().ok())
-                .map(Duration::from_secs);
-            // A Location that is not ASCII is still one (and is then refused as a URL).
-            let location = response
-                .headers()
-                .get("Location")
-                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
-            let delimited =
-                header("Content-Length").is_some() || header("Transfer-Encoding").is_some();
-            // Read the answer to its end so the connection can carry the next ping; one
-            // with no length ends only when the server closes, so it is not waited for.
-            // An answer that could not be read whole (cut short, over 64 KiB, badly
-            // chunked) says nothing: only its status counts.
-            let answer = delimited
-                .then(|| {
-                    response
-                        .body_mut()
-                        .with_config()
-                        .limit(64 * 1024)
-                        .lossy_utf8(true)
-                        .read_to_string()
-                        .ok()
-                })
-                .flatten()
-                .map(|text| self.check.redact(&text));
+            let Answer {
+                body_limit,
+                retry_after,
+                location,
+                text: answer,
+            } = self.read(&mut response);
             let answer_text = answer.as_deref().unwrap_or_default();
             match status {
                 200 | 201 => return Attempt::Delivered { body_limit, answer },
@@ -274,6 +249,70 @@ impl Pinger {
             }
         }
         Attempt::Refused(format!("more than {MAX_REDIRECTS} redirects"))
+    }
+
+    /// An attempt that got no answer: retried or not as `http::is_transient` says.
+    fn failed(&self, e: &ureq::Error) -> Attempt {
+        let hide = |text: &str| self.check.redact(text);
+        let mut why = self.check.redact(&describe(e, self.options.timeout, &hide));
+        // Say so when the failure may be the proxy's rather than the server's.
+        if let Some(proxy) = &self.options.proxy
+            && !matches!(e, ureq::Error::ConnectProxyFailed(_))
+        {
+            why = format!(
+                "{why} (through the proxy {}:{})",
+                proxy.host(),
+                proxy.port()
+            );
+        }
+        if http::is_transient(e) {
+            Attempt::Retry { why, after: None }
+        } else {
+            Attempt::Refused(why)
+        }
+    }
+
+    /// What an answer says besides its status.
+    fn read(&self, response: &mut ureq::http::Response<ureq::Body>) -> Answer {
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .map(str::to_owned)
+        };
+        let body_limit = header("Ping-Body-Limit").and_then(|v| v.parse().ok());
+        let retry_after = header("Retry-After")
+            .and_then(|v| v.parse().ok())
+            .map(Duration::from_secs);
+        // A Location that is not ASCII is still one (and is then refused as a URL).
+        let location = response
+            .headers()
+            .get("Location")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_owned());
+        let delimited = header("Content-Length").is_some() || header("Transfer-Encoding").is_some();
+        // Read the answer to its end so the connection can carry the next ping; one with no
+        // length ends only when the server closes, so it is not waited for. An answer that
+        // could not be read whole (cut short, over 64 KiB, badly chunked) says nothing:
+        // only its status counts.
+        let text = delimited
+            .then(|| {
+                response
+                    .body_mut()
+                    .with_config()
+                    .limit(64 * 1024)
+                    .read_to_vec()
+                    .ok()
+            })
+            .flatten()
+            .map(|bytes| self.check.redact(&String::from_utf8_lossy(&bytes)));
+        Answer {
+            body_limit,
+            retry_after,
+            location,
+            text,
+        }
     }
 }
 

@@ -16,6 +16,7 @@ use crate::check::parse_http_url;
 use crate::check_config::positive;
 use crate::cli::ProbeCli;
 use crate::exit_codes;
+use crate::hidden::{Hidden, basic_authorization};
 use crate::http::settings::{parse_header, read_cacert};
 use crate::http::{self, AgentSpec, describe};
 use crate::msg::printable;
@@ -36,6 +37,7 @@ pub struct ProbeConfig {
     retries: u32,
     quiet: bool,
     agent: Agent,
+    hidden: Hidden,
 }
 
 impl ProbeConfig {
@@ -47,6 +49,21 @@ impl ProbeConfig {
             .iter()
             .map(|h| parse_header(h))
             .collect::<Result<_>>()?;
+        // What the verdict may quote of the service (its answer, a redirect's target)
+        // must not show a header's value or the URL's credentials.
+        let mut hidden = Hidden::default();
+        hidden.add_values(headers.iter().filter_map(|(_, v)| v.to_str().ok()));
+        // The URL's credentials go as a header, decoded as curl does, unless -H gives one.
+        let own = headers
+            .iter()
+            .any(|(name, _)| name == ureq::http::header::AUTHORIZATION);
+        if let Some(userinfo) = uri.userinfo() {
+            hidden.add_credentials(userinfo);
+            if !own {
+                let value = HeaderValue::from_str(&basic_authorization(userinfo))?;
+                headers.push((ureq::http::header::AUTHORIZATION, value));
+            }
+        }
         if let Some(host) = &cli.host {
             let value = HeaderValue::from_str(host)
                 .map_err(|_| anyhow::anyhow!("--host: '{host}' is not a host name"))?;
@@ -64,7 +81,8 @@ impl ProbeConfig {
             tls: uri.is_https().then_some(extra.as_slice()),
         });
         Ok(ProbeConfig {
-            url: cli.url,
+            url: uri.without_userinfo().to_string(),
+            hidden,
             expect_status: cli.expect_status,
             expect_body: cli.expect_body,
             headers,
@@ -103,7 +121,7 @@ pub fn run(config: ProbeConfig) -> Result<i32> {
     if !config.quiet {
         // Not println!, which panics when stdout is closed (`hcwrap probe ... | true`):
         // the verdict is the exit status either way.
-        let _ = writeln!(std::io::stdout(), "{line}");
+        let _ = writeln!(std::io::stdout(), "{}", config.hidden.apply(&line));
     }
     Ok(status)
 }
@@ -123,13 +141,15 @@ fn attempt_once(config: &ProbeConfig, deadline: Instant) -> Result<u16, String> 
     for (name, value) in &config.headers {
         request = request.header(name, value);
     }
-    let mut response = request.call().map_err(|e| describe(&e, config.timeout))?;
+    let hide = |text: &str| config.hidden.apply(text);
+    let mut response = request
+        .call()
+        .map_err(|e| describe(&e, config.timeout, &hide))?;
     let status = response.status().as_u16();
     let location = response
         .headers()
         .get("Location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
     // Up to `limit` bytes of the body; what could not be read is left out.
     let mut first = |limit: u64| {
         let mut body = Vec::new();
@@ -150,44 +170,77 @@ fn attempt_once(config: &ProbeConfig, deadline: Instant) -> Result<u16, String> 
             None => format!("status {status}"),
         };
         if let Some(location) = location.filter(|_| (300..400).contains(&status)) {
+            // Hidden before it is cut, so that no piece of a secret is left at the cut.
+            let location = config.hidden.apply(&location);
             let location = printable(&location.chars().take(200).collect::<String>());
             why = format!("{why} (a redirect to {location}, not followed)");
         }
-        return Err(with_start_of(why, &first(SHOWN as u64).0));
+        return Err(with_start_of(why, &first(SHOWN as u64).0, &config.hidden));
     }
     if let Some(text) = &config.expect_body {
-        // The first MiB: where the text is looked for.
-        let (body, read) = first(MAX_BODY);
-        if let Err(e) = read {
-            return Err(format!(
-                "status {status}, but the body could not be read: {e}"
-            ));
+        // The first MiB is where the text is looked for, as it arrives: found, the probe
+        // is healthy at once, without waiting for the rest of the body.
+        let (body, read) = until_found(response.body_mut().as_reader(), text.as_bytes());
+        if let Some(found) = read {
+            return found
+                .map(|()| status)
+                .map_err(|e| format!("status {status}, but the body could not be read: {e}"));
         }
-        if !String::from_utf8_lossy(&body).contains(text.as_str()) {
-            let why = format!(
-                "status {status}, but the body{} does not contain '{}'",
-                if body.len() as u64 >= MAX_BODY {
-                    "'s first MiB"
-                } else {
-                    ""
-                },
-                printable(text)
-            );
-            return Err(with_start_of(why, &body));
-        }
+        let why = format!(
+            "status {status}, but the body{} does not contain '{}'",
+            if body.len() as u64 >= MAX_BODY {
+                "'s first MiB"
+            } else {
+                ""
+            },
+            printable(text)
+        );
+        return Err(with_start_of(why, &body, &config.hidden));
     }
     Ok(status)
+}
+
+/// Reads `reader` until `text` is in what was read (`Some(Ok)`), it fails (`Some(Err)`)
+/// or ends or [`MAX_BODY`] was read (`None`); returns what was read.
+fn until_found(mut reader: impl Read, text: &[u8]) -> (Vec<u8>, Option<std::io::Result<()>>) {
+    let mut body = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let room = usize::try_from(MAX_BODY).unwrap_or(usize::MAX) - body.len();
+        if room == 0 {
+            return (body, None);
+        }
+        let want = room.min(chunk.len());
+        let n = match reader.read(&mut chunk[..want]) {
+            Ok(0) => return (body, None),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return (body, Some(Err(e))),
+        };
+        // Only where the text could newly be: the new bytes and the text's length before.
+        let from = body.len().saturating_sub(text.len());
+        body.extend_from_slice(&chunk[..n]);
+        if text.is_empty() || body[from..].windows(text.len()).any(|w| w == text) {
+            return (body, Some(Ok(())));
+        }
+    }
 }
 
 /// How much of the body an unhealthy verdict quotes.
 const SHOWN: usize = 100;
 
 /// `why`, followed by the first bytes of the body (control characters escaped), if any.
-fn with_start_of(why: String, body: &[u8]) -> String {
+/// What is hidden is hidden before the cut, so that no piece of a secret is left at it.
+fn with_start_of(why: String, body: &[u8], hidden: &Hidden) -> String {
     if body.is_empty() {
         return why;
     }
-    let start = String::from_utf8_lossy(&body[..body.len().min(SHOWN)]);
-    let more = if body.len() > SHOWN { "…" } else { "" };
+    let text = hidden.apply(&String::from_utf8_lossy(body));
+    let start: String = text.chars().take(SHOWN).collect();
+    let more = if text.chars().count() > SHOWN {
+        "…"
+    } else {
+        ""
+    };
     format!("{why}; the body starts: \"{}{more}\"", printable(&start))
 }

@@ -512,3 +512,20 @@ fn a_proxy_that_refuses_the_tunnel_is_not_retried() {
         "{err}"
     );
 }
+
+#[test]
+fn credentials_in_the_url_are_sent_decoded_as_curl_sends_them() {
+    let server = Server::start();
+    let url = format!(
+        "http://alice:p%40ss%3Aw0rd@127.0.0.1:{}/ping/{UUID}",
+        server.port
+    );
+    let out = wrapped(&url, &["--no-start-ping"], &["true"]);
+    assert_eq!((out.status.code(), stderr(&out)), (Some(0), String::new()));
+    let reqs = server.wait_for(1);
+    // base64 of alice:p@ss:w0rd
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some("Basic YWxpY2U6cEBzczp3MHJk")
+    );
+}

@@ -224,3 +224,49 @@ fn expect_body_looks_in_the_first_mib_and_unhealthy_lines_say_why() {
         stdout(&out)
     );
 }
+
+#[test]
+fn a_probe_hides_what_the_service_quotes_back_and_sends_credentials_decoded() {
+    let server = Server::start();
+    server.script([
+        answer(
+            500,
+            "key=HdrValueSecret12345 auth=Basic YWxpY2U6UzNjcmV0UGFzc3cwcmRYWVo=",
+        ),
+        Reply::Status(
+            302,
+            "",
+            vec![(
+                "Location",
+                "/k/HdrValueSecret12345/S3cretPassw0rdXYZ".into(),
+            )],
+        ),
+    ]);
+    let url = format!(
+        "http://alice:S3cretPassw0rdXYZ@127.0.0.1:{}/status",
+        server.port
+    );
+    for _ in 0..2 {
+        let out = run(hcwrap().args(["probe", &url, "-H", "X-Api-Key: HdrValueSecret12345"]));
+        assert_eq!(out.status.code(), Some(1));
+        let line = stdout(&out);
+        for piece in ["HdrValue", "S3cretPa", "YWxpY2U6"] {
+            assert!(!line.contains(piece), "{line}");
+        }
+    }
+    let reqs = server.requests();
+    assert_eq!(
+        reqs[0].header("authorization"),
+        Some("Basic YWxpY2U6UzNjcmV0UGFzc3cwcmRYWVo=")
+    );
+    assert!(reqs[0].path == "/status");
+}
+
+#[test]
+fn expect_body_is_healthy_as_soon_as_the_text_has_come() {
+    // 200 announcing 100 bytes, sending "OK", then nothing more: the text is there.
+    let server = Server::start();
+    server.script([Reply::CutShort]);
+    let out = probe(&server, &["--expect-body", "OK", "--timeout", "30s"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

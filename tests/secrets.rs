@@ -148,11 +148,11 @@ fn the_sweep_finds_no_secret_in_what_the_server_provokes() {
         // falls inside the secret.
         // Before it, what else a server might quote back: the password, the header's
         // value, the Basic authorization they make, the secret without dashes.
-        let basic = "YWxpY2U6UHc3cUxrMnhacjlt"; // base64 of alice:Pw7qLk2xZr9m
+        let basic = "YWxpY2U6UHc3cUxrMnhacjlt"; // base64 of alice:Pw7qLk2xZr9m, no padding
         let compact = secret.replace('-', "");
         let quoted: &'static str = Box::leak(
             format!(
-                "{PASSWORD} {HEADER_VALUE} {basic} {compact} {}{url} {secret}",
+                "{PASSWORD} {HEADER_VALUE} {basic} Basic%20{basic}%3D {compact} {}{url} {secret}",
                 "x".repeat(80)
             )
             .into_boxed_str(),
@@ -255,6 +255,8 @@ fn the_sweep_finds_no_secret_when_the_server_is_gone() {
         format!("http://127.0.0.1:{dead}/p/{PING_KEY}"),
         format!("http://127.0.0.1:{dead}/hc/?check={UUID}"),
         format!("http://127.0.0.1:{dead}/ping/{PING_KEY}/{UUID}"),
+        format!("http://127.0.0.1:{dead}/ping/{UUID}/Not_A_Slug_{PING_KEY}"),
+        format!("http://127.0.0.1:{dead}/q/?{PING_KEY}"),
     ] {
         assert_no_piece(
             &url,
@@ -270,6 +272,19 @@ fn the_sweep_finds_no_secret_in_usage_errors() {
     let no_dashes = UUID.replace('-', "");
     let short = &UUID[..35];
     let cases: Vec<Vec<String>> = vec![
+        // The key given as the slug, as is easy to do.
+        vec![
+            "--slug".into(),
+            PING_KEY.into(),
+            "--ping-key".into(),
+            "s".into(),
+        ],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            "--slug".into(),
+            format!("x{UUID}"),
+        ],
         vec![
             "--url".into(),
             format!("http://alice:{PASSWORD}@127.0.0.1:99999/ping/{UUID}"),
@@ -345,5 +360,38 @@ fn the_sweep_finds_no_secret_in_usage_errors() {
             &text,
             &[UUID, PING_KEY, PASSWORD, HEADER_VALUE],
         );
+    }
+}
+
+#[test]
+fn the_sweep_finds_no_secret_in_a_long_tls_error() {
+    // A certificate for other names, one of which holds the check's UUID, at every
+    // distance from the start of the error's text: no cut may leave a piece of it.
+    for padding in (40_usize..=240).step_by(25) {
+        let mut names: Vec<String> = ["p", "q", "r", "s"]
+            .iter()
+            .enumerate()
+            .map(|(i, c)| c.repeat(padding.saturating_sub(60 * i).min(60)))
+            .filter(|label| !label.is_empty())
+            .map(|label| format!("{label}.example"))
+            .collect();
+        names.push(format!("{UUID}.example"));
+        let (ca_pem, tls) = support::tls::private_ca_for(names);
+        let dir = support::TempDir::new(&format!("tls-sweep-{padding}"));
+        let ca_file = dir.file("ca.pem", &ca_pem);
+        let server = Server::with_tls(tls);
+        let url = format!("{}/{UUID}", server.api_url());
+        let text = printed(&[
+            "ping",
+            "fail",
+            "--ping-retries",
+            "0",
+            "--cacert",
+            &ca_file,
+            "--url",
+            &url,
+        ]);
+        assert!(text.contains("not for the host in the URL"), "{text}");
+        assert_no_piece(&format!("padding {padding}"), &text, &[UUID]);
     }
 }

@@ -160,8 +160,20 @@ pub fn is_transient(error: &ureq::Error) -> bool {
 }
 
 /// A network error in words, for a message; for an error not worth a retry, with what to
-/// do about it.
-pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
+/// do about it. Text in it that came from elsewhere (a certificate's names, a proxy's
+/// answer) goes through `hide` first, then is escaped and cut to [`QUOTED`] characters:
+/// hidden before the cut, so that no piece of a secret is left at it.
+pub fn describe(error: &ureq::Error, timeout: Duration, hide: &dyn Fn(&str) -> String) -> String {
+    let quoted = |text: &str| {
+        let text = hide(text);
+        let cut: String = text.chars().take(QUOTED).collect();
+        let more = if text.chars().count() > QUOTED {
+            "…"
+        } else {
+            ""
+        };
+        format!("{}{more}", printable(&cut))
+    };
     match error {
         ureq::Error::Timeout(_) => {
             format!("no answer within {}", humantime::format_duration(timeout))
@@ -176,35 +188,39 @@ pub fn describe(error: &ureq::Error, timeout: Duration) -> String {
             ANSWER_HEAD_LIMIT / 1024
         ),
         ureq::Error::ConnectProxyFailed(why) => format!(
-            "the proxy refused to open a tunnel to the server ({why}): check the proxy's \
-             address and credentials, or that it allows this host"
+            "the proxy refused to open a tunnel to the server ({}): check the proxy's \
+             address and credentials, or that it allows this host",
+            quoted(why)
         ),
-        ureq::Error::Rustls(e) => tls_advice(&e.to_string()),
+        ureq::Error::Rustls(e) => tls_advice(&quoted(&e.to_string())),
         ureq::Error::Io(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-            tls_advice(&e.to_string())
+            tls_advice(&quoted(&e.to_string()))
         }
-        // The text may quote the server (a certificate's names, a proxy's answer).
-        ureq::Error::Io(e) => printable(&e.to_string()),
-        other => printable(&other.to_string()),
+        ureq::Error::Io(e) => quoted(&e.to_string()),
+        other => quoted(&other.to_string()),
     }
 }
 
-/// A TLS failure with what to do about it. The error quotes the certificate (its names,
-/// which the server chose), so it is shown escaped and cut.
+/// The most characters of an error's text that a message quotes.
+const QUOTED: usize = 200;
+
+/// A TLS failure (its text already hidden, escaped and cut) with what to do about it.
 fn tls_advice(error: &str) -> String {
-    let advice = if error.contains("UnknownIssuer") {
+    let lower = error.to_ascii_lowercase();
+    let says = |words: &[&str]| words.iter().any(|w| lower.contains(w));
+    let advice = if says(&["unknownissuer", "unknown issuer"]) {
         "if the server uses a certificate of your own authority, give it with --cacert"
-    } else if error.contains("NotValidForName") {
+    } else if says(&["notvalidforname", "not valid for name"]) {
         "the certificate is not for the host in the URL: check the URL"
-    } else if error.contains("Expired") || error.contains("NotValidYet") {
+    } else if says(&["expired", "notvalidyet", "not valid yet"]) {
         "the certificate is out of its dates (or this machine's clock is wrong)"
     } else {
         "check the server's certificate and TLS setup"
     };
-    let error: String = error.chars().take(200).collect();
+
     format!(
         "the secure connection failed ({}): {advice}",
-        printable(&error)
+        printable(error)
     )
 }
 
@@ -233,9 +249,11 @@ mod tests {
 
     #[test]
     fn tls_errors_are_escaped_and_advise_what_fits() {
-        let said = tls_advice(
+        let error = ureq::Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
             "invalid peer certificate: NotValidForName: DnsName(\"evil\u{1b}[2J\nhcwrap: forged\")",
-        );
+        ));
+        let said = describe(&error, Duration::from_secs(1), &|t| t.to_owned());
         assert!(!said.contains('\u{1b}') && !said.contains('\n'), "{said}");
         assert!(said.ends_with("the certificate is not for the host in the URL: check the URL"));
         assert!(

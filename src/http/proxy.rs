@@ -62,7 +62,7 @@ fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
 }
 
 /// Whether a `NO_PROXY` list covers `host`, by curl's rules (lib/noproxy.c): the list is
-/// split at commas and blanks; `*` alone covers everything; a host name is covered by an
+/// split at commas and blanks; `*` as the whole list covers everything; a host name is covered by an
 /// entry equal to it or to a domain it is under (`example.org` and `.example.org` both
 /// cover `hc.example.org`, not `badexample.org`), in any case, a trailing dot on either
 /// side ignored; an IP address only by an equal address or a CIDR range that holds it
@@ -70,7 +70,7 @@ fn make_proxy(source: &str, url: &str) -> Result<Proxy> {
 /// brackets and a port (`[::1]:8080`, `localhost:8000`), which curl would never match;
 /// hcwrap matches the host and ignores the port.
 pub fn no_proxy_covers(list: &str, host: &str) -> bool {
-    if list.trim() == "*" {
+    if list == "*" {
         return true;
     }
     let host = host
@@ -159,7 +159,7 @@ mod tests {
     #[test]
     fn host_names_match_as_curl_matches_them() {
         assert!(covers("*", "anything"));
-        assert!(covers(" * ", "anything"));
+        assert!(!covers(" * ", "anything"), "only '*' itself, as in curl");
         assert!(
             !covers("*.example.org", "hc.example.org"),
             "curl has no wildcards"

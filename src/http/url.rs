@@ -189,6 +189,13 @@ impl Url {
         self.query.as_deref()
     }
 
+    /// This URL without credentials.
+    #[must_use]
+    pub fn without_userinfo(mut self) -> Url {
+        self.userinfo = None;
+        self
+    }
+
     /// This URL with `other`'s credentials (or none, if it has none) in place of its own.
     #[must_use]
     pub fn with_userinfo_of(mut self, other: &Url) -> Url {
