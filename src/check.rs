@@ -401,7 +401,7 @@ pub fn is_uuid(s: &str) -> bool {
 pub fn redact_partial(value: &str) -> String {
     if value.chars().count() >= 16 {
         let head: String = value.chars().take(4).collect();
-        format!("{head}…")
+        format!("{}…", printable(&head))
     } else {
         "…".to_owned()
     }
@@ -410,7 +410,7 @@ pub fn redact_partial(value: &str) -> String {
 /// A URL given by the user, shown in an error: host kept, path hidden.
 /// A URL given by the user, as an error message may show it: scheme and host, no
 /// credentials, no path (which may be the secret), control characters escaped.
-fn redact_url_text(value: &str) -> String {
+pub fn redact_url_text(value: &str) -> String {
     let shown = match value.split_once("://") {
         Some((scheme, rest)) => {
             let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());

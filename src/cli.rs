@@ -499,7 +499,7 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
         .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
         .copied()
         .collect();
-    let what = what.join(" ");
+    let what = quoted_values_hidden(&what.join(" "));
     let what = what.strip_prefix("error: ").unwrap_or(&what);
     let command = usage
         .split(" [")
@@ -514,9 +514,53 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
     crate::exit_codes::USAGE
 }
 
+/// A clap error with each value it quotes (`'…'`) that may be a secret shown as hcwrap
+/// shows secrets: a stray argument is often a check URL, a UUID, a ping key or a header
+/// given without its flag. A URL keeps its scheme and host, a `Name: value` its name, and
+/// any other value of 12 characters or more its first 4; options (`'--flag'`) and short
+/// values stay as they are. Control characters are escaped.
+fn quoted_values_hidden(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut parts = text.split('\'');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    for (i, part) in parts.enumerate() {
+        out.push('\'');
+        // Every other part is inside quotes.
+        if i % 2 == 1 || part.starts_with('-') || part.starts_with('<') {
+            out.push_str(part);
+        } else if part.contains("://") {
+            out.push_str(&crate::check::redact_url_text(part));
+        } else if let Some((name, _)) = part.split_once(": ") {
+            out.push_str(&crate::msg::printable(name));
+            out.push_str(": …");
+        } else if part.chars().count() >= 12 {
+            out.push_str(&crate::check::redact_partial(part));
+        } else {
+            out.push_str(&crate::msg::printable(part));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    #[test]
+    fn stray_values_in_usage_errors_are_hidden() {
+        let said = super::quoted_values_hidden(
+            "unexpected argument 'http://alice:pw@h/ping/1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b' \
+             found; invalid value 'Abcdefghijklmnopqrstuv' for '<KIND>'; 'X-Key: hunter3hunter3'; \
+             'maybe' for '--on-success <PING>'",
+        );
+        assert_eq!(
+            said,
+            "unexpected argument 'http://…@h/…' found; invalid value 'Abcd…' for '<KIND>'; \
+             'X-Key: …'; 'maybe' for '--on-success <PING>'"
+        );
+    }
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -3,6 +3,9 @@
 //! letter case, longest first, wherever it occurs: in hcwrap's own messages and in any
 //! text of a server's that a message quotes.
 
+/// The shortest piece of a value that is hidden wherever it appears.
+const PIECE: usize = 8;
+
 /// A set of values and how each is shown instead.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hidden(Vec<(String, String)>);
@@ -30,13 +33,22 @@ impl Hidden {
     /// authorization they make (with or without its padding) as `…`.
     pub fn add_credentials(&mut self, userinfo: &str) {
         self.add(&format!("{userinfo}@"), "…@");
-        let basic = base64(decoded_userinfo(userinfo).as_bytes());
+        let basic = base64(&decoded_userinfo(userinfo));
         self.add(basic.trim_end_matches('='), "…");
-        if let Some((_, password)) = userinfo.split_once(':') {
-            for password in [password.to_owned(), percent_decode(password)] {
-                if password.chars().count() >= 4 {
-                    self.add(&password, "…");
-                }
+        // The password, or the user name where there is no password (a token given as
+        // `https://TOKEN@host/`), as written, decoded, and in base64.
+        let secret = match userinfo.split_once(':') {
+            Some((_, password)) if !password.is_empty() => password,
+            _ => user_or_all(userinfo),
+        };
+        let decoded = percent_decode(secret);
+        for form in [
+            secret.to_owned(),
+            String::from_utf8_lossy(&decoded).into_owned(),
+            base64(&decoded).trim_end_matches('=').to_owned(),
+        ] {
+            if form.chars().count() >= 4 {
+                self.add(&form, "…");
             }
         }
     }
@@ -46,37 +58,80 @@ impl Hidden {
         self.0.extend(other.0.iter().cloned());
     }
 
-    /// `text` with every value replaced by how it is shown.
+    /// `text` with every value replaced by how it is shown, then any piece of
+    /// [`PIECE`] characters or more of a value (a server may quote one cut short, split
+    /// or glued to other text) by `…`.
     pub fn apply(&self, text: &str) -> String {
         let mut values: Vec<&(String, String)> = self.0.iter().collect();
         // Longest first: a value that holds another is replaced whole.
         values.sort_by_key(|(secret, _)| std::cmp::Reverse(secret.len()));
-        values
+        let text = values
             .iter()
             .fold(text.to_owned(), |text, (secret, shown)| {
                 replace_ignoring_case(&text, secret, shown)
-            })
+            });
+        self.hide_pieces(&text)
     }
+
+    /// `text` with each run of characters that is covered by pieces of [`PIECE`]
+    /// characters of a value (in any letter case) replaced by `…`.
+    fn hide_pieces(&self, text: &str) -> String {
+        let lower = |s: &str| -> Vec<char> { s.chars().map(|c| c.to_ascii_lowercase()).collect() };
+        let pieces: std::collections::HashSet<Vec<char>> = self
+            .0
+            .iter()
+            .flat_map(|(secret, _)| {
+                let chars = lower(secret);
+                chars
+                    .windows(PIECE)
+                    .map(<[char]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        let chars: Vec<char> = text.chars().collect();
+        let folded = lower(text);
+        let mut covered = vec![false; chars.len()];
+        for (i, window) in folded.windows(PIECE).enumerate() {
+            if pieces.contains(window) {
+                covered[i..i + PIECE].iter_mut().for_each(|c| *c = true);
+            }
+        }
+        let mut out = String::with_capacity(text.len());
+        for (i, c) in chars.iter().enumerate() {
+            match (covered[i], i > 0 && covered[i - 1]) {
+                (false, _) => out.push(*c),
+                (true, false) => out.push('…'),
+                (true, true) => {}
+            }
+        }
+        out
+    }
+}
+
+/// The user part of `user:` or of a bare `user`.
+fn user_or_all(userinfo: &str) -> &str {
+    userinfo.split(':').next().unwrap_or(userinfo)
 }
 
 /// The `Authorization` value for a URL's `user:password`, decoded first as curl does
-/// (`p%40ss` is the password `p@ss`).
+/// (`p%40ss` is the password `p@ss`; `%FF` is the byte 0xFF).
 pub fn basic_authorization(userinfo: &str) -> String {
-    format!("Basic {}", base64(decoded_userinfo(userinfo).as_bytes()))
+    format!("Basic {}", base64(&decoded_userinfo(userinfo)))
 }
 
-/// `user:password` with each part percent-decoded.
-fn decoded_userinfo(userinfo: &str) -> String {
-    match userinfo.split_once(':') {
-        Some((user, password)) => {
-            format!("{}:{}", percent_decode(user), percent_decode(password))
-        }
-        None => format!("{}:", percent_decode(userinfo)),
-    }
+/// `user:password` with each part percent-decoded, as bytes.
+fn decoded_userinfo(userinfo: &str) -> Vec<u8> {
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    [
+        percent_decode(user),
+        b":".to_vec(),
+        percent_decode(password),
+    ]
+    .concat()
 }
 
-/// `%XX` sequences decoded (as bytes, read back as UTF-8 where they make it).
-fn percent_decode(text: &str) -> String {
+/// `%XX` sequences decoded, as bytes.
+fn percent_decode(text: &str) -> Vec<u8> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -96,7 +151,7 @@ fn percent_decode(text: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// Standard base64 with padding, as in `Authorization: Basic`.
@@ -153,6 +208,21 @@ mod tests {
         let quoted = "alice:S%40CRETPW@h S%40CRETPW S@CRETPW YWxpY2U6U0BDUkVUUFc= \
                       YWxpY2U6U0BDUkVUUFc Basic%20YWxpY2U6U0BDUkVUUFc%3D secretvalue abc";
         assert_eq!(hidden.apply(quoted), "…@h … … …= … Basic%20…%3D … abc");
+    }
+
+    #[test]
+    fn pieces_and_other_forms_of_a_secret_are_hidden() {
+        let mut hidden = Hidden::default();
+        hidden.add_credentials("TOKEN1234567:");
+        hidden.add_credentials("alice:s3cretPassw0rd");
+        hidden.add("1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b", "1f1c…");
+        let said = hidden.apply(
+            "[TOKEN1234567] s3cretPassw0 xxcretPassw0rdyy czNjcmV0UGFzc3cwcmQ= \
+             1f1c2e3d_4b5a_6978_8a9b_0c1d2e3f4a5b 78-8a9b-0c1d2e3f4a5b ok",
+        );
+        assert_eq!(said, "[…] … xx…yy …= …_4b5a_6978_8a9b_… … ok");
+        // Non-UTF-8 escapes are decoded to their bytes, as curl sends them.
+        assert_eq!(basic_authorization("%C3%A9:%FF"), "Basic w6k6/w==");
     }
 
     #[test]

@@ -30,7 +30,8 @@ pub fn printable(text: &str) -> String {
 
 /// U+061C and U+200E/F (direction marks), U+202A to U+202E and U+2066 to U+2069
 /// (overrides, isolates), U+2028 and U+2029 (line and paragraph separators), U+200B to
-/// U+200D and U+FEFF (zero-width characters).
+/// U+200D, U+180E and U+FEFF (zero-width characters), U+FFF9 to U+FFFB (interlinear
+/// annotation) and the tag characters U+E0000 to U+E007F.
 fn is_invisible_layout(c: char) -> bool {
     matches!(
         c,
@@ -38,7 +39,10 @@ fn is_invisible_layout(c: char) -> bool {
             | '\u{200b}'..='\u{200f}'
             | '\u{2028}'..='\u{202e}'
             | '\u{2066}'..='\u{2069}'
+            | '\u{180e}'
             | '\u{feff}'
+            | '\u{fff9}'..='\u{fffb}'
+            | '\u{e0000}'..='\u{e007f}'
     )
 }
 

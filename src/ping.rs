@@ -283,9 +283,11 @@ impl Pinger {
                 .map(str::to_owned)
         };
         let body_limit = header("Ping-Body-Limit").and_then(|v| v.parse().ok());
+        // Seconds; a number too large for the clock is the longest wait there is (and is
+        // then capped like any other).
         let retry_after = header("Retry-After")
-            .and_then(|v| v.parse().ok())
-            .map(Duration::from_secs);
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+            .map(|v| Duration::from_secs(v.parse().unwrap_or(u64::MAX)));
         // A Location that is not ASCII is still one (and is then refused as a URL).
         let location = response
             .headers()

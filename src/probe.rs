@@ -175,7 +175,9 @@ fn attempt_once(config: &ProbeConfig, deadline: Instant) -> Result<u16, String> 
             let location = printable(&location.chars().take(200).collect::<String>());
             why = format!("{why} (a redirect to {location}, not followed)");
         }
-        return Err(with_start_of(why, &first(SHOWN as u64).0, &config.hidden));
+        // More than is shown: secrets are hidden before the cut, so the cut must not fall
+        // inside one.
+        return Err(with_start_of(why, &first(4096).0, &config.hidden));
     }
     if let Some(text) = &config.expect_body {
         // The first MiB is where the text is looked for, as it arrives: found, the probe

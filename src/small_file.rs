@@ -29,7 +29,7 @@ pub fn read(what: &str, shown: &str, path: &Path, limit: usize) -> Result<Vec<u8
             limit / 1024
         ),
         Err(e) if e.kind() == io::ErrorKind::TimedOut => bail!(
-            "{what}: nothing came from {shown} within {}s",
+            "{what}: {shown} did not end within {}s (a pipe must be closed by its writer)",
             PATIENCE.as_secs()
         ),
         Err(e) => bail!("{what}: cannot read {shown}: {e}"),

@@ -228,6 +228,9 @@ fn expect_body_looks_in_the_first_mib_and_unhealthy_lines_say_why() {
 #[test]
 fn a_probe_hides_what_the_service_quotes_back_and_sends_credentials_decoded() {
     let server = Server::start();
+    // The third quotes the password across the 100th byte, where the quote is cut.
+    let across: &'static str =
+        Box::leak(format!("{}S3cretPassw0rdXYZ", "A".repeat(90)).into_boxed_str());
     server.script([
         answer(
             500,
@@ -241,12 +244,13 @@ fn a_probe_hides_what_the_service_quotes_back_and_sends_credentials_decoded() {
                 "/k/HdrValueSecret12345/S3cretPassw0rdXYZ".into(),
             )],
         ),
+        answer(500, across),
     ]);
     let url = format!(
         "http://alice:S3cretPassw0rdXYZ@127.0.0.1:{}/status",
         server.port
     );
-    for _ in 0..2 {
+    for _ in 0..3 {
         let out = run(hcwrap().args(["probe", &url, "-H", "X-Api-Key: HdrValueSecret12345"]));
         assert_eq!(out.status.code(), Some(1));
         let line = stdout(&out);

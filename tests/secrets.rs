@@ -395,3 +395,51 @@ fn the_sweep_finds_no_secret_in_a_long_tls_error() {
         assert_no_piece(&format!("padding {padding}"), &text, &[UUID]);
     }
 }
+
+#[test]
+fn the_sweep_finds_no_secret_in_arguments_given_without_their_flag() {
+    // Arguments given without their flag are echoed by the parser: not whole.
+    for args in [
+        vec![
+            "ping".to_owned(),
+            format!("http://alice:{PASSWORD}@127.0.0.1/ping/{UUID}"),
+        ],
+        vec![format!("http://alice:{PASSWORD}@127.0.0.1/ping/{UUID}")],
+        vec!["ping".into(), "success".into(), UUID.into()],
+        vec![
+            "ping".into(),
+            "success".into(),
+            PING_KEY.into(),
+            "my-job".into(),
+        ],
+        vec![
+            "ping".into(),
+            "success".into(),
+            "-H".into(),
+            "X-A: 1".into(),
+            format!("X-Api-Key: {HEADER_VALUE}"),
+        ],
+        vec![
+            "--uuid".into(),
+            UUID.into(),
+            UUID.into(),
+            "--".into(),
+            "true".into(),
+        ],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let text = printed(&args);
+        assert!(text.starts_with("hcwrap: error: "), "{args:?}: {text}");
+        assert_no_piece(
+            &format!("{args:?}"),
+            &text,
+            &[UUID, PING_KEY, PASSWORD, HEADER_VALUE],
+        );
+    }
+    // A value that is not a UUID or key is shown by its first characters, escaped.
+    let text = printed(&["ping", "success", "--uuid", "\u{1b}[2Jzzzzzzzzzzzzzzzzzz"]);
+    assert!(
+        text.contains("\\u{1b}[2J…") && !text.contains('\u{1b}'),
+        "{text}"
+    );
+}

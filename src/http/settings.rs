@@ -60,10 +60,12 @@ pub fn parse_header(header: &str) -> Result<(HeaderName, HeaderValue)> {
     .iter()
     .any(|framing| name.eq_ignore_ascii_case(framing))
     {
-        bail!(
-            "--header: {name} is set by hcwrap itself and cannot be given (for a probe's \
-             Host, use --host)"
-        );
+        let hint = if name.eq_ignore_ascii_case("host") {
+            " (for a probe, use --host)"
+        } else {
+            ""
+        };
+        bail!("--header: {name} is set by hcwrap itself and cannot be given{hint}");
     }
     let value = HeaderValue::from_str(value.trim()).map_err(|_| {
         anyhow::anyhow!("--header: the value of '{name}' has characters a header cannot carry")

@@ -77,9 +77,10 @@ impl Url {
             Some((userinfo, host_port)) => (Some(userinfo.to_owned()), host_port),
             None => (None, authority),
         };
+        // Credentials may be UTF-8 text (curl sends them so); nothing else may be raw.
         if userinfo
             .as_deref()
-            .is_some_and(|u| !u.bytes().all(is_url_byte))
+            .is_some_and(|u| !u.bytes().all(|b| is_url_byte(b) || b >= 0x80))
         {
             return Err(UrlError::Character);
         }
@@ -93,7 +94,8 @@ impl Url {
             Some(inside) if inside.parse::<std::net::Ipv6Addr>().is_err() => {
                 return Err(UrlError::Character);
             }
-            None if host.contains(['[', ']']) => return Err(UrlError::Character),
+            // A second port, or an encoded character, would be sent as a broken host.
+            None if host.contains(['[', ']', ':', '%']) => return Err(UrlError::Character),
             _ => {}
         }
         if !host.bytes().all(|b| is_url_byte(b) && b != b'@') {
@@ -357,6 +359,8 @@ mod tests {
         assert_eq!(err("http://h/a\r\nX: y"), UrlError::Character);
         assert_eq!(err("http://[::1:9/x"), UrlError::Character);
         assert_eq!(err("http://[nothex]/x"), UrlError::Character);
+        assert_eq!(err("http://127.0.0.1:1:2/x"), UrlError::Character);
+        assert_eq!(err("http://127.0.0.1%3a2/x"), UrlError::Character);
     }
 
     #[test]
