@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--no-run-id', '--no-run-id', [CompletionResultType]::ParameterName, 'Do not tag the pings with a run id (rid=)')
             [CompletionResult]::new('--no-output', '--no-output', [CompletionResultType]::ParameterName, 'Send no output with the final ping, only how the run ended')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the pings instead of sending them')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Refuse to run (exit 125) when the environment names no usable check, instead of running the command unmonitored')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout (it is still captured)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout (it is still captured)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout or stderr (both are still captured)')

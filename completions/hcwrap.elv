@@ -47,6 +47,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --no-run-id 'Do not tag the pings with a run id (rid=)'
             cand --no-output 'Send no output with the final ping, only how the run ended'
             cand --dry-run 'Print the pings instead of sending them'
+            cand --strict 'Refuse to run (exit 125) when the environment names no usable check, instead of running the command unmonitored'
             cand -q 'Do not show the command''s stdout (it is still captured)'
             cand --quiet 'Do not show the command''s stdout (it is still captured)'
             cand -s 'Do not show the command''s stdout or stderr (both are still captured)'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hcwrap_global_optspecs
-    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run redact= redact-env= q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= generate= h/help V/version
+    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run strict redact= redact-env= q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= generate= h/help V/version
 end
 
 function __fish_hcwrap_needs_command
@@ -73,6 +73,7 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-start-ping -d 'Do not 
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-run-id -d 'Do not tag the pings with a run id (rid=)'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-output -d 'Send no output with the final ping, only how the run ended'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l dry-run -d 'Print the pings instead of sending them'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l strict -d 'Refuse to run (exit 125) when the environment names no usable check, instead of running the command unmonitored'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s q -l quiet -d 'Do not show the command\'s stdout (it is still captured)'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s s -l silent -d 'Do not show the command\'s stdout or stderr (both are still captured)'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'

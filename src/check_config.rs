@@ -17,21 +17,50 @@ use crate::ping::HttpOptions;
 use crate::small_file;
 
 /// The check `args` (or the environment) choose; a placeholder for a dry run that chose
-/// none.
+/// none. An error that is the environment's doing (see [`FromEnvironment`]) says so.
 pub fn check(
     args: &CheckArgs,
     dry_run: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Check> {
-    match choose_check(args, env)? {
+    let on_command_line = args.url.is_some() || args.uuid.is_some() || args.slug.is_some();
+    let chosen = choose_check(args, env).map_err(|e| {
+        if on_command_line
+            && !e
+                .chain()
+                .any(<dyn std::error::Error>::is::<FromEnvironment>)
+        {
+            e
+        } else {
+            anyhow::Error::new(FromEnvironment(format!("{e:#}")))
+        }
+    })?;
+    match chosen {
         Some(check) => Ok(check),
         None if dry_run => Ok(Check::placeholder()),
-        None => bail!(
+        None => Err(anyhow::Error::new(FromEnvironment(
             "no check chosen: give --url, --uuid, or --slug with --ping-key \
              (or set HC_PING_URL, CHECK_UUID, or CHECK_SLUG with HC_PING_KEY)"
-        ),
+                .to_owned(),
+        ))),
     }
 }
+
+/// Why no check could be determined, where the environment is at fault rather than the
+/// command line: nothing names a check (a CI fork without its secrets), a variable names
+/// one badly, or a `file:` secret cannot be read (renamed, empty, unreadable). A wrapped
+/// run then goes on unmonitored, unless `--strict`; a mistake typed on the command line
+/// (a malformed `--url`, two checks) is refused whatever.
+#[derive(Debug)]
+pub struct FromEnvironment(pub String);
+
+impl std::fmt::Display for FromEnvironment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for FromEnvironment {}
 
 /// How pings to `check` are sent, from `args` and the environment.
 pub fn http(
@@ -193,13 +222,18 @@ fn secret(source: &str, value: &str) -> Result<String> {
         return Ok(value.trim().to_owned());
     };
     let shown = format!("file:{}", crate::msg::printable(path));
-    let content = small_file::read(source, &shown, Path::new(path), MAX_SECRET_FILE)?;
+    // A file that cannot be used is the environment's doing, wherever its name was given.
+    let unusable = |e: anyhow::Error| anyhow::Error::new(FromEnvironment(format!("{e:#}")));
+    let content =
+        small_file::read(source, &shown, Path::new(path), MAX_SECRET_FILE).map_err(unusable)?;
     let Ok(content) = String::from_utf8(content) else {
-        bail!("{source}: {shown} is not UTF-8 text");
+        return Err(unusable(anyhow::anyhow!(
+            "{source}: {shown} is not UTF-8 text"
+        )));
     };
     let content = content.trim();
     if content.is_empty() {
-        bail!("{source}: {shown} is empty");
+        return Err(unusable(anyhow::anyhow!("{source}: {shown} is empty")));
     }
     Ok(content.to_owned())
 }

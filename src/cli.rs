@@ -311,6 +311,10 @@ pub struct Cli {
     #[arg(long, help_heading = "Pings")]
     pub dry_run: bool,
 
+    /// Refuse to run (exit 125) when the environment names no usable check, instead of running the command unmonitored
+    #[arg(long, help_heading = "Check")]
+    pub strict: bool,
+
     /// Replace VALUE by [redacted] in the output sent with the final ping (repeatable)
     #[arg(long, value_name = "VALUE", help_heading = "Pings")]
     pub redact: Vec<String>,

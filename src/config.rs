@@ -19,8 +19,13 @@ use crate::ping::{HttpOptions, MAX_BODY_LIMIT};
 /// Everything a wrapped run needs, validated.
 #[derive(Debug)]
 pub struct Config {
-    /// Where the pings go (a placeholder in a dry run with no check chosen).
+    /// Where the pings go (a placeholder in a dry run with no check chosen, or when the run
+    /// goes unmonitored).
     pub check: Check,
+    /// Why the run goes unmonitored, if it does: the environment names no usable check
+    /// (see [`check_config::FromEnvironment`]) and `--strict` was not given. Then no ping is
+    /// sent and nothing of a check is passed to the command.
+    pub unmonitored: Option<String>,
     /// Tag pings with a run id.
     pub run_id: bool,
     /// Send a start ping.
@@ -63,14 +68,24 @@ impl Config {
     /// Validates `cli`, reading the environment through `env` (empty values count as unset).
     pub fn from_cli(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.is_empty());
-        let check = check_config::check(&cli.check, cli.dry_run, &env)?;
+        let (check, unmonitored) = match check_config::check(&cli.check, cli.dry_run, &env) {
+            Ok(check) => (check, None),
+            Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
+                (Check::placeholder(), Some(format!("{e:#}")))
+            }
+            Err(e) => return Err(e),
+        };
+        let monitored = unmonitored.is_none();
         if cli.body_limit == Some(0) && !cli.no_output {
             bail!("--body-limit: 0 leaves no room for anything; use --no-output to send no output");
         }
         let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
         let lock = cli.lock.clone().map(|path| match path {
             Some(path) => lock::LockPath::given(path),
-            None => lock::LockPath::default_for(&env, &check.plain_url()),
+            // Keyed by the check; unmonitored, by the command (there is no check, and
+            // unrelated jobs must not share one lock).
+            None if monitored => lock::LockPath::default_for(&env, &check.plain_url()),
+            None => lock::LockPath::default_for(&env, &format!("unmonitored {:?}", cli.command)),
         });
         let mut redact = Vec::new();
         for value in &cli.redact {
@@ -87,17 +102,20 @@ impl Config {
                 ),
             }
         }
+        // Unmonitored: every ping is off, so that nothing is sent anywhere.
+        let ping = |on: OnEnd| if monitored { on } else { OnEnd::None };
         Ok(Config {
             check,
+            unmonitored,
             redact,
-            run_id: !cli.no_run_id,
-            start_ping: !cli.no_start_ping,
+            run_id: !cli.no_run_id && monitored,
+            start_ping: !cli.no_start_ping && monitored,
             echo_stdout: !cli.quiet && !cli.silent,
             echo_stderr: !cli.silent,
             send_output: !cli.no_output,
-            on_success: cli.on_success,
-            on_nonzero_exit: cli.on_nonzero_exit,
-            on_exec_fail: cli.on_exec_fail,
+            on_success: ping(cli.on_success),
+            on_nonzero_exit: ping(cli.on_nonzero_exit),
+            on_exec_fail: ping(cli.on_exec_fail),
             body_limit: cli.body_limit.map(|b| b.min(MAX_BODY_LIMIT)),
             http,
             kill_after: cli.kill_after,
@@ -107,7 +125,11 @@ impl Config {
                 .map(|e| check_config::positive("--every", e))
                 .transpose()?,
             jitter: cli.jitter,
-            on_lock_busy: cli.on_lock_busy,
+            on_lock_busy: if monitored {
+                cli.on_lock_busy
+            } else {
+                OnLockBusy::None
+            },
             timeout: cli
                 .timeout
                 .map(|t| check_config::positive("--timeout", t))
@@ -188,7 +210,7 @@ mod tests {
             "--url and --uuid name different checks; give only one of them"
         );
         let err = error(
-            &[],
+            &["--strict"],
             &[("CHECK_UUID", UUID), ("CHECK_SLUG", "s"), ("PING_KEY", "k")],
         );
         assert_eq!(
@@ -207,8 +229,30 @@ mod tests {
     }
 
     #[test]
+    fn what_the_environment_gets_wrong_leaves_the_run_unmonitored_unless_strict() {
+        for env in [
+            &[][..],
+            &[("HC_PING_URL", "file:/nonexistent/url")],
+            &[("CHECK_UUID", "not-a-uuid")],
+        ] {
+            let config = config(&[], env).expect("an unmonitored run");
+            assert!(config.unmonitored.is_some(), "{env:?}");
+            assert!(
+                !config.start_ping && config.on_success == OnEnd::None,
+                "{env:?}"
+            );
+            assert!(config.on_nonzero_exit == OnEnd::None && config.on_exec_fail == OnEnd::None);
+            assert!(config.on_lock_busy == OnLockBusy::None && !config.run_id);
+        }
+        // A file named on the command line is the environment's too; a malformed value
+        // typed there is not.
+        assert!(config(&["--uuid", "file:/nonexistent/uuid"], &[]).is_ok());
+        assert!(config(&["--uuid", "not-a-uuid"], &[]).is_err());
+        assert!(error(&["--strict"], &[]).starts_with("no check chosen"));
+    }
+
+    #[test]
     fn mistakes_are_named() {
-        assert!(error(&[], &[]).starts_with("no check chosen"));
         assert!(error(&["--slug", "s"], &[]).contains("needs a ping key"));
         assert!(error(&["--uuid", UUID, "--create"], &[]).starts_with("--create works only with"));
         assert!(error(&["--uuid", UUID, "--header", "nocolon"], &[]).starts_with("--header:"));

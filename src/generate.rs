@@ -281,7 +281,7 @@ fn exit_status(r: &mut Roff) {
     item(
         r,
         "125",
-        "hcwrap's own usage or configuration error, reported before anything runs; the command did not run.",
+        "hcwrap's own usage or configuration error, reported before anything runs; the command did not run. A check that the environment fails to give (nothing set, a bad variable, a file: secret that cannot be read) is not one: the command then runs unmonitored, with one warning line, unless --strict.",
     );
     item(r, "126", "The command was found but could not be executed.");
     item(r, "127", "The command was not found.");

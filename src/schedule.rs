@@ -29,6 +29,12 @@ const MAX_BEHIND: usize = 4;
 /// (or ends hcwrap by the signal that interrupted it).
 #[allow(clippy::needless_pass_by_value)] // Called as `.and_then(schedule::run)`.
 pub fn run(config: Config) -> Result<i32> {
+    if let Some(why) = &config.unmonitored {
+        crate::msg::say(&format!(
+            "warning: not monitored: {why}; running the command anyway (--strict refuses \
+             instead)"
+        ));
+    }
     let mut signals = Signals::install()?;
     let first = Instant::now();
     let mut behind: VecDeque<RunPings> = VecDeque::new();

@@ -56,6 +56,7 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         Some(lock_path) => match lock::try_lock(lock_path) {
             Ok(Some(lock)) => Some(lock),
             Ok(None) => return Ok(skip_busy(config, target(None))),
+            Err(e) if config.unmonitored.is_some() => return Err(e),
             Err(e) => {
                 // The job does not run: the server must hear why, not only the terminal.
                 let mut pings = RunPings::begin(target(None), false, None);
@@ -78,11 +79,16 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         0
     };
     let plain_url = config.check.plain_url();
-    let env = [
-        ("HC_RUN_ID", run_id.clone()),
-        (PING_URL_MARK, Some(ping_url_mark(&plain_url))),
-        ("HC_PING_URL", Some(plain_url)),
-    ];
+    // Unmonitored, the command's environment is left as it is: there is no check to pass on.
+    let env = if config.unmonitored.is_some() {
+        Vec::new()
+    } else {
+        vec![
+            ("HC_RUN_ID", run_id.clone()),
+            (PING_URL_MARK, Some(ping_url_mark(&plain_url))),
+            ("HC_PING_URL", Some(plain_url)),
+        ]
+    };
     let spec = Spec {
         command: &config.command,
         env: &env,

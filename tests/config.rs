@@ -5,8 +5,10 @@ mod support;
 
 use support::{PING_KEY, Server, TempDir, UUID, hcwrap, run, stderr};
 
-/// Runs hcwrap with `args` and a command that would leave a marker file; asserts the
-/// command did not run and one `hcwrap: error:` line came out. Returns that line.
+/// Runs hcwrap `--strict` with `args` and a command that would leave a marker file;
+/// asserts the command did not run and one `hcwrap: error:` line came out. Returns that
+/// line. (`--strict`: a check the environment fails to give is refused too, rather than
+/// leaving the run unmonitored; see `what_the_environment_gets_wrong_...` below.)
 fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
     let dir = TempDir::new(&format!(
         "refused-{}",
@@ -15,6 +17,7 @@ fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
     let marker = dir.0.join("ran");
     let mut cmd = hcwrap();
     cmd.envs(env.iter().copied())
+        .arg("--strict")
         .args(args)
         .arg("--")
         .args(["touch", marker.to_str().unwrap()]);
@@ -388,4 +391,51 @@ fn only_settings_that_are_used_can_fail() {
         (reqs[2].suffix(), reqs[2].rid()),
         ("/fail".to_owned(), None)
     );
+}
+
+#[test]
+fn what_the_environment_gets_wrong_leaves_the_run_unmonitored_unless_strict() {
+    let server = Server::start();
+    let dir = TempDir::new("unmonitored");
+    let missing = format!("file:{}", dir.0.join("renamed.uuid").display());
+    // A CI fork without its secrets (the variable empty), a renamed secret file, a
+    // variable that names no check: the command runs, its status comes out, one line says
+    // it was not monitored, and nothing is sent anywhere.
+    for env in [
+        vec![("HC_PING_URL", "")],
+        vec![("CHECK_UUID", missing.as_str())],
+        vec![
+            ("CHECK_UUID", "not-a-uuid"),
+            ("HC_API_URL", server.api_url().leak()),
+        ],
+    ] {
+        let out = run(hcwrap().envs(env.iter().copied()).args([
+            "--",
+            "sh",
+            "-c",
+            "echo the job ran; echo \"url=${HC_PING_URL-unset}\"; exit 7",
+        ]));
+        assert_eq!(out.status.code(), Some(7), "{env:?}");
+        let err = stderr(&out);
+        assert_eq!(err.lines().count(), 1, "{env:?}: {err}");
+        assert!(
+            err.starts_with("hcwrap: warning: not monitored: ")
+                && err
+                    .trim_end()
+                    .ends_with("running the command anyway (--strict refuses instead)"),
+            "{err}"
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(stdout.starts_with("the job ran\n"), "{stdout}");
+        assert!(
+            !stdout.contains("url=http"),
+            "a check was passed on: {stdout}"
+        );
+    }
+    assert!(server.requests().is_empty(), "{:#?}", server.requests());
+    // --strict refuses instead; a mistake typed on the command line is refused whatever.
+    let err = refused(&[], &[("CHECK_UUID", missing.as_str())]);
+    assert!(err.contains("cannot read file:"), "{err}");
+    let out = run(hcwrap().args(["--uuid", "not-a-uuid", "--", "true"]));
+    assert_eq!(out.status.code(), Some(125));
 }
