@@ -119,8 +119,15 @@ impl Check {
         let query_tokens: Vec<&str> = query_text.split(['&', '=']).collect();
         let others = |prefix: &[&str]| {
             let mut hidden = credentials.clone();
-            for token in prefix.iter().chain(&query_tokens) {
+            for token in prefix {
                 if looks_like_key(token) || is_uuid(token) {
+                    hidden.add(token, &redact_partial(token));
+                }
+            }
+            // A query's values may be anything, a token among them: 8 characters or more
+            // are hidden.
+            for token in &query_tokens {
+                if token.chars().count() >= 8 {
                     hidden.add(token, &redact_partial(token));
                 }
             }
@@ -197,17 +204,7 @@ impl Check {
     /// The check named `slug` in the project whose ping key is `key`.
     pub fn from_slug(api_url: &str, key: &str, slug: &str, create: bool) -> Result<Self> {
         let (base, host) = parse_api_url(api_url)?;
-        if key.is_empty()
-            || !key
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            bail!(
-                "--ping-key: '{}' is not a ping key (letters, digits, '-' and '_'; \
-                 find it in the project's settings)",
-                redact_partial(key)
-            );
-        }
+        check_ping_key(key)?;
         if slug.is_empty()
             || !slug
                 .bytes()
@@ -251,6 +248,11 @@ impl Check {
             userinfo: None,
             host: "hc-ping.com".into(),
         }
+    }
+
+    /// Whether this is the stand-in of a dry run (or an unmonitored run) with no check.
+    pub fn is_placeholder(&self) -> bool {
+        self.base == format!("{HOSTED_API_URL}/<check-uuid>")
     }
 
     /// Whether pings go over TLS.
@@ -315,6 +317,27 @@ impl Check {
 /// Checks that `value` is an absolute http(s) URL with a host.
 pub fn parse_http_url(flag: &str, value: &str) -> Result<Url> {
     Url::parse(value).map_err(|e| anyhow::anyhow!("{flag}: '{}' {e}", redact_url_text(value)))
+}
+
+/// That `key` is a ping key.
+pub fn check_ping_key(key: &str) -> Result<()> {
+    if key.is_empty()
+        || !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        bail!(
+            "--ping-key: '{}' is not a ping key (letters, digits, '-' and '_'; \
+             find it in the project's settings)",
+            redact_partial(key)
+        );
+    }
+    Ok(())
+}
+
+/// That `api_url` is a usable ping API base URL.
+pub fn check_api_url(api_url: &str) -> Result<()> {
+    parse_api_url(api_url).map(|_| ())
 }
 
 fn parse_api_url(api_url: &str) -> Result<(String, String)> {

@@ -25,14 +25,16 @@ pub fn check(
 ) -> Result<Check> {
     let on_command_line = args.url.is_some() || args.uuid.is_some() || args.slug.is_some();
     let chosen = choose_check(args, env).map_err(|e| {
-        if on_command_line
-            && !e
-                .chain()
-                .any(<dyn std::error::Error>::is::<FromEnvironment>)
-        {
-            e
-        } else {
+        // The environment's: marked so where it arose (a variable's value, a file), or
+        // any error of a check the environment chose, but for what a typed flag added.
+        let from_environment = e
+            .chain()
+            .any(<dyn std::error::Error>::is::<FromEnvironment>)
+            || (!on_command_line && !e.chain().any(<dyn std::error::Error>::is::<Typed>));
+        if from_environment {
             anyhow::Error::new(FromEnvironment(format!("{e:#}")))
+        } else {
+            e
         }
     })?;
     match chosen {
@@ -62,6 +64,38 @@ impl std::fmt::Display for FromEnvironment {
 
 impl std::error::Error for FromEnvironment {}
 
+/// A mistake in a value typed on hcwrap's command line, refused whatever the environment.
+#[derive(Debug)]
+struct Typed(String);
+
+impl std::fmt::Display for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Typed {}
+
+/// `e` as the environment's doing.
+fn environment(e: anyhow::Error) -> anyhow::Error {
+    if e.chain()
+        .any(<dyn std::error::Error>::is::<FromEnvironment>)
+    {
+        return e;
+    }
+    anyhow::Error::new(FromEnvironment(format!("{e:#}")))
+}
+
+/// `e` as a mistake on the command line (unless a file it named is at fault).
+fn typed(e: anyhow::Error) -> anyhow::Error {
+    if e.chain()
+        .any(<dyn std::error::Error>::is::<FromEnvironment>)
+    {
+        return e;
+    }
+    anyhow::Error::new(Typed(format!("{e:#}")))
+}
+
 /// How pings to `check` are sent, from `args` and the environment.
 pub fn http(
     args: &HttpArgs,
@@ -86,6 +120,42 @@ pub fn http(
     })
 }
 
+// Each value below is checked where it is read, so that a mistake is the command line's
+// or the environment's by where the value came from.
+
+/// The ping API's base URL: `--api-url`, else `HC_API_URL`, else the hosted service's.
+/// Read only when a UUID or slug needs it: a --url never uses it, so a mistake in it must
+/// not stop that run.
+fn api_url(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+    let valid = |source: &str, v: &str| {
+        let url = secret(source, v)?;
+        crate::check::check_api_url(&url)?;
+        Ok::<_, anyhow::Error>(url)
+    };
+    match &cli.api_url {
+        Some(v) => valid("--api-url", v).map_err(typed),
+        None => env("HC_API_URL").map_or_else(
+            || Ok(HOSTED_API_URL.to_owned()),
+            |v| valid("HC_API_URL", &v).map_err(environment),
+        ),
+    }
+}
+
+/// The project's ping key: `--ping-key`, else `HC_PING_KEY`, else `PING_KEY`.
+fn ping_key(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
+    let valid = |source: &str, v: &str| {
+        let key = secret(source, v)?;
+        crate::check::check_ping_key(&key)?;
+        Ok::<_, anyhow::Error>(key)
+    };
+    Ok(match (&cli.ping_key, env("HC_PING_KEY"), env("PING_KEY")) {
+        (Some(v), _, _) => Some(valid("--ping-key", v).map_err(typed)?),
+        (None, Some(v), _) => Some(valid("HC_PING_KEY", &v).map_err(environment)?),
+        (None, None, Some(v)) => Some(valid("PING_KEY", &v).map_err(environment)?),
+        (None, None, None) => None,
+    })
+}
+
 /// One way of naming a check, and where it was given.
 struct Choice {
     /// The flag or variable it came from, for messages.
@@ -97,31 +167,15 @@ struct Choice {
 /// Two different checks at the same level are an error; two ways of naming the same check
 /// are not (hcwrap sets `HC_PING_URL` for its child, which may also see `CHECK_UUID`).
 fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Check>> {
-    // Read only when a UUID or slug needs it: a --url never uses it, so a mistake in it
-    // must not stop that run.
-    let api_url = || -> Result<String> {
-        match &cli.api_url {
-            Some(v) => secret("--api-url", v),
-            None => env("HC_API_URL").map_or_else(
-                || Ok(HOSTED_API_URL.to_owned()),
-                |v| secret("HC_API_URL", &v),
-            ),
-        }
-    };
-    let ping_key = || -> Result<Option<String>> {
-        Ok(match (&cli.ping_key, env("HC_PING_KEY"), env("PING_KEY")) {
-            (Some(v), _, _) => Some(secret("--ping-key", v)?),
-            (None, Some(v), _) => Some(secret("HC_PING_KEY", &v)?),
-            (None, None, Some(v)) => Some(secret("PING_KEY", &v)?),
-            (None, None, None) => None,
-        })
-    };
+    let api_url = || api_url(cli, env);
+    let ping_key = || ping_key(cli, env);
     let by_slug = |source: &'static str, slug: &str| -> Result<Check> {
         let slug = secret(source, slug)?;
         let Some(key) = ping_key()? else {
-            bail!(
+            // Nothing gives the key: the environment's doing (a CI fork without it).
+            return Err(environment(anyhow::anyhow!(
                 "{source} names a check by slug, which needs a ping key: give --ping-key or set HC_PING_KEY"
-            );
+            )));
         };
         Check::from_slug(&api_url()?, &key, &slug, cli.create)
             .with_context(|| format!("from {source}"))
@@ -182,9 +236,9 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
         .iter()
         .any(|c| c.source.contains("SLUG") || c.source == "--slug");
     if cli.create && !slug_chosen {
-        bail!(
+        return Err(typed(anyhow::anyhow!(
             "--create works only with a check named by --slug (the server creates checks by slug)"
-        );
+        )));
     }
     let Some(first) = choices.first() else {
         return Ok(None);

@@ -79,7 +79,13 @@ impl Config {
         if cli.body_limit == Some(0) && !cli.no_output {
             bail!("--body-limit: 0 leaves no room for anything; use --no-output to send no output");
         }
-        let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
+        // Unmonitored, nothing is sent: proxy variables cannot matter (and one hcwrap does
+        // not support must not stop the job). What was typed is still checked.
+        let http_env = |name: &str| {
+            let proxy = name.to_ascii_lowercase().ends_with("_proxy");
+            if monitored || !proxy { env(name) } else { None }
+        };
+        let http = check_config::http(&cli.http, &check, cli.dry_run, &http_env)?;
         let lock = cli.lock.clone().map(|path| match path {
             Some(path) => lock::LockPath::given(path),
             // Keyed by the check; unmonitored, by the command (there is no check, and
@@ -249,11 +255,38 @@ mod tests {
         assert!(config(&["--uuid", "file:/nonexistent/uuid"], &[]).is_ok());
         assert!(config(&["--uuid", "not-a-uuid"], &[]).is_err());
         assert!(error(&["--strict"], &[]).starts_with("no check chosen"));
+        // What a bad variable spoils is the environment's, even for a check typed on the
+        // command line (a CI fork where the key's secret is empty)...
+        for (args, env) in [
+            (&["--slug", "db"][..], &[("HC_PING_KEY", "bad/key!")][..]),
+            (&["--uuid", UUID], &[("HC_API_URL", "garbage")]),
+        ] {
+            let config = config(args, env).expect("an unmonitored run");
+            assert!(config.unmonitored.is_some(), "{args:?} {env:?}");
+        }
+        // ... and what a typed flag spoils is the command line's, even for a check the
+        // environment names.
+        for args in [
+            &["--api-url", "garbage"][..],
+            &["--create"],
+            &["--ping-key", "bad/key!"],
+        ] {
+            let env = [("CHECK_UUID", UUID), ("CHECK_SLUG", "db")];
+            let env = if args[0] == "--ping-key" {
+                &env[1..]
+            } else {
+                &env[..1]
+            };
+            assert!(config(args, env).is_err(), "{args:?}");
+        }
+        // Proxy variables do not matter to a run that sends nothing.
+        let config = config(&[], &[("ALL_PROXY", "socks5h://proxy:1080")]).expect("a run");
+        assert!(config.unmonitored.is_some());
     }
 
     #[test]
     fn mistakes_are_named() {
-        assert!(error(&["--slug", "s"], &[]).contains("needs a ping key"));
+        assert!(error(&["--strict", "--slug", "s"], &[]).contains("needs a ping key"));
         assert!(error(&["--uuid", UUID, "--create"], &[]).starts_with("--create works only with"));
         assert!(error(&["--uuid", UUID, "--header", "nocolon"], &[]).starts_with("--header:"));
         assert!(

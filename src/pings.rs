@@ -6,6 +6,7 @@
 //! The thread builds the final body itself, after the start ping, because the limit is in
 //! the start ping's answer (`Ping-Body-Limit`).
 
+use std::cell::OnceCell;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, mpsc};
@@ -108,13 +109,7 @@ impl RunPings {
                 // The thread is gone only if it panicked; the final ping is lost with it.
                 let _ = hand.send(last);
             }
-            None => send_final(
-                &pinger(&self.target),
-                &self.target,
-                None,
-                last,
-                &self.final_stop,
-            ),
+            None => send_final(&OnceCell::new(), &self.target, None, last, &self.final_stop),
         }
     }
 
@@ -208,10 +203,17 @@ fn pings(
     start_stop: &Stop,
     final_stop: &Stop,
 ) {
-    // Building the agent (and reading the trust store) happens here too, off the run's path.
-    let pinger = pinger(target);
-    let delivery =
-        start.then(|| pinger.send(Endpoint::Start, target.run_id.as_deref(), "", start_stop));
+    // Building the agent (and reading the trust store) happens here too, off the run's path,
+    // and only for a ping that is sent: a run with none (unmonitored) never reads it.
+    let pinger = OnceCell::new();
+    let delivery = start.then(|| {
+        pinger.get_or_init(|| self::pinger(target)).send(
+            Endpoint::Start,
+            target.run_id.as_deref(),
+            "",
+            start_stop,
+        )
+    });
     let server_limit = match delivery {
         Some(Delivery::Delivered { body_limit }) => body_limit,
         _ => None,
@@ -228,7 +230,7 @@ fn pings(
 }
 
 fn send_final(
-    pinger: &Pinger,
+    pinger: &OnceCell<Pinger>,
     target: &Target,
     server_limit: Option<usize>,
     last: Final,
@@ -240,7 +242,12 @@ fn send_final(
         Final::Fixed(endpoint, body) => Some((endpoint, body)),
     };
     if let Some((endpoint, body)) = ping {
-        pinger.send(endpoint, target.run_id.as_deref(), &body, stop);
+        pinger.get_or_init(|| self::pinger(target)).send(
+            endpoint,
+            target.run_id.as_deref(),
+            &body,
+            stop,
+        );
     }
 }
 

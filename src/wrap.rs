@@ -79,8 +79,9 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         0
     };
     let plain_url = config.check.plain_url();
-    // Unmonitored, the command's environment is left as it is: there is no check to pass on.
-    let env = if config.unmonitored.is_some() {
+    // Unmonitored, or a dry run with no check, the command's environment is left as it is:
+    // there is no check to pass on.
+    let env = if config.unmonitored.is_some() || config.check.is_placeholder() {
         Vec::new()
     } else {
         vec![

@@ -401,20 +401,45 @@ fn what_the_environment_gets_wrong_leaves_the_run_unmonitored_unless_strict() {
     // A CI fork without its secrets (the variable empty), a renamed secret file, a
     // variable that names no check: the command runs, its status comes out, one line says
     // it was not monitored, and nothing is sent anywhere.
+    // Nothing about sending may matter either: a proxy hcwrap does not support, a trust
+    // store that would never finish reading (a FIFO).
+    let fifo = dir.0.join("certs-fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let fifo = fifo.display().to_string();
+    let api_url = server.api_url();
     for env in [
         vec![("HC_PING_URL", "")],
         vec![("CHECK_UUID", missing.as_str())],
         vec![
             ("CHECK_UUID", "not-a-uuid"),
-            ("HC_API_URL", server.api_url().leak()),
+            ("HC_API_URL", api_url.as_str()),
         ],
+        vec![
+            ("ALL_PROXY", "socks5h://127.0.0.1:9"),
+            ("SSL_CERT_FILE", fifo.as_str()),
+        ],
+        vec![("HC_PING_KEY", "")],
     ] {
-        let out = run(hcwrap().envs(env.iter().copied()).args([
-            "--",
-            "sh",
-            "-c",
-            "echo the job ran; echo \"url=${HC_PING_URL-unset}\"; exit 7",
-        ]));
+        // The last one: a slug typed on the command line, its key's secret empty.
+        let slug = env.iter().any(|(name, _)| *name == "HC_PING_KEY");
+        let child = hcwrap()
+            .envs(env.iter().copied())
+            .args(if slug { &["--slug", "db"][..] } else { &[][..] })
+            .args([
+                "--",
+                "sh",
+                "-c",
+                "echo the job ran; echo \"url=${HC_PING_URL-unset}\"; exit 7",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let out = support::finish(child);
         assert_eq!(out.status.code(), Some(7), "{env:?}");
         let err = stderr(&out);
         assert_eq!(err.lines().count(), 1, "{env:?}: {err}");
@@ -438,4 +463,18 @@ fn what_the_environment_gets_wrong_leaves_the_run_unmonitored_unless_strict() {
     assert!(err.contains("cannot read file:"), "{err}");
     let out = run(hcwrap().args(["--uuid", "not-a-uuid", "--", "true"]));
     assert_eq!(out.status.code(), Some(125));
+}
+
+#[test]
+fn a_dry_run_with_no_check_passes_no_placeholder_to_the_command() {
+    let out = run(hcwrap().args([
+        "--dry-run",
+        "--",
+        "sh",
+        "-c",
+        "echo \"url=${HC_PING_URL-unset} rid=${HC_RUN_ID-unset}\"",
+    ]));
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout, "url=unset rid=unset\n");
 }
