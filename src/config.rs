@@ -65,9 +65,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// Validates `cli`, reading the environment through `env` (empty values count as unset).
+    /// Validates `cli`, reading the environment through `env` (empty or blank values count
+    /// as unset).
     pub fn from_cli(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let (check, unmonitored) = match check_config::check(&cli.check, cli.dry_run, &env) {
             Ok(check) => (check, None),
             Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
@@ -302,6 +303,24 @@ mod tests {
         assert_eq!(
             url(&["--uuid", UUID], &[("HC_API_URL", "")]),
             format!("https://hc-ping.com/{UUID}")
+        );
+        // Blank too: a variable of spaces names no check (an unmonitored run says "no
+        // check chosen", not "' ' is not a check UUID"), and an inherited HC_PING_URL is
+        // used as when it is empty.
+        let c = config(&[], &[("CHECK_UUID", "  ")]).unwrap();
+        assert!(
+            c.unmonitored
+                .is_some_and(|why| why.starts_with("no check chosen"))
+        );
+        assert_eq!(
+            url(
+                &[],
+                &[
+                    ("CHECK_UUID", " "),
+                    ("HC_PING_URL", "https://example.org/ping/x/y")
+                ]
+            ),
+            "https://example.org/ping/x/y"
         );
     }
 

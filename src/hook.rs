@@ -44,9 +44,10 @@ pub struct HookConfig {
 }
 
 impl HookConfig {
-    /// Validates `cli`, reading the environment through `env` (empty values count as unset).
+    /// Validates `cli`, reading the environment through `env` (empty or blank values count
+    /// as unset).
     pub fn from_cli(cli: PingCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
-        let env = |name: &str| env(name).filter(|v| !v.is_empty());
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let check = check_config::check(&cli.check, cli.dry_run, &env)?;
         let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
         // HC_RUN_ID as an outer hcwrap set it belongs to that run's check: it is used only
