@@ -129,9 +129,10 @@ impl Pinger {
         stop: &Stop,
     ) -> Delivery {
         let url = self.check.url(endpoint, run_id);
-        let shown = self.check.redact(&url);
+        // Redacted only for a message: a ping that goes through needs none.
+        let shown = || self.check.redact(&url);
         if self.options.dry_run {
-            print_dry_run(&shown, body.len(), &self.check.redact(body));
+            print_dry_run(&shown(), body.len(), &self.check.redact(body));
             return Delivery::Delivered { body_limit: None };
         }
         let attempts = self.options.retries.saturating_add(1);
@@ -153,8 +154,9 @@ impl Pinger {
                 }
                 Attempt::Refused(why) => {
                     say(&format!(
-                        "the {} to {shown} was refused: {why}",
-                        endpoint.name()
+                        "the {} to {} was refused: {why}",
+                        endpoint.name(),
+                        shown()
                     ));
                     return Delivery::NotDelivered;
                 }
@@ -166,8 +168,9 @@ impl Pinger {
                     let delay = after.map_or_else(|| backoff(attempt), |d| d.min(MAX_RETRY_AFTER));
                     if stop.sleep(delay) {
                         say(&format!(
-                            "gave up on the {} to {shown} after {attempt} attempt{}: {last_error}",
+                            "gave up on the {} to {} after {attempt} attempt{}: {last_error}",
                             endpoint.name(),
+                            shown(),
                             plural(attempt)
                         ));
                         return Delivery::NotDelivered;
@@ -176,8 +179,9 @@ impl Pinger {
             }
         }
         say(&format!(
-            "could not deliver the {} to {shown} after {attempts} attempt{}: {last_error}",
+            "could not deliver the {} to {} after {attempts} attempt{}: {last_error}",
             endpoint.name(),
+            shown(),
             plural(attempts)
         ));
         Delivery::NotDelivered

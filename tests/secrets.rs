@@ -111,6 +111,19 @@ fn no_failure_mode_prints_a_secret() {
 const PASSWORD: &str = "Pw7qLk2xZr9m";
 const HEADER_VALUE: &str = "Hv3nQ8wT5yBc";
 
+/// Runs hcwrap with `args`; fails unless it is refused with an error that shows no piece
+/// of any secret.
+fn assert_refused_showing_no_secret(args: &[String]) {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let text = printed(&args);
+    assert!(text.starts_with("hcwrap: error: "), "{args:?}: {text}");
+    assert_no_piece(
+        &format!("{args:?}"),
+        &text,
+        &[UUID, PING_KEY, PASSWORD, HEADER_VALUE],
+    );
+}
+
 /// Fails if `text` holds any piece of 8 or more characters of a secret, in any case.
 fn assert_no_piece(what: &str, text: &str, secrets: &[&str]) {
     let text = text.to_ascii_lowercase();
@@ -354,14 +367,7 @@ fn the_sweep_finds_no_secret_in_usage_errors() {
         // --strict: a check the environment fails to give is refused too.
         args.insert(0, "--strict".into());
         args.extend(["--".into(), "true".into()]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let text = printed(&args);
-        assert!(text.starts_with("hcwrap: error: "), "{args:?}: {text}");
-        assert_no_piece(
-            &format!("{args:?}"),
-            &text,
-            &[UUID, PING_KEY, PASSWORD, HEADER_VALUE],
-        );
+        assert_refused_showing_no_secret(&args);
     }
 }
 
@@ -429,14 +435,7 @@ fn the_sweep_finds_no_secret_in_arguments_given_without_their_flag() {
             "true".into(),
         ],
     ] {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let text = printed(&args);
-        assert!(text.starts_with("hcwrap: error: "), "{args:?}: {text}");
-        assert_no_piece(
-            &format!("{args:?}"),
-            &text,
-            &[UUID, PING_KEY, PASSWORD, HEADER_VALUE],
-        );
+        assert_refused_showing_no_secret(&args);
     }
     // A value that is not a UUID or key is shown by its first characters, escaped.
     let text = printed(&["ping", "success", "--uuid", "\u{1b}[2Jzzzzzzzzzzzzzzzzzz"]);
