@@ -67,8 +67,10 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
         'hcwrap;ping' {
             [CompletionResult]::new('--rid', '--rid', [CompletionResultType]::ParameterName, 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]')
             [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The ping''s body')
+            [CompletionResult]::new('--message-env', '--message-env', [CompletionResultType]::ParameterName, 'The ping''s body is the value of environment variable NAME (no shell quoting to get wrong)')
             [CompletionResult]::new('--body-file', '--body-file', [CompletionResultType]::ParameterName, 'Read the ping''s body from this file, or from stdin with ''-''; the tail is kept')
             [CompletionResult]::new('--body-limit', '--body-limit', [CompletionResultType]::ParameterName, 'Send at most this many bytes of body')
+            [CompletionResult]::new('--max-time', '--max-time', [CompletionResultType]::ParameterName, 'Give up on the ping after this long in all, retries included')
             [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]')
             [CompletionResult]::new('--uuid', '--uuid', [CompletionResultType]::ParameterName, 'The check''s UUID [env: CHECK_UUID]')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]')
@@ -81,6 +83,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
             [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Print the ping instead of sending it')
+            [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Exit 1 when the ping is not delivered, and 125 when the environment names no usable check (default: a warning, and exit 0, so that the monitor never fails the hook)')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the check named by --slug if the server does not know it yet')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')

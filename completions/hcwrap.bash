@@ -207,7 +207,7 @@ _hcwrap() {
             return 0
             ;;
         hcwrap__subcmd__ping)
-            opts="-H -h --rid --message --body-file --body-limit --dry-run --url --uuid --api-url --slug --ping-key --create --ping-timeout --ping-retries --proxy --cacert --header --help"
+            opts="-H -h --rid --message --message-env --body-file --body-limit --dry-run --max-time --strict --url --uuid --api-url --slug --ping-key --create --ping-timeout --ping-retries --proxy --cacert --header --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -221,11 +221,19 @@ _hcwrap() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --message-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --body-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --body-limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-time)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -63,8 +63,10 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
         &'hcwrap;ping'= {
             cand --rid 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]'
             cand --message 'The ping''s body'
+            cand --message-env 'The ping''s body is the value of environment variable NAME (no shell quoting to get wrong)'
             cand --body-file 'Read the ping''s body from this file, or from stdin with ''-''; the tail is kept'
             cand --body-limit 'Send at most this many bytes of body'
+            cand --max-time 'Give up on the ping after this long in all, retries included'
             cand --url 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]'
             cand --uuid 'The check''s UUID [env: CHECK_UUID]'
             cand --api-url 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]'
@@ -77,6 +79,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
             cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
             cand --dry-run 'Print the ping instead of sending it'
+            cand --strict 'Exit 1 when the ping is not delivered, and 125 when the environment names no usable check (default: a warning, and exit 0, so that the monitor never fails the hook)'
             cand --create 'Create the check named by --slug if the server does not know it yet'
             cand -h 'Print help'
             cand --help 'Print help'

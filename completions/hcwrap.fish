@@ -83,8 +83,10 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "probe" -d 'Check an HTTP
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l rid -d 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message -d 'The ping\'s body' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message-env -d 'The ping\'s body is the value of environment variable NAME (no shell quoting to get wrong)' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l body-file -d 'Read the ping\'s body from this file, or from stdin with \'-\'; the tail is kept' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l body-limit -d 'Send at most this many bytes of body' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l max-time -d 'Give up on the ping after this long in all, retries included' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
@@ -96,6 +98,7 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l proxy -d 'Send pi
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l dry-run -d 'Print the ping instead of sending it'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l strict -d 'Exit 1 when the ping is not delivered, and 125 when the environment names no usable check (default: a warning, and exit 0, so that the monitor never fails the hook)'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l create -d 'Create the check named by --slug if the server does not know it yet'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -s h -l help -d 'Print help'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l expect-status -d 'Healthy only with exactly this status (default: any 2xx)' -r

@@ -106,6 +106,7 @@ pub fn http(
     Ok(HttpOptions {
         timeout: positive("--ping-timeout", args.ping_timeout)?,
         retries: args.ping_retries,
+        max_time: None,
         proxy: proxy(args.proxy.as_deref(), check, env)?,
         cacert: match &args.cacert {
             Some(path) => read_cacert(path)?,

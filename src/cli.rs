@@ -34,13 +34,19 @@ pub enum OnEnd {
 #[derive(Debug)]
 pub enum Sub {
     /// `hcwrap ping`.
-    Ping(PingCli),
+    Ping(Box<PingCli>),
     /// `hcwrap probe`.
     Probe(ProbeCli),
 }
 
 const PING_ABOUT: &str = "Send one ping, as a backup tool's or scheduler's hook would: \
                           start, success, fail, log or an exit status";
+const PING_AFTER_HELP: &str = "A ping that cannot be delivered within --max-time prints one line and \
+     exits 0, as does a check the environment does not name (a CI fork without its secrets), \
+     so that a monitoring outage never fails or holds up the hook; --strict makes them exit 1 \
+     and 125.\n\n\
+     Exit status: 0 when the ping was recorded, or (without --strict) could not be; 1 with \
+     --strict when it was not delivered or the server refused it; 125 for usage errors.";
 const PROBE_ABOUT: &str =
     "Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK";
 
@@ -75,7 +81,7 @@ fn subcommands(
 impl FromArgMatches for Sub {
     fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
         match matches.subcommand() {
-            Some(("ping", sub)) => Ok(Sub::Ping(PingCli::from_arg_matches(sub)?)),
+            Some(("ping", sub)) => Ok(Sub::Ping(Box::new(PingCli::from_arg_matches(sub)?))),
             Some(("probe", sub)) => Ok(Sub::Probe(ProbeCli::from_arg_matches(sub)?)),
             _ => Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
         }
@@ -91,8 +97,7 @@ impl FromArgMatches for Sub {
 #[derive(Debug, Args)]
 #[command(
     about = PING_ABOUT,
-    after_help = "Exit status: 0 when the server recorded the ping; 1 when it could not be \
-                  delivered or the server refused it; 125 for usage errors."
+    after_help = PING_AFTER_HELP
 )]
 pub struct PingCli {
     /// What to report: start, success, fail, log, or an exit status from 0 to 255
@@ -104,16 +109,15 @@ pub struct PingCli {
     pub rid: Option<String>,
 
     /// The ping's body
-    #[arg(
-        long,
-        value_name = "TEXT",
-        conflicts_with = "body_file",
-        help_heading = "Body"
-    )]
+    #[arg(long, value_name = "TEXT", group = "body", help_heading = "Body")]
     pub message: Option<String>,
 
+    /// The ping's body is the value of environment variable NAME (no shell quoting to get wrong)
+    #[arg(long, value_name = "NAME", group = "body", help_heading = "Body")]
+    pub message_env: Option<String>,
+
     /// Read the ping's body from this file, or from stdin with '-'; the tail is kept
-    #[arg(long, value_name = "PATH", help_heading = "Body")]
+    #[arg(long, value_name = "PATH", group = "body", help_heading = "Body")]
     pub body_file: Option<PathBuf>,
 
     /// Send at most this many bytes of body
@@ -123,6 +127,14 @@ pub struct PingCli {
     /// Print the ping instead of sending it
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Give up on the ping after this long in all, retries included
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "HTTP")]
+    pub max_time: Duration,
+
+    /// Exit 1 when the ping is not delivered, and 125 when the environment names no usable check (default: a warning, and exit 0, so that the monitor never fails the hook)
+    #[arg(long, help_heading = "Check")]
+    pub strict: bool,
 
     /// Which check the ping goes to.
     #[command(flatten)]

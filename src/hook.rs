@@ -19,12 +19,28 @@ use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, HttpOptions, MAX_BODY_LIMIT, Pin
 use crate::ring::Ring;
 use crate::stop::Stop;
 
+/// What `hcwrap ping` does.
+#[derive(Debug)]
+pub enum Hook {
+    /// Sends the ping.
+    Send(Box<HookConfig>),
+    /// Sends nothing, with a warning: the environment names no usable check (a CI fork
+    /// without its secrets, a renamed `file:` secret) and `--strict` was not given.
+    Unmonitored {
+        /// Why, for the warning.
+        why: String,
+        /// The body was to come from stdin: it is read to its end all the same, so that
+        /// a command piping into the hook is not killed by SIGPIPE.
+        drain_stdin: bool,
+    },
+}
+
 /// Where the body comes from.
 #[derive(Debug)]
 enum Source {
     /// No body; stdin is not read.
     Empty,
-    /// `--message`.
+    /// `--message`, or the variable `--message-env` names.
     Message(String),
     /// `--body-file PATH`.
     File(PathBuf),
@@ -41,15 +57,27 @@ pub struct HookConfig {
     run_id: Option<String>,
     source: Source,
     limit: usize,
+    strict: bool,
 }
 
-impl HookConfig {
+impl Hook {
     /// Validates `cli`, reading the environment through `env` (empty or blank values count
     /// as unset).
     pub fn from_cli(cli: PingCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let check = check_config::check(&cli.check, cli.dry_run, &env)?;
-        let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
+        let check = match check_config::check(&cli.check, cli.dry_run, &env) {
+            Ok(check) => check,
+            Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
+                let drain_stdin = cli.body_file.as_ref().is_some_and(|p| p.as_os_str() == "-");
+                return Ok(Hook::Unmonitored {
+                    why: format!("{e:#}"),
+                    drain_stdin,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        let mut http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
+        http.max_time = Some(check_config::positive("--max-time", cli.max_time)?);
         // HC_RUN_ID as an outer hcwrap set it belongs to that run's check: it is used only
         // for pings to that check.
         let inherited_rid_fits = match env("HC_PING_URL") {
@@ -66,11 +94,16 @@ impl HookConfig {
                 .ok(),
             (None, None) => None,
         };
-        let source = match (cli.message, cli.body_file) {
-            (Some(message), _) => Source::Message(message),
-            (None, Some(path)) if path.as_os_str() == "-" => Source::Stdin,
-            (None, Some(path)) => Source::File(path),
-            (None, None) => Source::Empty,
+        let source = match (cli.message, cli.message_env, cli.body_file) {
+            (Some(message), _, _) => Source::Message(message),
+            // An unset variable is an empty message: a hook without an error to tell.
+            (None, Some(name), _) => Source::Message(
+                std::env::var_os(&name)
+                    .map_or_else(String::new, |value| value.to_string_lossy().into_owned()),
+            ),
+            (None, None, Some(path)) if path.as_os_str() == "-" => Source::Stdin,
+            (None, None, Some(path)) => Source::File(path),
+            (None, None, None) => Source::Empty,
         };
         if cli.body_limit == Some(0) && !matches!(source, Source::Empty) {
             bail!("--body-limit: 0 leaves no room for the body");
@@ -79,14 +112,15 @@ impl HookConfig {
             .body_limit
             .unwrap_or(DEFAULT_BODY_LIMIT)
             .min(MAX_BODY_LIMIT);
-        Ok(HookConfig {
+        Ok(Hook::Send(Box::new(HookConfig {
             check,
             http,
             endpoint: cli.kind,
             run_id,
             source,
             limit,
-        })
+            strict: cli.strict,
+        })))
     }
 }
 
@@ -105,10 +139,24 @@ fn run_id(source: &str, value: &str) -> Result<String> {
     Ok(value.to_ascii_lowercase())
 }
 
-/// Sends the ping; returns 0 when the server recorded it, 1 when not (a line said why).
-/// Errors (an unreadable body file) come before anything is sent.
+/// Sends the ping; returns 0 when the server recorded it, and when it did not (a line said
+/// why) unless `--strict`, then 1. Errors (an unreadable body file) come before anything
+/// is sent.
 #[allow(clippy::needless_pass_by_value)] // Called as `.and_then(hook::run)`.
-pub fn run(config: HookConfig) -> Result<i32> {
+pub fn run(hook: Hook) -> Result<i32> {
+    let config = match hook {
+        Hook::Send(config) => config,
+        Hook::Unmonitored { why, drain_stdin } => {
+            crate::msg::say(&format!(
+                "warning: no ping sent: {why} (--strict refuses instead)"
+            ));
+            if drain_stdin {
+                // What the hook pipes in has nowhere to go, but its writer must not fail.
+                let _ = copy_into(io::stdin().lock(), &mut Ring::new(1));
+            }
+            return Ok(0);
+        }
+    };
     let body = read_body(&config.source, config.limit)?;
     let pinger = Pinger::new(config.check, config.http);
     match pinger.send(
@@ -117,8 +165,9 @@ pub fn run(config: HookConfig) -> Result<i32> {
         &body,
         &Stop::default(),
     ) {
-        Delivery::Delivered { .. } => Ok(0),
-        Delivery::NotDelivered => Ok(exit_codes::NOT_DELIVERED),
+        Delivery::NotDelivered if config.strict => Ok(exit_codes::NOT_DELIVERED),
+        // Delivered, or not but the hook must go on (a line said why).
+        Delivery::Delivered { .. } | Delivery::NotDelivered => Ok(0),
     }
 }
 

@@ -47,7 +47,7 @@ fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
         return generate::print(kind).map(|()| 0);
     }
     match cli.subcommand {
-        Some(cli::Sub::Ping(args)) => hook::HookConfig::from_cli(args, &env).and_then(hook::run),
+        Some(cli::Sub::Ping(args)) => hook::Hook::from_cli(*args, &env).and_then(hook::run),
         Some(cli::Sub::Probe(args)) => probe::ProbeConfig::from_cli(args).and_then(probe::run),
         None => config::Config::from_cli(cli, &env).and_then(schedule::run),
     }

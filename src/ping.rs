@@ -35,6 +35,8 @@ pub struct HttpOptions {
     pub timeout: Duration,
     /// Retries after the first attempt.
     pub retries: u32,
+    /// A bound on the whole ping, retries included (`hcwrap ping --max-time`).
+    pub max_time: Option<Duration>,
     /// The proxy to use, if any.
     pub proxy: Option<Proxy>,
     /// Extra trusted CA certificates (`--cacert`).
@@ -135,10 +137,11 @@ impl Pinger {
             print_dry_run(&shown(), body.len(), &self.check.redact(body));
             return Delivery::Delivered { body_limit: None };
         }
+        let give_up_at = self.options.max_time.map(|d| Instant::now() + d);
         let attempts = self.options.retries.saturating_add(1);
         let mut last_error = String::new();
         for attempt in 1..=attempts {
-            match self.attempt(&url, body) {
+            match self.attempt(&url, body, give_up_at) {
                 Attempt::Delivered { body_limit, answer } => {
                     if let Some(answer) = answer
                         && !matches!(answer.trim(), "OK" | "Created")
@@ -166,6 +169,20 @@ impl Pinger {
                         break;
                     }
                     let delay = after.map_or_else(|| backoff(attempt), |d| d.min(MAX_RETRY_AFTER));
+                    // No time left for another attempt.
+                    if let (Some(at), Some(max_time)) = (give_up_at, self.options.max_time)
+                        && Instant::now() + delay >= at
+                    {
+                        say(&format!(
+                            "could not deliver the {} to {} within --max-time {} ({attempt} \
+                             attempt{}): {last_error}",
+                            endpoint.name(),
+                            shown(),
+                            humantime::format_duration(max_time),
+                            plural(attempt)
+                        ));
+                        return Delivery::NotDelivered;
+                    }
                     if stop.sleep(delay) {
                         say(&format!(
                             "gave up on the {} to {} after {attempt} attempt{}: {last_error}",
@@ -190,8 +207,17 @@ impl Pinger {
     /// One attempt: the request and the redirects it is given, within one deadline. What
     /// it returns to be shown has been through the check's redaction (a server may quote
     /// the URL back) and has no control characters.
-    fn attempt(&self, url: &str, body: &str) -> Attempt {
-        let deadline = Instant::now() + self.options.timeout;
+    fn attempt(&self, url: &str, body: &str, give_up_at: Option<Instant>) -> Attempt {
+        let now = Instant::now();
+        // The attempt's own limit, or what is left of --max-time if that is less.
+        // Rounded to the millisecond, as the messages show it.
+        let limit = give_up_at.map_or(self.options.timeout, |at| {
+            let left = at.saturating_duration_since(now).as_micros() + 500;
+            self.options.timeout.min(Duration::from_millis(
+                u64::try_from(left / 1000).unwrap_or(u64::MAX),
+            ))
+        });
+        let deadline = now + limit;
         let mut url = match Url::parse(url) {
             Ok(url) => url,
             Err(e) => return Attempt::Refused(format!("the URL {e}")),
@@ -200,11 +226,9 @@ impl Pinger {
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 return Attempt::Retry {
-                    why: describe(
-                        &ureq::Error::Timeout(ureq::Timeout::Global),
-                        self.options.timeout,
-                        &|t| self.check.redact(t),
-                    ),
+                    why: describe(&ureq::Error::Timeout(ureq::Timeout::Global), limit, &|t| {
+                        self.check.redact(t)
+                    }),
                     after: None,
                 };
             }
@@ -224,7 +248,7 @@ impl Pinger {
             }
             let mut response = match request.send(body.as_bytes()) {
                 Ok(response) => response,
-                Err(e) => return self.failed(&e),
+                Err(e) => return self.failed(&e, limit),
             };
             let status = response.status().as_u16();
             let Answer {
@@ -256,9 +280,9 @@ impl Pinger {
     }
 
     /// An attempt that got no answer: retried or not as `http::is_transient` says.
-    fn failed(&self, e: &ureq::Error) -> Attempt {
+    fn failed(&self, e: &ureq::Error, limit: Duration) -> Attempt {
         let hide = |text: &str| self.check.redact(text);
-        let mut why = self.check.redact(&describe(e, self.options.timeout, &hide));
+        let mut why = self.check.redact(&describe(e, limit, &hide));
         // Say so when the failure may be the proxy's rather than the server's.
         if let Some(proxy) = &self.options.proxy
             && !matches!(e, ureq::Error::ConnectProxyFailed(_))

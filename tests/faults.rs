@@ -148,6 +148,7 @@ fn an_answer_with_huge_headers_is_retried_and_said_to_be_one() {
     let mut cmd = hcwrap();
     cmd.args([
         "ping",
+        "--strict",
         "--ping-retries",
         "1",
         "--url",

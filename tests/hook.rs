@@ -206,10 +206,10 @@ fn slug_urls_and_file_secrets_work_as_in_the_wrapped_run() {
 }
 
 #[test]
-fn refusal_and_failure_exit_1_with_one_line() {
+fn refusal_and_failure_say_one_line_and_exit_1_with_strict() {
     let server = Server::start();
     server.script([Reply::Status(404, "not found", vec![])]);
-    let out = ping(&server, &["success"]);
+    let out = ping(&server, &["success", "--strict"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -228,6 +228,7 @@ fn refusal_and_failure_exit_1_with_one_line() {
     cmd.args([
         "ping",
         "fail",
+        "--strict",
         "--ping-retries",
         "1",
         "--url",
@@ -273,12 +274,19 @@ fn usage_errors_exit_125_and_dry_run_prints() {
 }
 
 #[test]
-fn a_server_that_never_answers_costs_the_ping_timeout_then_exit_1() {
+fn a_server_that_never_answers_costs_the_ping_timeout_then_exit_1_with_strict() {
     let server = Server::start();
     server.script([Reply::Hang]);
     let out = ping(
         &server,
-        &["fail", "--ping-timeout", "300ms", "--ping-retries", "0"],
+        &[
+            "fail",
+            "--strict",
+            "--ping-timeout",
+            "300ms",
+            "--ping-retries",
+            "0",
+        ],
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
@@ -286,4 +294,126 @@ fn a_server_that_never_answers_costs_the_ping_timeout_then_exit_1() {
         err.contains("after 1 attempt: no answer within 300ms"),
         "{err}"
     );
+}
+
+/// A monitoring outage must not fail the hook: a backup tool cancels the backup when a
+/// `before` hook fails. By default the ping that cannot be delivered costs at most
+/// --max-time and the hook exits 0, with one line saying so.
+#[test]
+fn an_outage_neither_fails_the_hook_nor_holds_it_past_max_time() {
+    // A server that never answers: the attempt is cut at what is left of --max-time
+    // (1s), not at --ping-timeout (10s by default).
+    let server = Server::start();
+    server.script([Reply::Hang, Reply::Hang, Reply::Hang]);
+    let started = std::time::Instant::now();
+    let out = ping(&server, &["start", "--max-time", "1s"]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("could not deliver the start ping to ")
+            && err.contains("within --max-time 1s (1 attempt): no answer within 1s"),
+        "{err}"
+    );
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+
+    // Nothing listening: retries go on while the next one fits in --max-time.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "ping",
+        "start",
+        "--max-time",
+        "2s",
+        "--url",
+        &format!("http://127.0.0.1:{port}/ping/{UUID}"),
+    ]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // The backoffs (0.25-0.5 s, 0.5-1 s, 1-2 s: jittered) let two to four attempts fit.
+    assert!(
+        ["2", "3", "4"]
+            .iter()
+            .any(|n| err.contains(&format!("within --max-time 2s ({n} attempts): "))),
+        "{err}"
+    );
+}
+
+#[test]
+fn without_a_check_the_hook_warns_and_goes_on_unless_strict() {
+    let mut cmd = hcwrap();
+    cmd.args(["ping", "log", "--message", "step done"])
+        .env_remove("HC_PING_URL")
+        .env_remove("CHECK_UUID")
+        .env("CHECK_SLUG", "");
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        stderr(&out),
+        "hcwrap: warning: no ping sent: no check chosen: give --url, --uuid, or --slug with \
+         --ping-key (or set HC_PING_URL, CHECK_UUID, or CHECK_SLUG with HC_PING_KEY) \
+         (--strict refuses instead)\n"
+    );
+
+    let dir = TempDir::new("hook-unmonitored");
+    let mut cmd = hcwrap();
+    cmd.args(["ping", "fail", "--strict"]).env(
+        "CHECK_UUID",
+        format!("file:{}", dir.0.join("renamed.uuid").display()),
+    );
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(stderr(&out).contains("renamed.uuid"), "{}", stderr(&out));
+
+    // A log piped into an unmonitored hook is read to its end: the writer does not die of
+    // SIGPIPE (a `set -o pipefail` script would fail on it).
+    let mut child = hcwrap()
+        .args(["ping", "log", "--body-file", "-"])
+        .env_remove("HC_PING_URL")
+        .env_remove("CHECK_UUID")
+        .env_remove("CHECK_SLUG")
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(&vec![b'x'; 4 << 20])
+        .expect("the hook stopped reading what was piped in");
+    drop(stdin);
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(0));
+}
+
+/// Text for the body that never goes through a shell's parsing: a backup tool's error
+/// with quotes, backticks and `$(...)` arrives as it was.
+#[test]
+fn message_env_sends_the_variable_as_it_is() {
+    let server = Server::start();
+    let error = "repo \"main\" failed: `rm -rf /` $(reboot) ${HOME} 'x'\n\tline two";
+    let mut cmd = hcwrap();
+    cmd.args(["ping", "fail", "--message-env", "BACKUP_ERROR"])
+        .args(["--url", &server.check_url()])
+        .env("BACKUP_ERROR", error);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    let got = &server.wait_for(1)[0];
+    assert_eq!(got.suffix(), "/fail");
+    assert_eq!(got.body_text(), error);
+
+    // Unset: an empty body, the ping still goes.
+    let mut cmd = hcwrap();
+    cmd.args(["ping", "fail", "--message-env", "NO_SUCH_VARIABLE_HERE"])
+        .args(["--url", &server.check_url()])
+        .env_remove("NO_SUCH_VARIABLE_HERE");
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    assert_eq!(server.wait_for(2)[1].body_text(), "");
+
+    let out = ping(&server, &["log", "--message", "a", "--message-env", "X"]);
+    assert_eq!(out.status.code(), Some(125));
 }
