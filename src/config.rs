@@ -13,6 +13,7 @@ use anyhow::{Result, bail};
 use crate::check::Check;
 use crate::check_config;
 use crate::cli::{Cli, OnEnd, OnLockBusy};
+use crate::limit_cache::LimitCache;
 use crate::lock;
 use crate::ping::{HttpOptions, MAX_BODY_LIMIT};
 
@@ -46,6 +47,8 @@ pub struct Config {
     pub redact: Vec<String>,
     /// `--body-limit`: the most the final ping's body may hold, whatever the server allows.
     pub body_limit: Option<usize>,
+    /// Where the server's announced body limit is remembered between runs.
+    pub limit_cache: Option<LimitCache>,
     /// How pings are sent.
     pub http: HttpOptions,
     /// How long a signalled child gets before SIGKILL.
@@ -94,6 +97,7 @@ impl Config {
             None if monitored => lock::LockPath::default_for(&env, &check.plain_url()),
             None => lock::LockPath::default_for(&env, &format!("unmonitored {:?}", cli.command)),
         });
+        let limit_cache = LimitCache::for_server(&env, &check.plain_url()).filter(|_| monitored);
         let mut redact = Vec::new();
         for value in &cli.redact {
             if value.is_empty() {
@@ -124,6 +128,7 @@ impl Config {
             on_nonzero_exit: ping(cli.on_nonzero_exit),
             on_exec_fail: ping(cli.on_exec_fail),
             body_limit: cli.body_limit.map(|b| b.min(MAX_BODY_LIMIT)),
+            limit_cache,
             http,
             kill_after: cli.kill_after,
             lock,

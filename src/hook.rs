@@ -15,7 +15,9 @@ use crate::check::{self, Check, Endpoint};
 use crate::check_config;
 use crate::cli::PingCli;
 use crate::exit_codes;
-use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, HttpOptions, MAX_BODY_LIMIT, Pinger};
+use crate::limit_cache::LimitCache;
+use crate::ping::{Delivery, HttpOptions, Pinger};
+use crate::pings;
 use crate::ring::Ring;
 use crate::stop::Stop;
 
@@ -57,6 +59,7 @@ pub struct HookConfig {
     run_id: Option<String>,
     source: Source,
     limit: usize,
+    limit_cache: Option<LimitCache>,
     strict: bool,
 }
 
@@ -108,10 +111,13 @@ impl Hook {
         if cli.body_limit == Some(0) && !matches!(source, Source::Empty) {
             bail!("--body-limit: 0 leaves no room for the body");
         }
-        let limit = cli
-            .body_limit
-            .unwrap_or(DEFAULT_BODY_LIMIT)
-            .min(MAX_BODY_LIMIT);
+        // The limit the server announced last time, if it was remembered (a single ping
+        // has no start ping to learn it from).
+        let limit_cache = LimitCache::for_server(&env, &check.plain_url());
+        let limit = pings::body_limit(
+            limit_cache.as_ref().and_then(LimitCache::read),
+            cli.body_limit,
+        );
         Ok(Hook::Send(Box::new(HookConfig {
             check,
             http,
@@ -119,6 +125,7 @@ impl Hook {
             run_id,
             source,
             limit,
+            limit_cache,
             strict: cli.strict,
         })))
     }
@@ -165,6 +172,14 @@ pub fn run(hook: Hook) -> Result<i32> {
         &body,
         &Stop::default(),
     ) {
+        Delivery::Delivered {
+            body_limit: Some(limit),
+        } => {
+            if let Some(cache) = &config.limit_cache {
+                cache.remember(limit);
+            }
+            Ok(0)
+        }
         Delivery::NotDelivered if config.strict => Ok(exit_codes::NOT_DELIVERED),
         // Delivered, or not but the hook must go on (a line said why).
         Delivery::Delivered { .. } | Delivery::NotDelivered => Ok(0),

@@ -11,6 +11,7 @@ mod generate;
 mod hidden;
 mod hook;
 mod http;
+mod limit_cache;
 mod lock;
 mod msg;
 mod ping;

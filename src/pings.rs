@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::check::{Check, Endpoint};
 use crate::child::Ended;
+use crate::limit_cache::LimitCache;
 use crate::msg::say;
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, HttpOptions, MAX_BODY_LIMIT, Pinger};
 use crate::report::{self, Rules};
@@ -42,6 +43,8 @@ pub struct Target {
     pub run_id: Option<String>,
     /// `--body-limit`.
     pub body_limit: Option<usize>,
+    /// Where the server's announced body limit is remembered, if anywhere.
+    pub limit_cache: Option<LimitCache>,
     /// hcwrap exits once this run's pings are done (no `--every`): the thread then stays
     /// parked until the exit ends it instead of tearing itself down, which costs about
     /// 0.2 ms at the end of a run on a virtual machine (unmapping its stack and signal
@@ -104,12 +107,18 @@ impl RunPings {
     /// The run has ended: stop retrying the start ping, and send the final one after it.
     pub fn finish(&mut self, last: Final) {
         self.start_stop.raise();
-        match self.hand.take() {
-            Some(hand) => {
-                // The thread is gone only if it panicked; the final ping is lost with it.
-                let _ = hand.send(last);
-            }
-            None => send_final(&OnceCell::new(), &self.target, None, last, &self.final_stop),
+        if let Some(hand) = self.hand.take() {
+            // The thread is gone only if it panicked; the final ping is lost with it.
+            let _ = hand.send(last);
+        } else {
+            let cached = self.target.limit_cache.as_ref().and_then(LimitCache::read);
+            send_final(
+                &OnceCell::new(),
+                &self.target,
+                cached,
+                last,
+                &self.final_stop,
+            );
         }
     }
 
@@ -206,6 +215,14 @@ fn pings(
     // Building the agent (and reading the trust store) happens here too, off the run's path,
     // and only for a ping that is sent: a run with none (unmonitored) never reads it.
     let pinger = OnceCell::new();
+    // What the server said last time, until it says it again.
+    let cached = target.limit_cache.as_ref().and_then(LimitCache::read);
+    if let (Some(cached), Some(capacity)) = (cached, capacity) {
+        capacity.fetch_max(
+            body_limit(Some(cached), target.body_limit),
+            Ordering::Relaxed,
+        );
+    }
     let delivery = start.then(|| {
         pinger.get_or_init(|| self::pinger(target)).send(
             Endpoint::Start,
@@ -214,10 +231,12 @@ fn pings(
             start_stop,
         )
     });
-    let server_limit = match delivery {
+    let announced = match delivery {
         Some(Delivery::Delivered { body_limit }) => body_limit,
         _ => None,
     };
+    remember(target, announced, cached);
+    let server_limit = announced.or(cached);
     if let (Some(server), Some(capacity)) = (server_limit, capacity) {
         capacity.fetch_max(
             body_limit(Some(server), target.body_limit),
@@ -225,7 +244,19 @@ fn pings(
         );
     }
     if let Ok(last) = handed.recv() {
-        send_final(&pinger, target, server_limit, last, final_stop);
+        let delivery = send_final(&pinger, target, server_limit, last, final_stop);
+        if let Some(Delivery::Delivered { body_limit }) = delivery {
+            remember(target, body_limit, server_limit);
+        }
+    }
+}
+
+/// Keeps the limit the server `announced` for later runs, if it differs from `known`.
+fn remember(target: &Target, announced: Option<usize>, known: Option<usize>) {
+    if let (Some(cache), Some(limit)) = (&target.limit_cache, announced)
+        && Some(limit) != known
+    {
+        cache.remember(limit);
     }
 }
 
@@ -235,20 +266,19 @@ fn send_final(
     server_limit: Option<usize>,
     last: Final,
     stop: &Stop,
-) {
+) -> Option<Delivery> {
     let limit = body_limit(server_limit, target.body_limit);
     let ping = match last {
         Final::Run(mut ended, rules) => report::final_ping(&mut ended, &rules, limit),
         Final::Fixed(endpoint, body) => Some((endpoint, body)),
     };
-    if let Some((endpoint, body)) = ping {
-        pinger.get_or_init(|| self::pinger(target)).send(
-            endpoint,
-            target.run_id.as_deref(),
-            &body,
-            stop,
-        );
-    }
+    let (endpoint, body) = ping?;
+    Some(pinger.get_or_init(|| self::pinger(target)).send(
+        endpoint,
+        target.run_id.as_deref(),
+        &body,
+        stop,
+    ))
 }
 
 /// The final ping's body limit: the server's, or the default, lowered by `--body-limit`.

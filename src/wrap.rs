@@ -49,6 +49,7 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         http: config.http.clone(),
         run_id,
         body_limit: config.body_limit,
+        limit_cache: config.limit_cache.clone(),
         last_run: config.every.is_none(),
     };
     // Held until the run has ended.

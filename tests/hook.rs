@@ -417,3 +417,61 @@ fn message_env_sends_the_variable_as_it_is() {
     let out = ping(&server, &["log", "--message", "a", "--message-env", "X"]);
     assert_eq!(out.status.code(), Some(125));
 }
+
+/// A self-hosted server keeps the first 10,000 bytes of a longer body: a single ping has
+/// no start ping to learn the limit from, so each server's announced limit is remembered.
+#[test]
+fn a_servers_body_limit_is_remembered_for_pings_that_cannot_learn_it() {
+    let server = Server::with_limit(Some(10_000));
+    let cache = TempDir::new("limit-cache");
+    let work = TempDir::new("limit-cache-log");
+    let log = (0..20_000).fold(String::new(), |mut log, i| {
+        log.push_str("line ");
+        log.push_str(&i.to_string());
+        log.push('\n');
+        log
+    });
+    let log = work.file("log", &log);
+    let hook = |args: &[&str]| {
+        let mut cmd = hcwrap();
+        cmd.env("XDG_CACHE_HOME", &cache.0)
+            .args(["ping", "fail", "--body-file", &log])
+            .args(args)
+            .args(["--url", &server.check_url()]);
+        run(&mut cmd)
+    };
+
+    // Nothing remembered yet: the default 100,000 bytes go.
+    assert_eq!(hook(&[]).status.code(), Some(0));
+    assert_eq!(server.wait_for(1)[0].body.len(), 100_000);
+
+    // The answer said 10,000, which is now remembered: the tail is kept within it.
+    assert_eq!(hook(&[]).status.code(), Some(0));
+    let body = server.wait_for(2)[1].body_text();
+    assert!(body.len() <= 10_000, "{}", body.len());
+    assert!(body.ends_with("line 19999\n"), "{body}");
+
+    // So does a wrapped run with no start ping, and --body-limit can only lower it.
+    let mut cmd = hcwrap();
+    cmd.env("XDG_CACHE_HOME", &cache.0)
+        .args(["--no-start-ping", "--url", &server.check_url(), "--"])
+        .args(["sh", "-c", &format!("cat {log}; exit 3")]);
+    assert_eq!(run(&mut cmd).status.code(), Some(3));
+    let body = server.wait_for(3)[2].body_text();
+    assert!(body.len() <= 10_000, "{}", body.len());
+    assert!(
+        body.contains("line 19999\n") && body.ends_with("exit status 3\n"),
+        "{body}"
+    );
+    assert_eq!(hook(&["--body-limit", "500"]).status.code(), Some(0));
+    assert!(server.wait_for(4)[3].body.len() <= 500);
+
+    // Another server is another file: its limit is its own.
+    let other = Server::start();
+    let mut cmd = hcwrap();
+    cmd.env("XDG_CACHE_HOME", &cache.0)
+        .args(["ping", "fail", "--body-file", &log])
+        .args(["--url", &other.check_url()]);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    assert_eq!(other.wait_for(1)[0].body.len(), 100_000);
+}
