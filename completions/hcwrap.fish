@@ -75,7 +75,7 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-output -d 'Send no out
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l dry-run -d 'Print the pings instead of sending them'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l strict -d 'Refuse to run (exit 125) when the environment names no usable check, instead of running the command unmonitored'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s q -l quiet -d 'Do not show the command\'s stdout (it is still captured)'
-complete -c hcwrap -n "__fish_hcwrap_needs_command" -s s -l silent -d 'Do not show the command\'s stdout or stderr (both are still captured)'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -s s -l silent -d 'Do not show the command\'s stdout or stderr (both are still captured), nor hcwrap\'s notices (a timeout, a signal, a skipped run); errors and warnings still show'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s V -l version -d 'Print version'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'

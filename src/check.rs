@@ -60,6 +60,7 @@ impl Endpoint {
     pub fn name(self) -> String {
         match self {
             Endpoint::Success => "success ping".into(),
+            Endpoint::ExitCode(n) => format!("final ping for exit status {n}"),
             other => format!("{} ping", other.suffix().trim_start_matches('/')),
         }
     }
@@ -316,6 +317,9 @@ impl Check {
 
 /// Checks that `value` is an absolute http(s) URL with a host.
 pub fn parse_http_url(flag: &str, value: &str) -> Result<Url> {
+    if value.trim().is_empty() {
+        bail!("{flag}: the value is empty; give a URL such as https://hc-ping.com/<uuid>");
+    }
     Url::parse(value).map_err(|e| anyhow::anyhow!("{flag}: '{}' {e}", redact_url_text(value)))
 }
 

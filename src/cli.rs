@@ -339,7 +339,7 @@ pub struct Cli {
     #[arg(short, long, help_heading = "Output")]
     pub quiet: bool,
 
-    /// Do not show the command's stdout or stderr (both are still captured)
+    /// Do not show the command's stdout or stderr (both are still captured), nor hcwrap's notices (a timeout, a signal, a skipped run); errors and warnings still show
     #[arg(short, long, help_heading = "Output")]
     pub silent: bool,
 

@@ -35,6 +35,9 @@ pub struct Config {
     pub echo_stdout: bool,
     /// Show the child's stderr.
     pub echo_stderr: bool,
+    /// Print hcwrap's notices (a timeout, a signal, a skipped run); `--silent` keeps them
+    /// back, but never an error or a warning.
+    pub notices: bool,
     /// Send the captured output with the final ping.
     pub send_output: bool,
     /// The ping for exit status 0.
@@ -123,6 +126,7 @@ impl Config {
             start_ping: !cli.no_start_ping && monitored,
             echo_stdout: !cli.quiet && !cli.silent,
             echo_stderr: !cli.silent,
+            notices: !cli.silent,
             send_output: !cli.no_output,
             on_success: ping(cli.on_success),
             on_nonzero_exit: ping(cli.on_nonzero_exit),

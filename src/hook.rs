@@ -180,9 +180,16 @@ pub fn run(hook: Hook) -> Result<i32> {
             }
             Ok(0)
         }
-        Delivery::NotDelivered if config.strict => Ok(exit_codes::NOT_DELIVERED),
-        // Delivered, or not but the hook must go on (a line said why).
-        Delivery::Delivered { .. } | Delivery::NotDelivered => Ok(0),
+        Delivery::Delivered { .. } => Ok(0),
+        Delivery::NotDelivered(failure) => {
+            crate::msg::say(&failure.line);
+            // Without --strict the hook goes on: a monitoring outage must not fail it.
+            Ok(if config.strict {
+                exit_codes::NOT_DELIVERED
+            } else {
+                0
+            })
+        }
     }
 }
 

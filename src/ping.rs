@@ -48,15 +48,28 @@ pub struct HttpOptions {
 }
 
 /// What became of a ping.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// The server recorded it; `body_limit` is its `Ping-Body-Limit`, if it sent one.
     Delivered {
         /// The server's announced body limit.
         body_limit: Option<usize>,
     },
-    /// It was not recorded; a line saying why has been printed.
-    NotDelivered,
+    /// It was not recorded, for the reason given; nothing has been printed yet.
+    NotDelivered(Failure),
+}
+
+/// Why a ping was not recorded, for the one line that says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// The line for this ping alone.
+    pub line: String,
+    /// How it ended, in a few words: "refused", "1 attempt", "given up after 2 attempts".
+    pub how: String,
+    /// Why: the refusal, or the last attempt's error.
+    pub why: String,
+    /// Which ping: "start ping", "final ping for exit status 4".
+    pub endpoint_name: String,
 }
 
 /// Sends the pings of one check, reusing one connection where the server allows.
@@ -156,12 +169,12 @@ impl Pinger {
                     return Delivery::Delivered { body_limit };
                 }
                 Attempt::Refused(why) => {
-                    say(&format!(
-                        "the {} to {} was refused: {why}",
-                        endpoint.name(),
-                        shown()
-                    ));
-                    return Delivery::NotDelivered;
+                    return Delivery::NotDelivered(Failure {
+                        line: format!("the {} to {} was refused: {why}", endpoint.name(), shown()),
+                        how: "refused".to_owned(),
+                        why,
+                        endpoint_name: endpoint.name(),
+                    });
                 }
                 Attempt::Retry { why, after } => {
                     last_error = why;
@@ -173,35 +186,52 @@ impl Pinger {
                     if let (Some(at), Some(max_time)) = (give_up_at, self.options.max_time)
                         && Instant::now() + delay >= at
                     {
-                        say(&format!(
-                            "could not deliver the {} to {} within --max-time {} ({attempt} \
-                             attempt{}): {last_error}",
-                            endpoint.name(),
-                            shown(),
+                        let how = format!(
+                            "{attempt} attempt{} within --max-time {}",
+                            plural(attempt),
                             humantime::format_duration(max_time),
-                            plural(attempt)
-                        ));
-                        return Delivery::NotDelivered;
+                        );
+                        return Delivery::NotDelivered(Failure {
+                            line: format!(
+                                "could not deliver the {} to {} within --max-time {} ({attempt} \
+                                 attempt{}): {last_error}",
+                                endpoint.name(),
+                                shown(),
+                                humantime::format_duration(max_time),
+                                plural(attempt)
+                            ),
+                            how,
+                            why: last_error,
+                            endpoint_name: endpoint.name(),
+                        });
                     }
                     if stop.sleep(delay) {
-                        say(&format!(
-                            "gave up on the {} to {} after {attempt} attempt{}: {last_error}",
-                            endpoint.name(),
-                            shown(),
-                            plural(attempt)
-                        ));
-                        return Delivery::NotDelivered;
+                        return Delivery::NotDelivered(Failure {
+                            line: format!(
+                                "gave up on the {} to {} after {attempt} attempt{}: {last_error}",
+                                endpoint.name(),
+                                shown(),
+                                plural(attempt)
+                            ),
+                            how: format!("given up after {attempt} attempt{}", plural(attempt)),
+                            why: last_error,
+                            endpoint_name: endpoint.name(),
+                        });
                     }
                 }
             }
         }
-        say(&format!(
-            "could not deliver the {} to {} after {attempts} attempt{}: {last_error}",
-            endpoint.name(),
-            shown(),
-            plural(attempts)
-        ));
-        Delivery::NotDelivered
+        Delivery::NotDelivered(Failure {
+            line: format!(
+                "could not deliver the {} to {} after {attempts} attempt{}: {last_error}",
+                endpoint.name(),
+                shown(),
+                plural(attempts)
+            ),
+            how: format!("{attempts} attempt{}", plural(attempts)),
+            why: last_error,
+            endpoint_name: endpoint.name(),
+        })
     }
 
     /// One attempt: the request and the redirects it is given, within one deadline. What

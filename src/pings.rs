@@ -17,7 +17,7 @@ use crate::check::{Check, Endpoint};
 use crate::child::Ended;
 use crate::limit_cache::LimitCache;
 use crate::msg::say;
-use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, HttpOptions, MAX_BODY_LIMIT, Pinger};
+use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, Failure, HttpOptions, MAX_BODY_LIMIT, Pinger};
 use crate::report::{self, Rules};
 use crate::signals::{Meaning, Signals};
 use crate::stop::Stop;
@@ -112,13 +112,16 @@ impl RunPings {
             let _ = hand.send(last);
         } else {
             let cached = self.target.limit_cache.as_ref().and_then(LimitCache::read);
-            send_final(
+            let delivery = send_final(
                 &OnceCell::new(),
                 &self.target,
                 cached,
                 last,
                 &self.final_stop,
             );
+            if let Some(Delivery::NotDelivered(failure)) = delivery {
+                say(&failure.line);
+            }
         }
     }
 
@@ -231,9 +234,10 @@ fn pings(
             start_stop,
         )
     });
-    let announced = match delivery {
-        Some(Delivery::Delivered { body_limit }) => body_limit,
-        _ => None,
+    let (announced, start_failure) = match delivery {
+        Some(Delivery::Delivered { body_limit }) => (body_limit, None),
+        Some(Delivery::NotDelivered(failure)) => (None, Some(failure)),
+        None => (None, None),
     };
     remember(target, announced, cached);
     let server_limit = announced.or(cached);
@@ -243,11 +247,40 @@ fn pings(
             Ordering::Relaxed,
         );
     }
-    if let Ok(last) = handed.recv() {
-        let delivery = send_final(&pinger, target, server_limit, last, final_stop);
-        if let Some(Delivery::Delivered { body_limit }) = delivery {
-            remember(target, body_limit, server_limit);
+    let last = handed.recv().ok();
+    let final_delivery =
+        last.and_then(|last| send_final(&pinger, target, server_limit, last, final_stop));
+    // A server that is down costs one line, not one per ping.
+    match (start_failure, final_delivery) {
+        (Some(start), Some(Delivery::NotDelivered(end))) => say(&both_failed(target, &start, &end)),
+        (None, Some(Delivery::NotDelivered(end))) => say(&end.line),
+        (start, end) => {
+            if let Some(start) = start {
+                say(&start.line);
+            }
+            if let Some(Delivery::Delivered { body_limit }) = end {
+                remember(target, body_limit, server_limit);
+            }
         }
+    }
+}
+
+/// The one line for a run whose start and final pings both failed.
+fn both_failed(target: &Target, start: &Failure, end: &Failure) -> String {
+    let check = target
+        .check
+        .redact(&target.check.url(Endpoint::Success, None));
+    let end_name = end.endpoint_name.as_str();
+    if start.why == end.why {
+        format!(
+            "neither the start ping ({}) nor the {end_name} ({}) reached {check}: {}",
+            start.how, end.how, start.why
+        )
+    } else {
+        format!(
+            "neither the start ping ({}: {}) nor the {end_name} ({}: {}) reached {check}",
+            start.how, start.why, end.how, end.why
+        )
     }
 }
 

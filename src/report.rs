@@ -84,17 +84,28 @@ fn notes(ended: &Ended, status: i32) -> Vec<String> {
     if ended.capture.as_ref().is_some_and(|c| c.still_open) {
         notes.push("output still open after the command exited; stopped reading".to_owned());
     }
+    match cut_short(ended) {
+        Some(note) => notes.push(note),
+        None if status != 0 => notes.push(ended.outcome.describe()),
+        None => {}
+    }
+    notes
+}
+
+/// How the run was cut short, if it was: a timeout or a signal. The final ping's note,
+/// and hcwrap's one local line about it.
+pub fn cut_short(ended: &Ended) -> Option<String> {
     let sigkill = ended.sigkilled.map(humantime::format_duration);
-    match ended.cut {
-        Some(Cut::Signal(signal)) => {
+    match ended.cut? {
+        Cut::Signal(signal) => {
             let mut note = format!("interrupted by {}", signals::name(signal));
             if let Some(after) = sigkill {
                 let _ = write!(note, "; sent SIGKILL after {after}");
             }
             let _ = write!(note, "; the command ended: {}", ended.outcome.describe());
-            notes.push(note);
+            Some(note)
         }
-        Some(Cut::Timeout(timeout)) => {
+        Cut::Timeout(timeout) => {
             let mut note = format!(
                 "timed out after {}; sent SIGTERM",
                 humantime::format_duration(timeout)
@@ -102,12 +113,9 @@ fn notes(ended: &Ended, status: i32) -> Vec<String> {
             if let Some(after) = sigkill {
                 let _ = write!(note, " then SIGKILL after {after}");
             }
-            notes.push(note);
+            Some(note)
         }
-        None if status != 0 => notes.push(ended.outcome.describe()),
-        None => {}
     }
-    notes
 }
 
 #[cfg(test)]

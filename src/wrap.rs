@@ -128,6 +128,11 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         }
     };
     let status = report::exit_status(&ended);
+    if config.notices
+        && let Some(line) = report::cut_short(&ended)
+    {
+        say(&line);
+    }
     let mut die_by = ending_signal(&ended);
     let mut late_signal = ended.late_signal;
     let interrupted = matches!(ended.cut, Some(Cut::Signal(_))) || late_signal;
@@ -167,7 +172,9 @@ fn ending_signal(ended: &Ended) -> Option<i32> {
 /// A previous run still holds the lock: the command does not run; say so and exit 75.
 fn skip_busy(config: &Config, target: Target) -> RunEnd {
     const SKIPPED: &str = "skipped: previous run still running";
-    say(SKIPPED);
+    if config.notices {
+        say(SKIPPED);
+    }
     let mut pings = RunPings::begin(target, false, None);
     let endpoint = match config.on_lock_busy {
         OnLockBusy::Log => Some(Endpoint::Log),

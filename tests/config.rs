@@ -98,6 +98,14 @@ fn upper_case_uuids_are_accepted_and_lowered() {
 type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
 
 #[test]
+fn an_empty_url_is_called_empty() {
+    assert!(
+        refused(&["--url", ""], &[])
+            .contains("--url: the value is empty; give a URL such as https://hc-ping.com/<uuid>")
+    );
+}
+
+#[test]
 fn each_mistake_is_named() {
     let cases: &[Case] = &[
         (&[], &[], "no check chosen"),

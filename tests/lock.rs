@@ -86,10 +86,14 @@ fn on_lock_busy_fail_and_none() {
             &format!("--lock={lock}"),
             "--on-lock-busy",
             kind,
+            "--silent",
             "--",
             "true",
         ]);
-        assert_eq!(run(&mut cmd).status.code(), Some(75));
+        let out = run(&mut cmd);
+        assert_eq!(out.status.code(), Some(75));
+        // A skip every tick must not mail every tick: --silent keeps the notice back.
+        assert_eq!(stderr(&out), "", "{kind}");
         let got: Vec<String> = busy
             .requests()
             .iter()

@@ -141,6 +141,11 @@ fn a_command_that_exits_on_its_own_after_the_signal_is_still_reported_as_interru
     support::signal(&child, libc::SIGTERM);
     let out = child.wait_with_output().unwrap();
     support::assert_ended_by(out.status, libc::SIGTERM);
+    // (The shell may say its sleep was "Terminated" first.)
+    assert_eq!(
+        stderr(&out).lines().last(),
+        Some("hcwrap: interrupted by SIGTERM; the command ended: exit status 0"),
+    );
     let body = server.wait_for(2)[1].body_text();
     assert!(body.contains("cleaning up\n"), "{body}");
     assert!(
@@ -160,7 +165,10 @@ fn a_signal_after_the_command_ended_stops_the_final_pings_retries() {
     // interrupted, and ends by the signal, so that a shell loop around it stops.
     support::assert_ended_by(out.status, libc::SIGTERM);
     let err = stderr(&out);
-    assert!(err.contains("hcwrap: gave up on the 6 ping to "), "{err}");
+    assert!(
+        err.contains("hcwrap: gave up on the final ping for exit status 6 to "),
+        "{err}"
+    );
     assert!(server.requests().len() < 11, "retries stopped");
 }
 
@@ -172,6 +180,11 @@ fn a_timeout_ends_the_whole_tree_and_exits_124() {
     cmd.args(["sh", "-c", "sleep 600 & echo $$; echo working; sleep 601"]);
     let out = support::run(&mut cmd);
     assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+    // One local line says so (cron mails it), unless --silent.
+    assert_eq!(
+        stderr(&out),
+        "hcwrap: timed out after 300ms; sent SIGTERM\n"
+    );
     let group = support::stdout(&out).lines().next().unwrap().to_owned();
     wait_group_gone(&group);
     let end = &server.wait_for(2)[1];
@@ -180,6 +193,20 @@ fn a_timeout_ends_the_whole_tree_and_exits_124() {
         end.body_text(),
         format!("{group}\nworking\n[hcwrap] timed out after 300ms; sent SIGTERM\n")
     );
+
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--silent",
+        "--timeout",
+        "100ms",
+    ]);
+    cmd.args(["--", "sleep", "600"]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.status.code(), Some(124));
+    assert_eq!(stderr(&out), "", "--silent keeps the notice back");
+    assert_eq!(server.wait_for(4)[3].suffix(), "/124");
 }
 
 #[test]
