@@ -44,7 +44,6 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--jitter', '--jitter', [CompletionResultType]::ParameterName, 'Wait a random time up to DURATION before each run')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124')
             [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long')
-            [CompletionResult]::new('--generate', '--generate', [CompletionResultType]::ParameterName, 'Print a man page or a shell completion script generated from this definition')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the check named by --slug if the server does not know it yet')
             [CompletionResult]::new('--no-start-ping', '--no-start-ping', [CompletionResultType]::ParameterName, 'Do not send a start ping')
             [CompletionResult]::new('--no-run-id', '--no-run-id', [CompletionResultType]::ParameterName, 'Do not tag the pings with a run id (rid=)')

@@ -41,7 +41,7 @@ _hcwrap() {
 
     case "${cmd}" in
         hcwrap)
-            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --strict --redact --redact-env --quiet --silent --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --generate --help --version ping probe help"
+            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --strict --redact --redact-env --quiet --silent --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --help --version ping probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,10 +137,6 @@ _hcwrap() {
                     ;;
                 --kill-after)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --generate)
-                    COMPREPLY=($(compgen -W "man man-ping man-probe complete-bash complete-zsh complete-fish complete-elvish complete-powershell" -- "${cur}"))
                     return 0
                     ;;
                 *)

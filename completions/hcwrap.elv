@@ -41,7 +41,6 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --jitter 'Wait a random time up to DURATION before each run'
             cand --timeout 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124'
             cand --kill-after 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long'
-            cand --generate 'Print a man page or a shell completion script generated from this definition'
             cand --create 'Create the check named by --slug if the server does not know it yet'
             cand --no-start-ping 'Do not send a start ping'
             cand --no-run-id 'Do not tag the pings with a run id (rid=)'

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hcwrap_global_optspecs
-    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run strict redact= redact-env= q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= generate= h/help V/version
+    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run strict redact= redact-env= q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= h/help V/version
 end
 
 function __fish_hcwrap_needs_command
@@ -60,14 +60,6 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -l every -d 'Run the command
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l jitter -d 'Wait a random time up to DURATION before each run' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l timeout -d 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l kill-after -d 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout\'s SIGTERM, send SIGKILL if the command still runs after this long' -r
-complete -c hcwrap -n "__fish_hcwrap_needs_command" -l generate -d 'Print a man page or a shell completion script generated from this definition' -r -f -a "man\t'The man page, hcwrap.1'
-man-ping\t'The man page of `hcwrap ping`, hcwrap-ping.1'
-man-probe\t'The man page of `hcwrap probe`, hcwrap-probe.1'
-complete-bash\t'Completions for bash'
-complete-zsh\t'Completions for zsh'
-complete-fish\t'Completions for fish'
-complete-elvish\t'Completions for elvish'
-complete-powershell\t'Completions for PowerShell'"
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l create -d 'Create the check named by --slug if the server does not know it yet'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-start-ping -d 'Do not send a start ping'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-run-id -d 'Do not tag the pings with a run id (rid=)'

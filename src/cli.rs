@@ -215,27 +215,6 @@ fn parse_kind(kind: &str) -> Result<Endpoint, String> {
     }
 }
 
-/// What `--generate` prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Generate {
-    /// The man page, hcwrap.1.
-    Man,
-    /// The man page of `hcwrap ping`, hcwrap-ping.1.
-    ManPing,
-    /// The man page of `hcwrap probe`, hcwrap-probe.1.
-    ManProbe,
-    /// Completions for bash.
-    CompleteBash,
-    /// Completions for zsh.
-    CompleteZsh,
-    /// Completions for fish.
-    CompleteFish,
-    /// Completions for elvish.
-    CompleteElvish,
-    /// Completions for PowerShell.
-    CompletePowershell,
-}
-
 /// What to send when the overlap lock is busy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OnLockBusy {
@@ -378,14 +357,10 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Job control")]
     pub kill_after: Duration,
 
-    /// Print a man page or a shell completion script generated from this definition
-    #[arg(long, value_enum, value_name = "KIND", hide = true, exclusive = true)]
-    pub generate: Option<Generate>,
-
     /// The command to run, and its arguments
     #[arg(
         last = true,
-        required_unless_present = "generate",
+        required = true,
         value_name = "COMMAND",
         value_hint = ValueHint::CommandWithArguments
     )]

@@ -4,15 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const FILES: [(&str, &str); 8] = [
-    ("man", "man/hcwrap.1"),
-    ("man-ping", "man/hcwrap-ping.1"),
-    ("man-probe", "man/hcwrap-probe.1"),
-    ("complete-bash", "completions/hcwrap.bash"),
-    ("complete-zsh", "completions/_hcwrap"),
-    ("complete-fish", "completions/hcwrap.fish"),
-    ("complete-elvish", "completions/hcwrap.elv"),
-    ("complete-powershell", "completions/_hcwrap.ps1"),
+mod generator;
+
+const FILES: [&str; 8] = [
+    "man/hcwrap.1",
+    "man/hcwrap-ping.1",
+    "man/hcwrap-probe.1",
+    "completions/hcwrap.bash",
+    "completions/_hcwrap",
+    "completions/hcwrap.fish",
+    "completions/hcwrap.elv",
+    "completions/_hcwrap.ps1",
 ];
 
 /// Set to 1 to rewrite the checked-in files from the code.
@@ -24,24 +26,11 @@ fn path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-fn generate(kind: &str) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_hcwrap"))
-        .args(["--generate", kind])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "--generate {kind}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
 #[test]
 fn the_checked_in_files_are_what_the_code_generates() {
     let update = std::env::var(UPDATE).is_ok_and(|v| v == "1");
-    for (kind, file) in FILES {
-        let now = generate(kind);
+    for file in FILES {
+        let now = generator::generate(file);
         if update {
             std::fs::create_dir_all(path(file).parent().unwrap()).unwrap();
             std::fs::write(path(file), &now).unwrap();
@@ -50,8 +39,7 @@ fn the_checked_in_files_are_what_the_code_generates() {
         let checked_in = std::fs::read_to_string(path(file)).unwrap_or_default();
         assert!(
             checked_in == now,
-            "{file} differs from what `hcwrap --generate {kind}` prints now; rewrite the generated \
-             files with `{UPDATE}=1 cargo test --test generated` and commit them"
+            "{file} differs from what the code generates now; rewrite the generated files with `{UPDATE}=1 cargo test --test generated` and commit them"
         );
     }
 }

@@ -1,42 +1,39 @@
-//! The man page and shell completions, generated from the clap definition by
-//! `hcwrap --generate KIND` (hidden), as ripgrep and xh do. The generated files are checked
-//! in under `man/` and `completions/`; a test fails when they drift from this code.
+//! The man page and shell completions, generated from the clap definition, as ripgrep and
+//! xh do, but by a test rather than by a hidden flag of every binary: the generator and its
+//! crates (`clap_complete`, `clap_mangen`, `roff`) are not shipped. The generated files are checked
+//! in under `man/` and `completions/`; `tests/generated.rs` fails when they drift from the
+//! code, and rewrites them with `HCWRAP_UPDATE_GENERATED=1`.
 //!
 //! The man page adds, with the roff crate, what clap does not know: the run cycle, the exit
 //! statuses, the environment, the lock files, examples.
 
 use std::io::Write;
 
-use anyhow::{Context, Result};
 use clap::CommandFactory;
 use clap_complete::Shell;
+use hcwrap::cli::Cli;
 use roff::{Roff, bold, italic, roman};
 
-use crate::cli::{Cli, Generate};
-
-/// Writes what `kind` asks for to stdout.
-pub fn print(kind: Generate) -> Result<()> {
-    let text = match kind {
-        Generate::Man => man_page()?,
-        Generate::ManPing => {
-            subcommand_page("ping", "hcwrap-ping", &ping_description(), &ping_sections())?
+/// What each checked-in file holds, by the file's path.
+pub fn generate(file: &str) -> String {
+    match file {
+        "man/hcwrap.1" => man_page(),
+        "man/hcwrap-ping.1" => {
+            subcommand_page("ping", "hcwrap-ping", &ping_description(), &ping_sections())
         }
-        Generate::ManProbe => subcommand_page(
+        "man/hcwrap-probe.1" => subcommand_page(
             "probe",
             "hcwrap-probe",
             &probe_description(),
             &probe_sections(),
-        )?,
-        Generate::CompleteBash => bash_completions(),
-        Generate::CompleteZsh => completions(Shell::Zsh),
-        Generate::CompleteFish => fish_completions(),
-        Generate::CompleteElvish => completions(Shell::Elvish),
-        Generate::CompletePowershell => completions(Shell::PowerShell),
-    };
-    std::io::stdout()
-        .lock()
-        .write_all(text.as_bytes())
-        .context("while writing to stdout")
+        ),
+        "completions/hcwrap.bash" => bash_completions(),
+        "completions/_hcwrap" => completions(Shell::Zsh),
+        "completions/hcwrap.fish" => fish_completions(),
+        "completions/hcwrap.elv" => completions(Shell::Elvish),
+        "completions/_hcwrap.ps1" => completions(Shell::PowerShell),
+        other => panic!("no generator for {other}"),
+    }
 }
 
 fn completions(shell: Shell) -> String {
@@ -107,21 +104,16 @@ complete -c hcwrap -n 'contains -- -- (commandline -opc)' -f -a '(__hcwrap_compl
 }
 
 /// The man page of hcwrap: clap's sections, then the ones written here.
-fn man_page() -> Result<String> {
+fn man_page() -> String {
     page(Cli::command(), &description(), &extra_sections())
 }
 
 /// The page of subcommand `name`, titled `title` (hcwrap-ping.1, hcwrap-probe.1).
-fn subcommand_page(
-    name: &str,
-    title: &'static str,
-    description: &Roff,
-    extra: &Roff,
-) -> Result<String> {
+fn subcommand_page(name: &str, title: &'static str, description: &Roff, extra: &Roff) -> String {
     let cmd = Cli::command();
     let sub = cmd
         .find_subcommand(name)
-        .with_context(|| format!("no subcommand {name}"))?
+        .unwrap_or_else(|| panic!("no subcommand {name}"))
         .clone()
         .name(title)
         .bin_name(format!("hcwrap {name}"))
@@ -131,27 +123,27 @@ fn subcommand_page(
 }
 
 /// A page: title, NAME, SYNOPSIS, `description`, OPTIONS (and SUBCOMMANDS), `extra`, VERSION.
-fn page(cmd: clap::Command, description: &Roff, extra: &Roff) -> Result<String> {
+fn page(cmd: clap::Command, description: &Roff, extra: &Roff) -> String {
     type Render = fn(&clap_mangen::Man, &mut dyn Write) -> std::io::Result<()>;
     let has_subcommands = cmd.has_subcommands();
     let man = clap_mangen::Man::new(cmd);
-    let clap_part = |render: Render| -> Result<Vec<u8>> {
+    let clap_part = |render: Render| -> Vec<u8> {
         let mut part = Vec::new();
-        render(&man, &mut part).context("while rendering the man page")?;
-        Ok(part)
+        render(&man, &mut part).expect("rendering the man page");
+        part
     };
     let mut parts = vec![
-        clap_part(clap_mangen::Man::render_title)?,
-        clap_part(clap_mangen::Man::render_name_section)?,
-        clap_part(clap_mangen::Man::render_synopsis_section)?,
+        clap_part(clap_mangen::Man::render_title),
+        clap_part(clap_mangen::Man::render_name_section),
+        clap_part(clap_mangen::Man::render_synopsis_section),
         description.render().into_bytes(),
-        clap_part(clap_mangen::Man::render_options_section)?,
+        clap_part(clap_mangen::Man::render_options_section),
     ];
     if has_subcommands {
-        parts.push(clap_part(clap_mangen::Man::render_subcommands_section)?);
+        parts.push(clap_part(clap_mangen::Man::render_subcommands_section));
     }
     parts.push(extra.render().into_bytes());
-    parts.push(clap_part(clap_mangen::Man::render_version_section)?);
+    parts.push(clap_part(clap_mangen::Man::render_version_section));
 
     // Each part starts with roff's apostrophe preamble; keep only the first.
     let mut page = String::new();
@@ -165,7 +157,7 @@ fn page(cmd: clap::Command, description: &Roff, extra: &Roff) -> Result<String> 
             }
         }
     }
-    Ok(page)
+    page
 }
 
 fn paragraph(roff: &mut Roff, text: &str) {

@@ -1,0 +1,56 @@
+//! hcwrap: run a command and report how it went to a Healthchecks server.
+//!
+//! A library only so that the man page and completion generator (a test,
+//! `tests/generated.rs`) can read the command-line definition without being compiled into
+//! every binary; the binary's `main` is [`run`].
+
+mod body;
+mod check;
+mod check_config;
+mod child;
+pub mod cli;
+mod config;
+mod exit_codes;
+mod hidden;
+mod hook;
+mod http;
+mod limit_cache;
+mod lock;
+mod msg;
+mod ping;
+mod pings;
+mod probe;
+mod random;
+mod redact;
+mod report;
+mod ring;
+mod schedule;
+mod signals;
+mod small_file;
+mod stop;
+mod sys;
+mod wrap;
+
+use clap::Parser;
+
+/// Runs hcwrap with the process's arguments; returns its exit status.
+pub fn run() -> i32 {
+    let code = match cli::Cli::try_parse() {
+        Ok(cli) => dispatch(cli),
+        Err(e) => Ok(cli::report_clap_error(&e)),
+    };
+    code.unwrap_or_else(|e| {
+        msg::say(&format!("error: {e:#}"));
+        exit_codes::USAGE
+    })
+}
+
+/// Validates and runs what the command line asks for; returns the exit status.
+fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
+    let env = |name: &str| std::env::var(name).ok();
+    match cli.subcommand {
+        Some(cli::Sub::Ping(args)) => hook::Hook::from_cli(*args, &env).and_then(hook::run),
+        Some(cli::Sub::Probe(args)) => probe::ProbeConfig::from_cli(args).and_then(probe::run),
+        None => config::Config::from_cli(cli, &env).and_then(schedule::run),
+    }
+}
