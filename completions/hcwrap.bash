@@ -203,7 +203,7 @@ _hcwrap() {
             return 0
             ;;
         hcwrap__subcmd__ping)
-            opts="-H -h --rid --message --message-env --body-file --body-limit --dry-run --max-time --strict --url --uuid --api-url --slug --ping-key --create --ping-timeout --ping-retries --proxy --cacert --header --help"
+            opts="-H -h --rid --message --message-env --body-file --body-limit --dry-run --max-time --strict --url --uuid --api-url --slug --ping-key --create --ping-timeout --ping-retries --proxy --cacert --header --help start success fail log"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

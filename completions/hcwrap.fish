@@ -114,3 +114,5 @@ function __hcwrap_complete_wrapped
     complete -C (string join -- ' ' $rest)
 end
 complete -c hcwrap -n 'contains -- -- (commandline -opc)' -f -a '(__hcwrap_complete_wrapped)'
+# `hcwrap ping`'s KIND (clap's fish completions leave positional values out).
+complete -c hcwrap -n '__fish_hcwrap_using_subcommand ping; and not __fish_seen_subcommand_from start success fail log' -f -a 'start success fail log'

@@ -41,7 +41,29 @@ pub enum Sub {
 
 const PING_ABOUT: &str = "Send one ping, as a backup tool's or scheduler's hook would: \
                           start, success, fail, log or an exit status";
-const PING_AFTER_HELP: &str = "A ping that cannot be delivered within --max-time prints one line and \
+const AFTER_HELP: &str = "Examples:
+  hcwrap --uuid 1f1c2e3d-... -- /usr/local/bin/backup.sh --full
+  CHECK_UUID=file:/etc/hcwrap/backup.uuid hcwrap --quiet --timeout 2h -- backup.sh
+  hcwrap --slug db-dump --ping-key file:/etc/hcwrap/ping-key --create -- pg_dump mydb
+  hcwrap --every 5m --lock -- rsync -a /srv/ backup:/srv/
+  hcwrap --dry-run -- echo hello
+
+Values of --url, --uuid, --slug, --ping-key and --api-url may be given as file:PATH to \
+read them from a file (a secret then stays out of the crontab and of ps).
+
+Exit status: the command's own; 128+n when it was killed by signal n, or hcwrap was \
+interrupted by it; 124 it timed out (--timeout); 75 skipped, a previous run holds the lock \
+(--lock); 125 hcwrap's own usage error; 126 the command cannot be executed; 127 not found.";
+const PING_AFTER_HELP: &str = "Examples:
+  hcwrap ping start --uuid file:/etc/hcwrap/backup.uuid
+  hcwrap ping fail --uuid file:/etc/hcwrap/backup.uuid --message-env BACKUP_ERROR
+  some-step 2>&1 | hcwrap ping log --body-file -
+
+Values of --url, --uuid, --slug, --ping-key and --api-url may be given as file:PATH to read \
+them from a file. Inside a command hcwrap wraps, HC_PING_URL and HC_RUN_ID name its check \
+and run, so a bare `hcwrap ping log --message ...` adds to that run.
+
+A ping that cannot be delivered within --max-time prints one line and \
      exits 0, as does a check the environment does not name (a CI fork without its secrets), \
      so that a monitoring outage never fails or holds up the hook; --strict makes them exit 1 \
      and 125.\n\n\
@@ -100,8 +122,8 @@ impl FromArgMatches for Sub {
     after_help = PING_AFTER_HELP
 )]
 pub struct PingCli {
-    /// What to report: start, success, fail, log, or an exit status from 0 to 255
-    #[arg(value_name = "KIND", value_parser = parse_kind)]
+    /// What to report: start; success; fail; log (an entry in the check's log that changes nothing, for a step along the way); or an exit status from 0 to 255 (0 is success)
+    #[arg(value_name = "KIND", value_parser = KindParser, hide_possible_values = true)]
     pub kind: Endpoint,
 
     /// The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]
@@ -203,6 +225,32 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
     Ok(duration)
 }
 
+/// `hcwrap ping`'s KIND: the words, which the completions offer, or a number.
+#[derive(Debug, Clone, Copy)]
+struct KindParser;
+
+impl clap::builder::TypedValueParser for KindParser {
+    type Value = Endpoint;
+
+    fn parse_ref(
+        &self,
+        cmd: &Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<Endpoint, clap::Error> {
+        parse_kind.parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        let words = ["start", "success", "fail", "log"];
+        Some(Box::new(
+            words.into_iter().map(clap::builder::PossibleValue::new),
+        ))
+    }
+}
+
 fn parse_kind(kind: &str) -> Result<Endpoint, String> {
     match kind {
         "start" => Ok(Endpoint::Start),
@@ -239,9 +287,7 @@ pub enum OnLockBusy {
     override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
-    after_help = "Values of --url, --uuid, --slug, --ping-key and --api-url may be given as file:PATH \
-                  to read them from a file.\nExit status: the command's own; 128+n for signal n; \
-                  126 cannot execute; 127 not found; 125 hcwrap's own error."
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     /// A subcommand instead of a wrapped run.

@@ -255,9 +255,27 @@ fn a_missing_command_is_a_usage_error() {
 
 #[test]
 fn help_and_version_exit_0() {
-    let out = run(hcwrap().arg("--help"));
+    // Help wraps to the terminal (COLUMNS when not one); not here, where lines are matched.
+    let out = run(hcwrap().arg("--help").env("COLUMNS", "1000"));
     assert_eq!(out.status.code(), Some(0));
-    assert!(support::stdout(&out).contains("--on-nonzero-exit <PING>"));
+    let help = support::stdout(&out);
+    assert!(help.contains("--on-nonzero-exit <PING>"));
+    // Examples, file: secrets, and every exit status hcwrap gives of its own.
+    assert!(help.contains("Examples:\n  hcwrap --uuid"), "{help}");
+    assert!(help.contains("file:PATH"), "{help}");
+    for status in ["128+n", "124", "75", "125", "126", "127"] {
+        assert!(help.contains(status), "{status} missing: {help}");
+    }
+    let out = run(hcwrap().args(["ping", "--help"]).env("COLUMNS", "1000"));
+    let help = support::stdout(&out);
+    assert!(
+        help.contains("file:PATH") && help.contains("--message-env"),
+        "{help}"
+    );
+    assert!(
+        help.contains("log (an entry in the check's log that changes nothing"),
+        "{help}"
+    );
     let out = run(hcwrap().arg("--version"));
     assert_eq!(
         support::stdout(&out),

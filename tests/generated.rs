@@ -5,6 +5,49 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod generator;
+mod support;
+
+use support::runner::{Case, nothing, tool};
+
+fn main() -> std::process::ExitCode {
+    support::runner::main(&[
+        Case {
+            name: "the_checked_in_files_are_what_the_code_generates",
+            needs: nothing,
+            run: the_checked_in_files_are_what_the_code_generates,
+        },
+        Case {
+            name: "bash_loads_the_completions",
+            needs: || tool("bash"),
+            run: bash_loads_the_completions,
+        },
+        Case {
+            name: "bash_completes_option_values_and_the_wrapped_command",
+            needs: || tool("bash"),
+            run: bash_completes_option_values_and_the_wrapped_command,
+        },
+        Case {
+            name: "zsh_parses_its_completions",
+            needs: || tool("zsh"),
+            run: zsh_parses_its_completions,
+        },
+        Case {
+            name: "fish_parses_its_completions",
+            needs: || tool("fish"),
+            run: fish_parses_its_completions,
+        },
+        Case {
+            name: "fish_completes_the_wrapped_command",
+            needs: || tool("fish"),
+            run: fish_completes_the_wrapped_command,
+        },
+        Case {
+            name: "the_man_pages_render_without_warnings",
+            needs: || tool("groff"),
+            run: the_man_pages_render_without_warnings,
+        },
+    ])
+}
 
 const FILES: [&str; 8] = [
     "man/hcwrap.1",
@@ -19,14 +62,11 @@ const FILES: [&str; 8] = [
 
 /// Set to 1 to rewrite the checked-in files from the code.
 const UPDATE: &str = "HCWRAP_UPDATE_GENERATED";
-/// Set (by .ci/run) to fail, rather than skip, when zsh, fish or groff is missing.
-const REQUIRE: &str = "HCWRAP_REQUIRE_TOOLS";
 
 fn path(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(relative)
 }
 
-#[test]
 fn the_checked_in_files_are_what_the_code_generates() {
     let update = std::env::var(UPDATE).is_ok_and(|v| v == "1");
     for file in FILES {
@@ -44,23 +84,6 @@ fn the_checked_in_files_are_what_the_code_generates() {
     }
 }
 
-/// Whether `tool` can run here; when it cannot, the check is skipped unless CI requires it.
-fn available(tool: &str) -> bool {
-    let found = Command::new(tool)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        assert!(
-            std::env::var_os(REQUIRE).is_none(),
-            "{tool} is required ({REQUIRE} is set) but not installed"
-        );
-        eprintln!("{tool} is not installed: its check is skipped here (.ci/run installs it)");
-    }
-    found
-}
-
-#[test]
 fn bash_loads_the_completions() {
     let script = format!(
         "source {} && complete -p hcwrap",
@@ -79,7 +102,6 @@ fn bash_loads_the_completions() {
     );
 }
 
-#[test]
 fn bash_completes_option_values_and_the_wrapped_command() {
     let complete = |words: &[&str]| {
         let script = format!(
@@ -102,34 +124,37 @@ fn bash_completes_option_values_and_the_wrapped_command() {
     }
     let commands = complete(&["hcwrap", "--uuid", "x", "--", "ech"]);
     assert!(commands.lines().any(|l| l == "echo"), "{commands:?}");
+    // `hcwrap ping s<TAB>` offers the kinds, not file names.
+    let kinds = complete(&["hcwrap", "ping", "s"]);
+    assert_eq!(
+        kinds.lines().collect::<Vec<_>>(),
+        ["start", "success"],
+        "{kinds:?}"
+    );
 }
 
-#[test]
-fn zsh_and_fish_parse_their_completions() {
-    for (shell, file) in [
-        ("zsh", "completions/_hcwrap"),
-        ("fish", "completions/hcwrap.fish"),
-    ] {
-        if available(shell) {
-            let out = Command::new(shell)
-                .arg("-n")
-                .arg(path(file))
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{shell} -n {file}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
-    }
+fn zsh_parses_its_completions() {
+    parses("zsh", "completions/_hcwrap");
 }
 
-#[test]
+fn fish_parses_its_completions() {
+    parses("fish", "completions/hcwrap.fish");
+}
+
+fn parses(shell: &str, file: &str) {
+    let out = Command::new(shell)
+        .arg("-n")
+        .arg(path(file))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{shell} -n {file}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn fish_completes_the_wrapped_command() {
-    if !available("fish") {
-        return;
-    }
     let script = format!(
         "source {}; complete -C 'hcwrap --uuid x -- ech'",
         path("completions/hcwrap.fish").display()
@@ -137,13 +162,20 @@ fn fish_completes_the_wrapped_command() {
     let out = Command::new("fish").args(["-c", &script]).output().unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
     assert!(text.lines().any(|l| l.starts_with("echo")), "{text:?}");
+    let script = format!(
+        "source {}; complete -C 'hcwrap ping s'",
+        path("completions/hcwrap.fish").display()
+    );
+    let out = Command::new("fish").args(["-c", &script]).output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let kinds: Vec<&str> = text
+        .lines()
+        .map(|l| l.split('\t').next().unwrap())
+        .collect();
+    assert_eq!(kinds, ["start", "success"], "{text:?}");
 }
 
-#[test]
 fn the_man_pages_render_without_warnings() {
-    if !available("groff") {
-        return;
-    }
     for page in ["man/hcwrap.1", "man/hcwrap-ping.1", "man/hcwrap-probe.1"] {
         let out = Command::new("groff")
             .args(["-man", "-ww", "-z"])

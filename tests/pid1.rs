@@ -5,20 +5,34 @@ mod support;
 
 use std::process::Command;
 
+use support::runner::Case;
 use support::{Server, TempDir, stderr};
 
-/// `unshare` that runs `args` as PID 1 of a new PID namespace (with /proc to match), as
-/// root or, where user namespaces allow, as anyone. `None` where it cannot run here.
-fn as_pid1(args: &[&str]) -> Option<Command> {
+fn main() -> std::process::ExitCode {
+    support::runner::main(&[
+        Case {
+            name: "as_pid1_hcwrap_reaps_orphans_and_passes_the_commands_status_on",
+            needs: pid_namespace,
+            run: as_pid1_hcwrap_reaps_orphans_and_passes_the_commands_status_on,
+        },
+        Case {
+            name: "as_pid1_an_every_loop_leaves_no_zombies_and_ends_on_sigterm",
+            needs: pid_namespace,
+            run: as_pid1_an_every_loop_leaves_no_zombies_and_ends_on_sigterm,
+        },
+    ])
+}
+
+fn root() -> bool {
     // SAFETY: getuid has no preconditions.
-    let root = unsafe { libc::getuid() } == 0;
-    let mut cmd = Command::new("unshare");
-    if !root {
-        cmd.args(["--user", "--map-root-user"]);
-    }
-    cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
+    unsafe { libc::getuid() == 0 }
+}
+
+/// Whether `unshare` can make a PID namespace here: as root or, where user namespaces
+/// allow, as anyone.
+fn pid_namespace() -> Option<String> {
     let works = Command::new("unshare")
-        .args(if root {
+        .args(if root() {
             &[][..]
         } else {
             &["--user", "--map-root-user"][..]
@@ -26,22 +40,23 @@ fn as_pid1(args: &[&str]) -> Option<Command> {
         .args(["--pid", "--fork", "--mount-proc", "true"])
         .status()
         .is_ok_and(|s| s.success());
-    if !works {
-        assert!(
-            std::env::var_os("HCWRAP_REQUIRE_TOOLS").is_none(),
-            "unshare cannot make a PID namespace here, and HCWRAP_REQUIRE_TOOLS is set"
-        );
-        eprintln!("unshare cannot make a PID namespace here: the PID 1 tests are skipped");
-        return None;
+    (!works).then(|| "unshare cannot make a PID namespace here".to_owned())
+}
+
+/// `unshare` that runs `args` as PID 1 of a new PID namespace (with /proc to match).
+fn as_pid1(args: &[&str]) -> Command {
+    let mut cmd = Command::new("unshare");
+    if !root() {
+        cmd.args(["--user", "--map-root-user"]);
     }
+    cmd.args(["--pid", "--fork", "--mount-proc", "--kill-child"]);
     cmd.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .arg(env!("CARGO_BIN_EXE_hcwrap"))
         .args(args);
-    Some(cmd)
+    cmd
 }
 
-#[test]
 fn as_pid1_hcwrap_reaps_orphans_and_passes_the_commands_status_on() {
     let server = Server::start();
     let dir = TempDir::new("pid1");
@@ -57,23 +72,20 @@ fn as_pid1_hcwrap_reaps_orphans_and_passes_the_commands_status_on() {
          if [ -e /proc/$p ]; then echo orphan-left-as-zombie; else echo orphan-reaped; fi; exit 7",
         f = pidfile.display()
     );
-    let Some(mut cmd) = as_pid1(&["--url", &server.check_url(), "--", "sh", "-c", &script]) else {
-        return;
-    };
+    let mut cmd = as_pid1(&["--url", &server.check_url(), "--", "sh", "-c", &script]);
     let out = support::run(&mut cmd);
     assert_eq!(out.status.code(), Some(7), "{}", stderr(&out));
     let body = server.wait_for(2)[1].body_text();
     assert!(body.contains("orphan-reaped"), "{body}");
 }
 
-#[test]
 fn as_pid1_an_every_loop_leaves_no_zombies_and_ends_on_sigterm() {
     let server = Server::start();
     // Each run leaves a background sleep behind; by the fourth run the earlier ones have
     // ended and must have been reaped: count the zombies in the namespace then.
     let script = "sleep 0.01 >/dev/null 2>&1 & \
                   echo zombies=$(grep -l '^State:.Z' /proc/[0-9]*/status 2>/dev/null | wc -l)";
-    let Some(mut cmd) = as_pid1(&[
+    let mut cmd = as_pid1(&[
         "--url",
         &server.check_url(),
         "--every",
@@ -82,9 +94,7 @@ fn as_pid1_an_every_loop_leaves_no_zombies_and_ends_on_sigterm() {
         "sh",
         "-c",
         script,
-    ]) else {
-        return;
-    };
+    ]);
     cmd.stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();

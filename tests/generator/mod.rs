@@ -98,6 +98,8 @@ function __hcwrap_complete_wrapped
     complete -C (string join -- ' ' $rest)
 end
 complete -c hcwrap -n 'contains -- -- (commandline -opc)' -f -a '(__hcwrap_complete_wrapped)'
+# `hcwrap ping`'s KIND (clap's fish completions leave positional values out).
+complete -c hcwrap -n '__fish_hcwrap_using_subcommand ping; and not __fish_seen_subcommand_from start success fail log' -f -a 'start success fail log'
 ",
     );
     script
@@ -105,7 +107,12 @@ complete -c hcwrap -n 'contains -- -- (commandline -opc)' -f -a '(__hcwrap_compl
 
 /// The man page of hcwrap: clap's sections, then the ones written here.
 fn man_page() -> String {
-    page(Cli::command(), &description(), &extra_sections())
+    // Without clap's `help` subcommand, which has no page of its own.
+    page(
+        Cli::command().disable_help_subcommand(true),
+        &description(),
+        &extra_sections(),
+    )
 }
 
 /// The page of subcommand `name`, titled `title` (hcwrap-ping.1, hcwrap-probe.1).
@@ -438,16 +445,23 @@ fn ping_description() -> Roff {
 fn ping_sections() -> Roff {
     let mut r = Roff::new();
     r.control("SH", ["EXIT STATUS"]);
-    item(&mut r, "0", "The server recorded the ping.");
+    item(
+        &mut r,
+        "0",
+        "The server recorded the ping; or, without --strict, it could not be delivered within \
+         --max-time, or was refused, or the environment names no check (one line on stderr \
+         says which): a monitoring outage never fails the hook.",
+    );
     item(
         &mut r,
         "1",
-        "The ping could not be delivered, or the server refused it; one line on stderr says why.",
+        "With --strict: the ping could not be delivered, or the server refused it.",
     );
     item(
         &mut r,
         "125",
-        "A usage error (a bad option, an unreadable --body-file); nothing was sent.",
+        "A usage error (a bad option, an unreadable --body-file; with --strict, no usable check \
+         in the environment); nothing was sent.",
     );
     r.control("SH", ["EXAMPLES"]);
     example(
@@ -456,7 +470,7 @@ fn ping_sections() -> Roff {
         &[
             "hcwrap ping start --uuid file:/etc/hcwrap/backup.uuid",
             "hcwrap ping success --uuid file:/etc/hcwrap/backup.uuid",
-            "hcwrap ping fail --uuid file:/etc/hcwrap/backup.uuid --message \"$ERROR\"",
+            "hcwrap ping fail --uuid file:/etc/hcwrap/backup.uuid --message-env BACKUP_ERROR",
         ],
     );
     example(

@@ -5,6 +5,7 @@
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
 pub mod pty;
+pub mod runner;
 pub mod tls;
 
 use std::collections::{HashSet, VecDeque};
