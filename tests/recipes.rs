@@ -1,0 +1,112 @@
+//! The README's hook recipes, run as the tools run them: the Backrest hook script rendered
+//! as Backrest renders it and fed to `sh` on its stdin, as Backrest does. (borgmatic's
+//! recipe runs with the real borgmatic in `scripts/borgmatic-check`; the crontab recipe
+//! with the real cron in `scripts/deb-check`.)
+
+mod support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use support::{Server, TempDir, UUID};
+
+/// The script of the README's Backrest hook whose list item starts with `item`.
+fn backrest_script(item: &str) -> String {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("#### Backrest").expect("a Backrest section")..];
+    let item = &section[section.find(item).expect("the hook in the README")..];
+    let start = item.find("```sh\n").unwrap() + "```sh\n".len();
+    let end = start + item[start..].find("```").unwrap();
+    item[start..end]
+        .lines()
+        .map(|line| line.strip_prefix("  ").unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Renders `template` as Go's text/template does for what the recipe uses:
+/// `{{ if .Error }}A{{ else }}B{{ end }}` and `{{ .Error }}` (raw, as Backrest inserts it).
+fn render(template: &str, error: &str) -> String {
+    let (before, rest) = template.split_once("{{ if .Error }}").unwrap();
+    let (then, rest) = rest.split_once("{{ else }}").unwrap();
+    let (otherwise, after) = rest.split_once("{{ end }}").unwrap();
+    assert!(
+        !after.contains("{{") && !before.contains("{{"),
+        "{template}"
+    );
+    let chosen = if error.is_empty() { otherwise } else { then };
+    format!("{before}{}{after}", chosen.replace("{{ .Error }}", error))
+}
+
+/// Runs `script` as Backrest does: `sh`, the script on its stdin, with hcwrap on PATH.
+fn run_as_backrest(shell: &str, script: &str, server: &Server) -> std::process::Output {
+    let bin_dir = Path::new(env!("CARGO_BIN_EXE_hcwrap")).parent().unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin_dir.display());
+    let mut child = Command::new(shell)
+        .env_clear()
+        .env("PATH", path)
+        .env("HC_API_URL", server.api_url())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    support::finish(child)
+}
+
+#[test]
+fn the_backrest_end_hook_sends_an_error_full_of_shell_syntax_as_it_is() {
+    let template = backrest_script("- **End**");
+    let dir = TempDir::new("backrest");
+    let secret = dir.file("backup.uuid", &format!("{UUID}\n"));
+    let template = template.replace("/etc/hcwrap/backup.uuid", &secret);
+    let marker = dir.0.join("executed");
+    let m = marker.display();
+    let error = format!(
+        "repository \"main\" failed: `touch {m}` $(touch {m}) ${{HOME}} 'it''s' \\\\ \"$(touch \
+         {m})\"\nsecond line; touch {m} && echo done\n  indented\ttab"
+    );
+    for shell in ["sh", "bash"] {
+        let server = Server::start();
+        let out = run_as_backrest(shell, &render(&template, &error), &server);
+        assert!(out.status.success(), "{shell}: {}", support::stderr(&out));
+        let got = server.wait_for(1);
+        assert_eq!(got[0].suffix(), "/fail", "{shell}");
+        assert_eq!(got[0].body_text(), format!("{error}\n"), "{shell}");
+        assert!(!marker.exists(), "{shell} executed part of the error");
+
+        // No error: the success ping, with nothing read from the script's stdin.
+        let server = Server::start();
+        let out = run_as_backrest(shell, &render(&template, ""), &server);
+        assert!(out.status.success(), "{shell}: {}", support::stderr(&out));
+        let got = server.wait_for(1);
+        assert_eq!((got[0].suffix().as_str(), got[0].body.len()), ("", 0));
+    }
+}
+
+#[test]
+fn the_backrest_start_hook_reads_nothing_of_the_script_after_it() {
+    let template = backrest_script("- **Start**");
+    let dir = TempDir::new("backrest-start");
+    let secret = dir.file("backup.uuid", &format!("{UUID}\n"));
+    // The script is the shell's stdin: a line after hcwrap must still run.
+    let script = format!(
+        "{}\necho after-the-ping\n",
+        template
+            .replace("/etc/hcwrap/backup.uuid", &secret)
+            .trim_end()
+    );
+    let server = Server::start();
+    let out = run_as_backrest("bash", &script, &server);
+    assert!(out.status.success(), "{}", support::stderr(&out));
+    assert_eq!(support::stdout(&out), "after-the-ping\n");
+    assert_eq!(server.wait_for(1)[0].suffix(), "/start");
+}
