@@ -110,3 +110,71 @@ fn the_backrest_start_hook_reads_nothing_of_the_script_after_it() {
     assert_eq!(support::stdout(&out), "after-the-ping\n");
     assert_eq!(server.wait_for(1)[0].suffix(), "/start");
 }
+
+/// The README's CI step, run as a CI runner runs it (`sh -c` with the step's `env:`): with
+/// the secret, and in a fork, where GitHub gives the secret as an empty string.
+#[test]
+fn the_ci_step_reports_with_its_secret_and_still_runs_in_a_fork() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme.find("### A CI step").unwrap()..];
+    let step = section
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("run: "))
+        .expect("the step's run: line");
+    // `make integration`, standing in: a `make` that says it ran and fails, as a broken
+    // build would.
+    let dir = TempDir::new("ci-step");
+    let bin = dir.0.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_hcwrap"), bin.join("hcwrap")).unwrap();
+    dir.file(
+        "bin/make",
+        "#!/bin/sh\necho \"make $*: 2 tests failed\"\nexit 2\n",
+    );
+    std::fs::set_permissions(
+        bin.join("make"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let path = format!("{}:/usr/bin:/bin", bin.display());
+    let run_step = |secret: &str| {
+        let child = Command::new("sh")
+            .args(["-c", step])
+            .env_clear()
+            .env("PATH", &path)
+            .env("HC_PING_URL", secret)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        support::finish(child)
+    };
+
+    let server = Server::start();
+    let out = run_step(&server.check_url());
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "the build's status fails the step"
+    );
+    assert_eq!(support::stdout(&out), "make integration: 2 tests failed\n");
+    let got = server.wait_for(2);
+    assert_eq!(got[1].suffix(), "/fail");
+    assert_eq!(
+        got[1].body_text(),
+        "make integration: 2 tests failed\n[hcwrap] exit status 2\n"
+    );
+
+    // A fork: the secret is empty. The build still runs and fails the step as it should;
+    // one line says it went unmonitored.
+    let out = run_step("");
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(support::stdout(&out), "make integration: 2 tests failed\n");
+    let err = support::stderr(&out);
+    assert!(
+        err.starts_with("hcwrap: warning: not monitored: no check chosen")
+            && err.lines().count() == 1,
+        "{err}"
+    );
+}
