@@ -124,8 +124,9 @@ impl Config {
             redact,
             run_id: !cli.no_run_id && monitored,
             start_ping: !cli.no_start_ping && monitored,
-            echo_stdout: !cli.quiet && !cli.silent,
-            echo_stderr: !cli.silent,
+            // Unmonitored, the output goes nowhere else: --quiet and --silent do not hide it.
+            echo_stdout: !(cli.quiet || cli.silent) || !monitored,
+            echo_stderr: !cli.silent || !monitored,
             notices: !cli.silent,
             send_output: !cli.no_output,
             on_success: ping(cli.on_success),

@@ -484,6 +484,22 @@ fn what_the_environment_gets_wrong_leaves_the_run_unmonitored_unless_strict() {
         );
     }
     assert!(server.requests().is_empty(), "{:#?}", server.requests());
+    // Unmonitored, --quiet and --silent do not hide the output: it would go nowhere.
+    for flag in ["--quiet", "--silent"] {
+        let out = run(hcwrap().env("HC_PING_URL", "").args([
+            flag,
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2",
+        ]));
+        assert_eq!(support::stdout(&out), "out\n", "{flag}");
+        assert!(
+            stderr(&out).ends_with("\nerr\n"),
+            "{flag}: {}",
+            stderr(&out)
+        );
+    }
     // --strict refuses instead; a mistake typed on the command line is refused whatever.
     let err = refused(&[], &[("CHECK_UUID", missing.as_str())]);
     assert!(err.contains("cannot read file:"), "{err}");

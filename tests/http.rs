@@ -533,3 +533,42 @@ fn credentials_in_the_url_are_sent_decoded_as_curl_sends_them() {
         Some("Basic YWxpY2U6cEBzczp3MHJk")
     );
 }
+
+/// An `SSL_CERT_FILE` that is a FIFO (or another file that would block) is not read: the
+/// pings go out with the other trust roots instead of waiting forever for a writer.
+#[test]
+fn an_ssl_cert_file_that_would_block_is_not_read() {
+    let (ca_pem, tls) = support::tls::private_ca();
+    let dir = support::TempDir::new("cert-fifo");
+    let ca_file = dir.file("ca.pem", &ca_pem);
+    let fifo = dir.0.join("certs-fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let server = Server::with_tls(tls);
+    let child = hcwrap()
+        .env("SSL_CERT_FILE", &fifo)
+        .args(["--url", &server.check_url(), "--cacert", &ca_file])
+        .args(["--", "sh", "-c", "echo secure; exit 3"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // finish() fails the test if hcwrap hangs.
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(3));
+    let err = stderr(&out);
+    assert_eq!(
+        err,
+        format!(
+            "hcwrap: warning: SSL_CERT_FILE ({}) is not a readable regular file; not reading it\n",
+            fifo.display()
+        )
+    );
+    assert_eq!(
+        server.wait_for(2)[1].body_text(),
+        "secure\n[hcwrap] exit status 3\n"
+    );
+}

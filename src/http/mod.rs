@@ -84,8 +84,26 @@ fn with_parts(config: Config) -> Agent {
 
 /// The trust roots: the system's certificates, or the built-in Mozilla roots where the
 /// system has none (a scratch container); and `--cacert`'s beside either.
+///
+/// An `SSL_CERT_FILE` that is not a regular file (a FIFO, a device) is left unread, with a
+/// warning: reading it could block forever, and the final ping with it. The certificates
+/// then come from `SSL_CERT_DIR` if set, else the built-in roots.
 pub fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
-    combine(&rustls_native_certs::load_native_certs().certs, extra)
+    let native = match std::env::var_os("SSL_CERT_FILE") {
+        Some(file) if !std::fs::metadata(&file).is_ok_and(|m| m.is_file()) => {
+            crate::msg::say(&format!(
+                "warning: SSL_CERT_FILE ({}) is not a readable regular file; not reading it",
+                crate::msg::printable(&file.to_string_lossy())
+            ));
+            let dirs = std::env::var_os("SSL_CERT_DIR").unwrap_or_default();
+            std::env::split_paths(&dirs)
+                .filter(|dir| !dir.as_os_str().is_empty())
+                .flat_map(|dir| rustls_native_certs::load_certs_from_paths(None, Some(&dir)).certs)
+                .collect()
+        }
+        _ => rustls_native_certs::load_native_certs().certs,
+    };
+    combine(&native, extra)
 }
 
 /// [`root_certs`] from the system's certificates as loaded.
