@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::check::{Check, HOSTED_API_URL};
 use crate::cli::{CheckArgs, HttpArgs};
 use crate::http::proxy::proxy;
-use crate::http::settings::{parse_header, read_cacert};
+use crate::http::settings::{parse_header, read_cacert, system_roots};
 use crate::ping::HttpOptions;
 use crate::small_file;
 
@@ -108,6 +108,7 @@ pub fn http(
         retries: args.ping_retries,
         max_time: None,
         proxy: proxy(args.proxy.as_deref(), check, env)?,
+        system_roots: system_roots(env, check.is_https() && !dry_run),
         cacert: match &args.cacert {
             Some(path) => read_cacert(path)?,
             None => Vec::new(),

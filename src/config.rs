@@ -86,11 +86,17 @@ impl Config {
         if cli.body_limit == Some(0) && !cli.no_output {
             bail!("--body-limit: 0 leaves no room for anything; use --no-output to send no output");
         }
-        // Unmonitored, nothing is sent: proxy variables cannot matter (and one hcwrap does
-        // not support must not stop the job). What was typed is still checked.
+        // Unmonitored, nothing is sent: proxy and trust store variables cannot matter (and
+        // one hcwrap does not support must not stop the job). What was typed is still
+        // checked.
         let http_env = |name: &str| {
-            let proxy = name.to_ascii_lowercase().ends_with("_proxy");
-            if monitored || !proxy { env(name) } else { None }
+            let sending =
+                name.to_ascii_lowercase().ends_with("_proxy") || name.starts_with("SSL_CERT_");
+            if monitored || !sending {
+                env(name)
+            } else {
+                None
+            }
         };
         let http = check_config::http(&cli.http, &check, cli.dry_run, &http_env)?;
         let lock = cli.lock.clone().map(|path| match path {

@@ -100,10 +100,7 @@ impl Hook {
         let source = match (cli.message, cli.message_env, cli.body_file) {
             (Some(message), _, _) => Source::Message(message),
             // An unset variable is an empty message: a hook without an error to tell.
-            (None, Some(name), _) => Source::Message(
-                std::env::var_os(&name)
-                    .map_or_else(String::new, |value| value.to_string_lossy().into_owned()),
-            ),
+            (None, Some(name), _) => Source::Message(env(&name).unwrap_or_default()),
             (None, None, Some(path)) if path.as_os_str() == "-" => Source::Stdin,
             (None, None, Some(path)) => Source::File(path),
             (None, None, None) => Source::Empty,

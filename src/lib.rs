@@ -50,7 +50,9 @@ fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
     let env = |name: &str| std::env::var(name).ok();
     match cli.subcommand {
         Some(cli::Sub::Ping(args)) => hook::Hook::from_cli(*args, &env).and_then(hook::run),
-        Some(cli::Sub::Probe(args)) => probe::ProbeConfig::from_cli(args).and_then(probe::run),
+        Some(cli::Sub::Probe(args)) => {
+            probe::ProbeConfig::from_cli(args, &env).and_then(probe::run)
+        }
         None => config::Config::from_cli(cli, &env).and_then(schedule::run),
     }
 }

@@ -14,6 +14,7 @@ use ureq::tls::Certificate;
 use ureq::{Agent, Proxy};
 
 use crate::check::{Check, Endpoint};
+use crate::http::settings::SystemRoots;
 use crate::http::{self, AgentSpec, Hop, MAX_REDIRECTS, Url, describe};
 use crate::msg::{printable, say};
 use crate::stop::Stop;
@@ -41,6 +42,8 @@ pub struct HttpOptions {
     pub proxy: Option<Proxy>,
     /// Extra trusted CA certificates (`--cacert`).
     pub cacert: Vec<Certificate<'static>>,
+    /// Where the system's trusted certificates are read from.
+    pub system_roots: SystemRoots,
     /// Extra headers for every ping (`--header`).
     pub headers: Vec<(HeaderName, HeaderValue)>,
     /// Print pings instead of sending them.
@@ -119,6 +122,7 @@ impl Pinger {
             timeout: Some(options.timeout),
             proxy: options.proxy.clone(),
             tls: needs_tls.then_some(options.cacert.as_slice()),
+            system_roots: options.system_roots.clone(),
         });
         // A server may quote a header's value back in its answer.
         let check = check.hiding(options.headers.iter().filter_map(|(_, v)| v.to_str().ok()));

@@ -17,7 +17,7 @@ use crate::check_config::positive;
 use crate::cli::ProbeCli;
 use crate::exit_codes;
 use crate::hidden::{Hidden, basic_authorization};
-use crate::http::settings::{parse_header, read_cacert};
+use crate::http::settings::{parse_header, read_cacert, system_roots};
 use crate::http::{self, AgentSpec, describe};
 use crate::msg::printable;
 
@@ -42,7 +42,7 @@ pub struct ProbeConfig {
 
 impl ProbeConfig {
     /// Validates `cli`.
-    pub fn from_cli(cli: ProbeCli) -> Result<Self> {
+    pub fn from_cli(cli: ProbeCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let uri = parse_http_url("probe", &cli.url)?;
         let mut headers: Vec<_> = cli
             .headers
@@ -79,6 +79,7 @@ impl ProbeConfig {
             timeout: None,
             proxy: None,
             tls: uri.is_https().then_some(extra.as_slice()),
+            system_roots: system_roots(env, uri.is_https()),
         });
         Ok(ProbeConfig {
             url: uri.without_userinfo().to_string(),

@@ -141,6 +141,30 @@ fn https_with_a_private_ca() {
         "{}",
         stdout(&out)
     );
+
+    // An SSL_CERT_FILE that would block (a FIFO) is not read: the probe answers at once.
+    let fifo = dir.0.join("certs-fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    server.script([answer(200, "OK")]);
+    let child = hcwrap()
+        .env("SSL_CERT_FILE", &fifo)
+        .args(["probe", &url, "--cacert", &ca])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        support::stderr(&out).contains("SSL_CERT_FILE")
+            && support::stderr(&out).contains("not reading it"),
+        "{}",
+        support::stderr(&out)
+    );
 }
 
 #[test]

@@ -26,6 +26,7 @@ use ureq::{Agent, Proxy};
 pub use url::Url;
 
 use crate::msg::printable;
+use settings::SystemRoots;
 
 /// The most headers an answer may have (ureq's limit).
 pub const MAX_ANSWER_HEADERS: usize = 128;
@@ -47,6 +48,8 @@ pub struct AgentSpec<'a> {
     /// Certificates to trust beside the system's, when the agent will speak TLS; `None`
     /// when it will not, and the trust store is then not read (a few milliseconds).
     pub tls: Option<&'a [Certificate<'static>]>,
+    /// Where the system's certificates are read from.
+    pub system_roots: SystemRoots,
 }
 
 /// The agent for `spec`, as every request of hcwrap's is made: an answer's status is an
@@ -69,7 +72,11 @@ pub fn agent(spec: AgentSpec<'_>) -> Agent {
         .output_buffer_size(16 * 1024)
         .proxy(spec.proxy);
     if let Some(extra) = spec.tls {
-        config = config.tls_config(TlsConfig::builder().root_certs(root_certs(extra)).build());
+        config = config.tls_config(
+            TlsConfig::builder()
+                .root_certs(root_certs(&spec.system_roots, extra))
+                .build(),
+        );
     }
     with_parts(config.build())
 }
@@ -82,26 +89,16 @@ fn with_parts(config: Config) -> Agent {
     )
 }
 
-/// The trust roots: the system's certificates, or the built-in Mozilla roots where the
-/// system has none (a scratch container); and `--cacert`'s beside either.
-///
-/// An `SSL_CERT_FILE` that is not a regular file (a FIFO, a device) is left unread, with a
-/// warning: reading it could block forever, and the final ping with it. The certificates
-/// then come from `SSL_CERT_DIR` if set, else the built-in roots.
-pub fn root_certs(extra: &[Certificate<'static>]) -> RootCerts {
-    let native = match std::env::var_os("SSL_CERT_FILE") {
-        Some(file) if !std::fs::metadata(&file).is_ok_and(|m| m.is_file()) => {
-            crate::msg::say(&format!(
-                "warning: SSL_CERT_FILE ({}) is not a readable regular file; not reading it",
-                crate::msg::printable(&file.to_string_lossy())
-            ));
-            let dirs = std::env::var_os("SSL_CERT_DIR").unwrap_or_default();
-            std::env::split_paths(&dirs)
-                .filter(|dir| !dir.as_os_str().is_empty())
-                .flat_map(|dir| rustls_native_certs::load_certs_from_paths(None, Some(&dir)).certs)
-                .collect()
-        }
-        _ => rustls_native_certs::load_native_certs().certs,
+/// The trust roots: the system's certificates (from where `system` says), or the built-in
+/// Mozilla roots where the system has none (a scratch container); and `--cacert`'s beside
+/// either.
+pub fn root_certs(system: &SystemRoots, extra: &[Certificate<'static>]) -> RootCerts {
+    let native = match system {
+        SystemRoots::Native => rustls_native_certs::load_native_certs().certs,
+        SystemRoots::Dirs(dirs) => dirs
+            .iter()
+            .flat_map(|dir| rustls_native_certs::load_certs_from_paths(None, Some(dir)).certs)
+            .collect(),
     };
     combine(&native, extra)
 }

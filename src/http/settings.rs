@@ -7,6 +7,41 @@ use ureq::tls::{Certificate, PemItem, parse_pem};
 /// The most a `--cacert` file may hold: a whole system bundle is about 200 KiB.
 const MAX_CACERT: usize = 4 * 1024 * 1024;
 
+/// Where the system's trust roots are read from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SystemRoots {
+    /// As OpenSSL would: `SSL_CERT_FILE` and `SSL_CERT_DIR` if set, else the system's store.
+    #[default]
+    Native,
+    /// Only these directories (`SSL_CERT_DIR`): `SSL_CERT_FILE` is set but is not a regular
+    /// file, and is not read.
+    Dirs(Vec<std::path::PathBuf>),
+}
+
+/// Where the system's trust roots come from, by the environment. An `SSL_CERT_FILE` that is
+/// not a regular file (a FIFO, a device) is left unread, since reading it could block
+/// forever and the final ping with it; with `tls` (the agent will speak TLS) a warning says
+/// so. The certificates then come from `SSL_CERT_DIR` if set, else the built-in roots.
+pub fn system_roots(env: &dyn Fn(&str) -> Option<String>, tls: bool) -> SystemRoots {
+    match env("SSL_CERT_FILE") {
+        Some(file) if !std::fs::metadata(&file).is_ok_and(|m| m.is_file()) => {
+            if tls {
+                crate::msg::say(&format!(
+                    "warning: SSL_CERT_FILE ({}) is not a readable regular file; not reading it",
+                    crate::msg::printable(&file)
+                ));
+            }
+            let dirs = env("SSL_CERT_DIR").unwrap_or_default();
+            SystemRoots::Dirs(
+                std::env::split_paths(&dirs)
+                    .filter(|dir| !dir.as_os_str().is_empty())
+                    .collect(),
+            )
+        }
+        _ => SystemRoots::Native,
+    }
+}
+
 pub fn read_cacert(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
     let shown = path.display();
     let pem = crate::small_file::read("--cacert", &shown.to_string(), path, MAX_CACERT)?;
