@@ -326,6 +326,10 @@ fn environment(r: &mut Roff) {
             "XDG_RUNTIME_DIR, HOME, TMPDIR",
             "Where the default lock file goes (see FILES).",
         ),
+        (
+            "XDG_CACHE_HOME, HOME",
+            "Where each server's announced body limit is remembered (see FILES).",
+        ),
         ("PATH", "Where the command is looked for."),
         (
             "HC_RUN_ID",
@@ -360,6 +364,13 @@ fn files(r: &mut Roff) {
          another user, or a symbolic link, is refused. It holds an advisory flock(2) lock that \
          goes away however hcwrap ends.",
     )]);
+    r.control("TP", [])
+        .text([italic("$XDG_CACHE_HOME/hcwrap/body-limit-HASH")])
+        .text([roman(
+            "The Ping-Body-Limit a server announced last, HASH derived from its scheme, host \
+             and port; used by pings with no start ping to learn it from. Else under \
+             ~/.cache/hcwrap/; with neither variable set, nothing is remembered.",
+        )]);
 }
 
 fn examples(r: &mut Roff) {
