@@ -38,12 +38,12 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
-            [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)')
+            [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)')
             [CompletionResult]::new('--on-lock-busy', '--on-lock-busy', [CompletionResultType]::ParameterName, 'The ping to send when --lock finds a previous run still running')
             [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap')
             [CompletionResult]::new('--jitter', '--jitter', [CompletionResultType]::ParameterName, 'Wait a random time up to DURATION before each run')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124')
-            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long')
+            [CompletionResult]::new('--kill-after', '--kill-after', [CompletionResultType]::ParameterName, 'After passing on SIGINT, SIGTERM, SIGHUP or SIGQUIT, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long')
             [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the check named by --slug if the server does not know it yet')
             [CompletionResult]::new('--no-start-ping', '--no-start-ping', [CompletionResultType]::ParameterName, 'Do not send a start ping')
             [CompletionResult]::new('--no-run-id', '--no-run-id', [CompletionResultType]::ParameterName, 'Do not tag the pings with a run id (rid=)')
@@ -65,7 +65,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
         }
         'hcwrap;ping' {
             [CompletionResult]::new('--rid', '--rid', [CompletionResultType]::ParameterName, 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]')
-            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The ping''s body')
+            [CompletionResult]::new('--message', '--message', [CompletionResultType]::ParameterName, 'The ping''s body (it may start with ''-'', as an error text may)')
             [CompletionResult]::new('--message-env', '--message-env', [CompletionResultType]::ParameterName, 'The ping''s body is the value of environment variable NAME (no shell quoting to get wrong)')
             [CompletionResult]::new('--body-file', '--body-file', [CompletionResultType]::ParameterName, 'Read the ping''s body from this file, or from stdin with ''-''; the tail is kept')
             [CompletionResult]::new('--body-limit', '--body-limit', [CompletionResultType]::ParameterName, 'Send at most this many bytes of body')

@@ -35,12 +35,12 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --cacert 'Also trust the CA certificates in this PEM file'
             cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
             cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
-            cand --lock 'Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)'
+            cand --lock 'Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)'
             cand --on-lock-busy 'The ping to send when --lock finds a previous run still running'
             cand --every 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap'
             cand --jitter 'Wait a random time up to DURATION before each run'
             cand --timeout 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124'
-            cand --kill-after 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long'
+            cand --kill-after 'After passing on SIGINT, SIGTERM, SIGHUP or SIGQUIT, or a timeout''s SIGTERM, send SIGKILL if the command still runs after this long'
             cand --create 'Create the check named by --slug if the server does not know it yet'
             cand --no-start-ping 'Do not send a start ping'
             cand --no-run-id 'Do not tag the pings with a run id (rid=)'
@@ -61,7 +61,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
         }
         &'hcwrap;ping'= {
             cand --rid 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]'
-            cand --message 'The ping''s body'
+            cand --message 'The ping''s body (it may start with ''-'', as an error text may)'
             cand --message-env 'The ping''s body is the value of environment variable NAME (no shell quoting to get wrong)'
             cand --body-file 'Read the ping''s body from this file, or from stdin with ''-''; the tail is kept'
             cand --body-limit 'Send at most this many bytes of body'

@@ -52,14 +52,14 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-retries -d 'How many
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
-complete -c hcwrap -n "__fish_hcwrap_needs_command" -l lock -d 'Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)' -r -F
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l lock -d 'Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)' -r -F
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l on-lock-busy -d 'The ping to send when --lock finds a previous run still running' -r -f -a "log\t'A log entry (/log) saying the run was skipped'
 fail\t'A failure ping (/fail)'
 none\t'No ping'"
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l every -d 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l jitter -d 'Wait a random time up to DURATION before each run' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l timeout -d 'Stop the command (SIGTERM to its process group) after it ran this long, and exit 124' -r
-complete -c hcwrap -n "__fish_hcwrap_needs_command" -l kill-after -d 'After passing on SIGINT, SIGTERM or SIGHUP, or a timeout\'s SIGTERM, send SIGKILL if the command still runs after this long' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l kill-after -d 'After passing on SIGINT, SIGTERM, SIGHUP or SIGQUIT, or a timeout\'s SIGTERM, send SIGKILL if the command still runs after this long' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l create -d 'Create the check named by --slug if the server does not know it yet'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-start-ping -d 'Do not send a start ping'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l no-run-id -d 'Do not tag the pings with a run id (rid=)'
@@ -74,7 +74,7 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "ping" -d 'Send one ping,
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l rid -d 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message -d 'The ping\'s body' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message -d 'The ping\'s body (it may start with \'-\', as an error text may)' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message-env -d 'The ping\'s body is the value of environment variable NAME (no shell quoting to get wrong)' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l body-file -d 'Read the ping\'s body from this file, or from stdin with \'-\'; the tail is kept' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l body-limit -d 'Send at most this many bytes of body' -r

@@ -426,7 +426,10 @@ pub fn is_uuid(s: &str) -> bool {
 
 /// The first four characters of a secret-like value and an ellipsis.
 pub fn redact_partial(value: &str) -> String {
-    if value.chars().count() >= 16 {
+    if value.is_empty() {
+        // Nothing to hide: '' says the value is empty, where '…' would look hidden.
+        String::new()
+    } else if value.chars().count() >= 16 {
         let head: String = value.chars().take(4).collect();
         format!("{}…", printable(&head))
     } else {

@@ -179,8 +179,13 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
                 "{source} names a check by slug, which needs a ping key: give --ping-key or set HC_PING_KEY"
             )));
         };
-        Check::from_slug(&api_url()?, &key, &slug, cli.create)
-            .with_context(|| format!("from {source}"))
+        // A message about --slug names it already; one about a variable says where from.
+        let check = Check::from_slug(&api_url()?, &key, &slug, cli.create);
+        if source.starts_with("--") {
+            check
+        } else {
+            check.with_context(|| format!("from {source}"))
+        }
     };
 
     let mut choices = Vec::new();

@@ -53,7 +53,8 @@ read them from a file (a secret then stays out of the crontab and of ps).
 
 Exit status: the command's own; 128+n when it was killed by signal n, or hcwrap was \
 interrupted by it; 124 it timed out (--timeout); 75 skipped, a previous run holds the lock \
-(--lock); 125 hcwrap's own usage error; 126 the command cannot be executed; 127 not found.";
+(--lock); 125 hcwrap's own usage error (and, with --strict, no usable check in the \
+environment); 126 the command cannot be executed; 127 not found.";
 const PING_AFTER_HELP: &str = "Examples:
   hcwrap ping start --uuid file:/etc/hcwrap/backup.uuid
   hcwrap ping fail --uuid file:/etc/hcwrap/backup.uuid --message-env BACKUP_ERROR
@@ -130,8 +131,14 @@ pub struct PingCli {
     #[arg(long, value_name = "UUID")]
     pub rid: Option<String>,
 
-    /// The ping's body
-    #[arg(long, value_name = "TEXT", group = "body", help_heading = "Body")]
+    /// The ping's body (it may start with '-', as an error text may)
+    #[arg(
+        long,
+        value_name = "TEXT",
+        group = "body",
+        allow_hyphen_values = true,
+        help_heading = "Body"
+    )]
     pub message: Option<String>,
 
     /// The ping's body is the value of environment variable NAME (no shell quoting to get wrong)
@@ -372,7 +379,7 @@ pub struct Cli {
     #[command(flatten)]
     pub http: HttpArgs,
 
-    /// Run only if no other run holds the lock (default file: from the check, under $XDG_RUNTIME_DIR or the temp directory)
+    /// Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)
     #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, help_heading = "Job control")]
     #[allow(clippy::option_option)] // clap's form of a flag with an optional value.
     pub lock: Option<Option<PathBuf>>,
@@ -399,7 +406,7 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Job control")]
     pub timeout: Option<Duration>,
 
-    /// After passing on SIGINT, SIGTERM or SIGHUP, or a timeout's SIGTERM, send SIGKILL if the command still runs after this long
+    /// After passing on SIGINT, SIGTERM, SIGHUP or SIGQUIT, or a timeout's SIGTERM, send SIGKILL if the command still runs after this long
     #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, help_heading = "Job control")]
     pub kill_after: Duration,
 
@@ -538,13 +545,10 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
         .collect();
     let what = quoted_values_hidden(&what.join(" "));
     let what = what.strip_prefix("error: ").unwrap_or(&what);
-    let command = usage
-        .split(" [")
-        .next()
-        .unwrap_or("hcwrap")
-        .split(" <")
-        .next()
-        .unwrap_or("hcwrap");
+    let command = match subcommand.as_deref() {
+        Some(name) => format!("hcwrap {name}"),
+        None => "hcwrap".to_owned(),
+    };
     crate::msg::say(&format!(
         "error: {what} (usage: {usage}; see {command} {help})"
     ));

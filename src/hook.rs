@@ -7,6 +7,8 @@
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::PathBuf;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
@@ -100,7 +102,9 @@ impl Hook {
         let source = match (cli.message, cli.message_env, cli.body_file) {
             (Some(message), _, _) => Source::Message(message),
             // An unset variable is an empty message: a hook without an error to tell.
-            (None, Some(name), _) => Source::Message(env(&name).unwrap_or_default()),
+            (None, Some(name), _) => {
+                Source::Message(env(&variable_name(&name)?).unwrap_or_default())
+            }
             (None, None, Some(path)) if path.as_os_str() == "-" => Source::Stdin,
             (None, None, Some(path)) => Source::File(path),
             (None, None, None) => Source::Empty,
@@ -126,6 +130,21 @@ impl Hook {
             strict: cli.strict,
         })))
     }
+}
+
+/// How long a hook's ping may take in all when `--max-time` does not say.
+const DEFAULT_MAX_TIME: Duration = Duration::from_secs(10);
+
+/// `name`, if it can be an environment variable's name (`--message-env`): not empty, no `=`
+/// or NUL. A value given by mistake for the name is not shown (it may be long or private).
+fn variable_name(name: &str) -> Result<String> {
+    if name.is_empty() || name.contains(['=', '\0']) {
+        bail!(
+            "--message-env: give the name of the variable that holds the text (such as \
+             BACKUP_ERROR), not its value"
+        );
+    }
+    Ok(name.to_owned())
 }
 
 fn run_id(source: &str, value: &str) -> Result<String> {
@@ -161,14 +180,42 @@ pub fn run(hook: Hook) -> Result<i32> {
             return Ok(0);
         }
     };
-    let body = read_body(&config.source, config.limit)?;
+    let started = Instant::now();
+    let body = match read_body(&config.source, config.limit) {
+        Ok(body) => body,
+        Err(e) if config.strict => return Err(e),
+        // The log a failed job never wrote must not cancel its failure ping: the ping goes,
+        // saying why its body is missing.
+        Err(e) => {
+            let why = format!("{e:#}");
+            crate::msg::say(&format!("warning: {why}; sending the ping without it"));
+            body::build(None, &[why], config.limit)
+        }
+    };
+    let max_time = config.http.max_time.unwrap_or(DEFAULT_MAX_TIME);
+    let strict = config.strict;
+    let not_delivered = || if strict { exit_codes::NOT_DELIVERED } else { 0 };
     let pinger = Pinger::new(config.check, config.http);
-    match pinger.send(
-        config.endpoint,
-        config.run_id.as_deref(),
-        &body,
-        &Stop::default(),
-    ) {
+    let shown = pinger.shown_url(config.endpoint, config.run_id.as_deref());
+    // The attempt's own time limits rest on socket timeouts, which the kernel may overrun
+    // by a tenth of a second or more: --max-time is kept here, by the clock.
+    let (tx, rx) = mpsc::channel();
+    let (endpoint, run_id) = (config.endpoint, config.run_id);
+    std::thread::spawn(move || {
+        let delivery = pinger.send(endpoint, run_id.as_deref(), &body, &Stop::default());
+        let _ = tx.send(delivery);
+    });
+    let Ok(delivery) =
+        rx.recv_timeout((started + max_time).saturating_duration_since(Instant::now()))
+    else {
+        crate::msg::say(&format!(
+            "could not deliver the {} to {shown} within --max-time {}: no answer in time",
+            endpoint.name(),
+            humantime::format_duration(max_time)
+        ));
+        return Ok(not_delivered());
+    };
+    match delivery {
         Delivery::Delivered {
             body_limit: Some(limit),
         } => {
@@ -181,11 +228,7 @@ pub fn run(hook: Hook) -> Result<i32> {
         Delivery::NotDelivered(failure) => {
             crate::msg::say(&failure.line);
             // Without --strict the hook goes on: a monitoring outage must not fail it.
-            Ok(if config.strict {
-                exit_codes::NOT_DELIVERED
-            } else {
-                0
-            })
+            Ok(not_delivered())
         }
     }
 }

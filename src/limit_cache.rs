@@ -10,24 +10,29 @@
 //! its own yet.
 //!
 //! The files live in `$XDG_CACHE_HOME/hcwrap`, else `~/.cache/hcwrap`, in a directory of
-//! the user's own that no one else can write (made mode 0700); with neither variable set,
-//! or a directory another user could write, nothing is remembered. The file is named by a
+//! the user's own that no one else can write (made mode 0700; see [`LimitCache::ready`]);
+//! with neither variable set, or a directory that is not the user's, nothing is
+//! remembered. The file is named by a
 //! hash of the server's origin (scheme, host, port) and holds the number. Reading and
 //! writing are best effort and silent: a cache that cannot be used only means the default
 //! limit.
 
-use std::fs::File;
+use std::fs::{DirBuilder, File};
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::http::url::Url;
-use crate::lock::{fnv1a, private_dir};
+use crate::lock::fnv1a;
 use crate::sys;
 
 /// Where one server's limit is remembered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitCache {
+    /// `$XDG_CACHE_HOME`, or `~/.cache`.
+    base: PathBuf,
+    /// The home directory, when `base` is `~/.cache` (which may be made if missing).
+    home: Option<PathBuf>,
     dir: PathBuf,
     file: PathBuf,
 }
@@ -38,14 +43,43 @@ impl LimitCache {
         let url = Url::parse(ping_url).ok()?;
         let scheme = if url.is_https() { "https" } else { "http" };
         let origin = format!("{scheme}://{}:{}", url.host(), url.port());
-        let dir = if let Some(cache) = env("XDG_CACHE_HOME").filter(|d| d.starts_with('/')) {
-            Path::new(&cache).join("hcwrap")
+        let (base, home) = if let Some(cache) = env("XDG_CACHE_HOME").filter(|d| d.starts_with('/'))
+        {
+            (PathBuf::from(cache), None)
         } else {
-            let home = env("HOME").filter(|h| h.starts_with('/') && h != "/")?;
-            Path::new(&home).join(".cache").join("hcwrap")
+            let home = PathBuf::from(env("HOME").filter(|h| h.starts_with('/') && h != "/")?);
+            (home.join(".cache"), Some(home))
         };
+        let dir = base.join("hcwrap");
         let file = dir.join(format!("body-limit-{:016x}", fnv1a(origin.as_bytes())));
-        Some(LimitCache { dir, file })
+        Some(LimitCache {
+            base,
+            home,
+            dir,
+            file,
+        })
+    }
+
+    /// Makes the cache directory (mode 0700) if it is missing, and says whether it is fit
+    /// to use. Nothing is made outside the user's own directories: the home directory must
+    /// exist and be the user's (`sudo -E` keeps another user's HOME; Debian's `nobody` has
+    /// HOME=/nonexistent), `~/.cache` is made only inside it, `$XDG_CACHE_HOME` must exist
+    /// and be the user's, and the `hcwrap` directory must be the user's and writable by no
+    /// one else.
+    fn ready(&self) -> bool {
+        if let Some(home) = &self.home
+            && !is_own_dir(home, false)
+        {
+            return false;
+        }
+        let make = |dir: &Path| match DirBuilder::new().mode(0o700).create(dir) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::AlreadyExists,
+        };
+        if self.home.is_some() && !make(&self.base) {
+            return false;
+        }
+        is_own_dir(&self.base, false) && make(&self.dir) && is_own_dir(&self.dir, true)
     }
 
     /// The limit last remembered, if any (and if the file is the user's own).
@@ -67,7 +101,9 @@ impl LimitCache {
     /// Remembers `limit`, if it is not what is remembered already. Written to a file of its
     /// own first and renamed into place, so a reader never sees half a number.
     pub fn remember(&self, limit: usize) {
-        if limit == 0 || self.read() == Some(limit) || private_dir(&self.dir).is_err() {
+        // Never more than hcwrap sends at most.
+        let limit = limit.min(crate::ping::MAX_BODY_LIMIT);
+        if limit == 0 || self.read() == Some(limit) || !self.ready() {
             return;
         }
         let temporary = self.dir.join(format!(
@@ -86,6 +122,14 @@ impl LimitCache {
             let _ = std::fs::remove_file(&temporary);
         }
     }
+}
+
+/// Whether `dir` is a directory (not a symbolic link) of this user's; and, with `private`,
+/// one no one else can write.
+fn is_own_dir(dir: &Path, private: bool) -> bool {
+    std::fs::symlink_metadata(dir).is_ok_and(|meta| {
+        meta.is_dir() && meta.uid() == sys::uid() && !(private && meta.mode() & 0o022 != 0)
+    })
 }
 
 #[cfg(test)]

@@ -176,7 +176,7 @@ fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> (PathBuf, bool) {
 /// writable by no one else. Its parent is made first if missing (`~/.cache`); the directory
 /// itself is made on its own, so nothing is ever made inside a directory someone else
 /// created at its name.
-pub fn private_dir(dir: &Path) -> Result<()> {
+fn private_dir(dir: &Path) -> Result<()> {
     if let Some(parent) = dir.parent()
         && !parent.exists()
     {

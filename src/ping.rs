@@ -138,6 +138,11 @@ impl Pinger {
         }
     }
 
+    /// The URL a ping to `endpoint` goes to, as messages show it (secrets hidden).
+    pub fn shown_url(&self, endpoint: Endpoint, run_id: Option<&str>) -> String {
+        self.check.redact(&self.check.url(endpoint, run_id))
+    }
+
     /// Sends one ping, retrying as the module documentation says, until it is delivered,
     /// refused, out of retries, or `stop` is raised during a backoff.
     pub fn send(
@@ -195,6 +200,13 @@ impl Pinger {
                             plural(attempt),
                             humantime::format_duration(max_time),
                         );
+                        // Say when the server's own Retry-After is what ran past it.
+                        if let Some(after) = after {
+                            last_error = format!(
+                                "{last_error}, and asked to retry after {}",
+                                humantime::format_duration(after)
+                            );
+                        }
                         return Delivery::NotDelivered(Failure {
                             line: format!(
                                 "could not deliver the {} to {} within --max-time {} ({attempt} \

@@ -273,12 +273,12 @@ fn both_failed(target: &Target, start: &Failure, end: &Failure) -> String {
     let end_name = end.endpoint_name.as_str();
     if start.why == end.why {
         format!(
-            "neither the start ping ({}) nor the {end_name} ({}) reached {check}: {}",
+            "neither the start ping ({}) nor the {end_name} ({}) was recorded by {check}: {}",
             start.how, end.how, start.why
         )
     } else {
         format!(
-            "neither the start ping ({}: {}) nor the {end_name} ({}: {}) reached {check}",
+            "neither the start ping ({}: {}) nor the {end_name} ({}: {}) was recorded by {check}",
             start.how, start.why, end.how, end.why
         )
     }

@@ -563,7 +563,7 @@ fn an_ssl_cert_file_that_would_block_is_not_read() {
     assert_eq!(
         err,
         format!(
-            "hcwrap: warning: SSL_CERT_FILE ({}) is not a readable regular file; not reading it\n",
+            "hcwrap: warning: SSL_CERT_FILE ({}) is not a readable regular file of at most 16 MiB; not reading it\n",
             fifo.display()
         )
     );
@@ -571,4 +571,41 @@ fn an_ssl_cert_file_that_would_block_is_not_read() {
         server.wait_for(2)[1].body_text(),
         "secure\n[hcwrap] exit status 3\n"
     );
+
+    // /dev/zero would fill the memory; a directory in SSL_CERT_DIR holding a FIFO would
+    // block as the FIFO does. Neither is read.
+    let certs = dir.0.join("certs");
+    std::fs::create_dir(&certs).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(certs.join("fifo.pem"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let child = hcwrap()
+        .env("SSL_CERT_FILE", "/dev/zero")
+        .env("SSL_CERT_DIR", &certs)
+        .args([
+            "ping",
+            "log",
+            "--url",
+            &server.check_url(),
+            "--cacert",
+            &ca_file,
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("SSL_CERT_FILE (/dev/zero) is not a readable regular file")
+            && err.contains(&format!(
+                "SSL_CERT_DIR ({}) holds a file that is not a regular file",
+                certs.display()
+            )),
+        "{err}"
+    );
+    assert_eq!(server.wait_for(3)[2].suffix(), "/log");
 }

@@ -27,7 +27,8 @@ fn backrest_script(item: &str) -> String {
 }
 
 /// Renders `template` as Go's text/template does for what the recipe uses:
-/// `{{ if .Error }}A{{ else }}B{{ end }}` and `{{ .Error }}` (raw, as Backrest inserts it).
+/// `{{ if .Error }}A{{ else }}B{{ end }}`, `{{ .Error }}` (raw, as Backrest inserts it) and
+/// `{{ .ShellEscape .Error }}`.
 fn render(template: &str, error: &str) -> String {
     let (before, rest) = template.split_once("{{ if .Error }}").unwrap();
     let (then, rest) = rest.split_once("{{ else }}").unwrap();
@@ -37,7 +38,30 @@ fn render(template: &str, error: &str) -> String {
         "{template}"
     );
     let chosen = if error.is_empty() { otherwise } else { then };
-    format!("{before}{}{after}", chosen.replace("{{ .Error }}", error))
+    let chosen = chosen
+        .replace("{{ .ShellEscape .Error }}", &shell_escape(error))
+        .replace("{{ .Error }}", error);
+    assert!(
+        !chosen.contains("{{"),
+        "a template action this test does not know: {chosen}"
+    );
+    format!("{before}{chosen}{after}")
+}
+
+/// Backrest's `ShellEscape`: `shellescape.Quote` (al.essio.dev/pkg/shellescape 1.6): `''`
+/// for nothing, the text as it is when it holds only `[\w@%+=:,./-]`, else the text in
+/// single quotes with each `'` written `'"'"'`.
+fn shell_escape(text: &str) -> String {
+    if text.is_empty() {
+        return "''".to_owned();
+    }
+    let plain = text
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == '_' || "@%+=:,./-".contains(c));
+    if plain {
+        return text.to_owned();
+    }
+    format!("'{}'", text.replace('\'', "'\"'\"'"))
 }
 
 /// Runs `script` as Backrest does: `sh`, the script on its stdin, with hcwrap on PATH.
@@ -74,14 +98,18 @@ fn the_backrest_end_hook_sends_an_error_full_of_shell_syntax_as_it_is() {
         "repository \"main\" failed: `touch {m}` $(touch {m}) ${{HOME}} 'it''s' \\\\ \"$(touch \
          {m})\"\nsecond line; touch {m} && echo done\n  indented\ttab"
     );
+    // A line that would end a here-document, and text that reads as an option.
+    let heredoc_end = format!("first\nHCWRAP_END\nEOF\ntouch {m}\n'\ntouch {m}");
     for shell in ["sh", "bash"] {
-        let server = Server::start();
-        let out = run_as_backrest(shell, &render(&template, &error), &server);
-        assert!(out.status.success(), "{shell}: {}", support::stderr(&out));
-        let got = server.wait_for(1);
-        assert_eq!(got[0].suffix(), "/fail", "{shell}");
-        assert_eq!(got[0].body_text(), format!("{error}\n"), "{shell}");
-        assert!(!marker.exists(), "{shell} executed part of the error");
+        for error in [error.as_str(), &heredoc_end, "-rf: --help --", "plain-word"] {
+            let server = Server::start();
+            let out = run_as_backrest(shell, &render(&template, error), &server);
+            assert!(out.status.success(), "{shell}: {}", support::stderr(&out));
+            let got = server.wait_for(1);
+            assert_eq!(got[0].suffix(), "/fail", "{shell}");
+            assert_eq!(got[0].body_text(), format!("{error}\n"), "{shell}");
+            assert!(!marker.exists(), "{shell} executed part of the error");
+        }
 
         // No error: the success ping, with nothing read from the script's stdin.
         let server = Server::start();

@@ -95,10 +95,16 @@ fn with_parts(config: Config) -> Agent {
 pub fn root_certs(system: &SystemRoots, extra: &[Certificate<'static>]) -> RootCerts {
     let native = match system {
         SystemRoots::Native => rustls_native_certs::load_native_certs().certs,
-        SystemRoots::Dirs(dirs) => dirs
-            .iter()
-            .flat_map(|dir| rustls_native_certs::load_certs_from_paths(None, Some(dir)).certs)
-            .collect(),
+        SystemRoots::Paths { file, dirs } => {
+            let mut certs = match file {
+                Some(file) => rustls_native_certs::load_certs_from_paths(Some(file), None).certs,
+                None => Vec::new(),
+            };
+            for dir in dirs {
+                certs.extend(rustls_native_certs::load_certs_from_paths(None, Some(dir)).certs);
+            }
+            certs
+        }
     };
     combine(&native, extra)
 }

@@ -13,33 +13,81 @@ pub enum SystemRoots {
     /// As OpenSSL would: `SSL_CERT_FILE` and `SSL_CERT_DIR` if set, else the system's store.
     #[default]
     Native,
-    /// Only these directories (`SSL_CERT_DIR`): `SSL_CERT_FILE` is set but is not a regular
-    /// file, and is not read.
-    Dirs(Vec<std::path::PathBuf>),
+    /// Only these: what `SSL_CERT_FILE` and `SSL_CERT_DIR` name, less what could not be
+    /// read safely.
+    Paths {
+        file: Option<std::path::PathBuf>,
+        dirs: Vec<std::path::PathBuf>,
+    },
 }
 
-/// Where the system's trust roots come from, by the environment. An `SSL_CERT_FILE` that is
-/// not a regular file (a FIFO, a device) is left unread, since reading it could block
-/// forever and the final ping with it; with `tls` (the agent will speak TLS) a warning says
-/// so. The certificates then come from `SSL_CERT_DIR` if set, else the built-in roots.
+/// The largest `SSL_CERT_FILE` read (Debian's bundle is about 200 KiB).
+const MAX_CERT_FILE: u64 = 16 << 20;
+
+/// Where the system's trust roots come from, by the environment. What could block forever
+/// or fill the memory (and hold up the final ping with it) is left unread, with a warning
+/// when `tls` (the agent will speak TLS): an `SSL_CERT_FILE` that is not a regular file (a
+/// FIFO, `/dev/zero`) or is over 16 MiB, and an `SSL_CERT_DIR` directory holding anything
+/// but regular files and directories. The built-in roots stand in when nothing is left.
+/// Without `tls` nothing is looked at.
 pub fn system_roots(env: &dyn Fn(&str) -> Option<String>, tls: bool) -> SystemRoots {
-    match env("SSL_CERT_FILE") {
-        Some(file) if !std::fs::metadata(&file).is_ok_and(|m| m.is_file()) => {
-            if tls {
-                crate::msg::say(&format!(
-                    "warning: SSL_CERT_FILE ({}) is not a readable regular file; not reading it",
-                    crate::msg::printable(&file)
-                ));
-            }
-            let dirs = env("SSL_CERT_DIR").unwrap_or_default();
-            SystemRoots::Dirs(
-                std::env::split_paths(&dirs)
-                    .filter(|dir| !dir.as_os_str().is_empty())
-                    .collect(),
-            )
-        }
-        _ => SystemRoots::Native,
+    if !tls {
+        // Nothing will be read.
+        return SystemRoots::Native;
     }
+    let warn = |what: &str, path: &str, why: &str| {
+        crate::msg::say(&format!(
+            "warning: {what} ({}) {why}; not reading it",
+            crate::msg::printable(path)
+        ));
+    };
+    let file = env("SSL_CERT_FILE");
+    let dirs = env("SSL_CERT_DIR");
+    let mut dropped = false;
+    let file = file.filter(|file| {
+        let fits = std::fs::metadata(file).is_ok_and(|m| m.is_file() && m.len() <= MAX_CERT_FILE);
+        if !fits {
+            warn(
+                "SSL_CERT_FILE",
+                file,
+                "is not a readable regular file of at most 16 MiB",
+            );
+            dropped = true;
+        }
+        fits
+    });
+    let dirs: Vec<std::path::PathBuf> = std::env::split_paths(&dirs.unwrap_or_default())
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .filter(|dir| {
+            let safe = only_files(dir);
+            if !safe {
+                warn(
+                    "SSL_CERT_DIR",
+                    &dir.to_string_lossy(),
+                    "holds a file that is not a regular file",
+                );
+                dropped = true;
+            }
+            safe
+        })
+        .collect();
+    if dropped {
+        SystemRoots::Paths {
+            file: file.map(std::path::PathBuf::from),
+            dirs,
+        }
+    } else {
+        SystemRoots::Native
+    }
+}
+
+/// Whether every entry of `dir` is a regular file or a directory (symbolic links followed).
+fn only_files(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir).map_or(true, |entries| {
+        entries.flatten().all(|entry| {
+            std::fs::metadata(entry.path()).map_or(true, |m| m.is_file() || m.is_dir())
+        })
+    })
 }
 
 pub fn read_cacert(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {

@@ -439,10 +439,20 @@ fn ping_description() -> Roff {
     paragraph(
         &mut r,
         "KIND is start, success, fail, log (a log entry that changes no state) or an exit \
-         status from 0 to 255. The body comes from --message, --body-file PATH or --body-file - \
-         (stdin); with none of them the body is empty and stdin is not read. A body over the \
-         limit (100,000 bytes, or --body-limit) keeps its tail and starts with a line saying how \
-         much was left out; it is always valid UTF-8.",
+         status from 0 to 255. The body comes from --message, --message-env NAME (a variable's \
+         value: an error text that never goes through a shell's quoting), --body-file PATH or \
+         --body-file - (stdin); with none of them the body is empty and stdin is not read. A body \
+         over the limit (the one the server announced last, remembered per server; else \
+         100,000 bytes; --body-limit only lowers it) keeps its tail and starts with a line \
+         saying how much was left out; it is always valid UTF-8.",
+    );
+    paragraph(
+        &mut r,
+        "A monitoring outage never fails the hook: a ping not delivered within --max-time (10s \
+         in all, retries included) or refused prints one line and exits 0, and so does a check \
+         the environment does not name (a CI fork without its secrets); an unreadable \
+         --body-file sends the ping with a note instead. --strict makes these exit 1 (125 for \
+         no usable check, or an unreadable --body-file).",
     );
     paragraph(
         &mut r,
