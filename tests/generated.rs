@@ -32,6 +32,11 @@ fn main() -> std::process::ExitCode {
             run: zsh_parses_its_completions,
         },
         Case {
+            name: "zsh_completes_kinds_options_and_the_wrapped_command",
+            needs: || tool("zsh"),
+            run: zsh_completes_kinds_options_and_the_wrapped_command,
+        },
+        Case {
             name: "fish_parses_its_completions",
             needs: || tool("fish"),
             run: fish_parses_its_completions,
@@ -188,4 +193,22 @@ fn the_man_pages_render_without_warnings() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+}
+
+/// zsh, interactive, completing as a user would press Tab: the kinds of `hcwrap ping`, the
+/// subcommands, option values, and after `--` the wrapped command.
+fn zsh_completes_kinds_options_and_the_wrapped_command() {
+    let completions = path("completions");
+    let complete = |typed: &str, shows: &str| {
+        let mut zsh = support::pty::Shell::zsh(&completions);
+        zsh.keys(typed);
+        zsh.expect(shows)
+    };
+    // Several matches are listed below the line; one is completed in place.
+    let listed = complete("hcwrap ping s\t", "start    success");
+    assert!(!listed.contains("nesting level"), "{listed}");
+    complete("hcwrap ping \t", "fail     log      start    success");
+    complete("hcwrap pi\t", "hcwrap ping ");
+    complete("hcwrap --on-success \t", "success    -- A success ping");
+    complete("hcwrap --uuid x -- ech\t", "hcwrap --uuid x -- echo");
 }

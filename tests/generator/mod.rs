@@ -28,7 +28,7 @@ pub fn generate(file: &str) -> String {
             &probe_sections(),
         ),
         "completions/hcwrap.bash" => bash_completions(),
-        "completions/_hcwrap" => completions(Shell::Zsh),
+        "completions/_hcwrap" => zsh_completions(),
         "completions/hcwrap.fish" => fish_completions(),
         "completions/hcwrap.elv" => completions(Shell::Elvish),
         "completions/_hcwrap.ps1" => completions(Shell::PowerShell),
@@ -40,6 +40,50 @@ fn completions(shell: Shell) -> String {
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut Cli::command(), "hcwrap", &mut out);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// clap's zsh completions put the wrapped command and the subcommand both at the first
+/// position and dispatch on the second, so neither `hcwrap ping s<TAB>` nor `hcwrap --
+/// ec<TAB>` completes (zsh even reports "nesting level too deep"). Here the first position
+/// is the subcommand's alone, and after `--` the words are completed as a command line of
+/// their own (`_normal`), as zsh's own completions for `nice` or `env` do.
+fn zsh_completions() -> String {
+    let generated = completions(Shell::Zsh);
+    let replace = |text: String, from: &str, to: &str| {
+        assert!(
+            text.contains(from),
+            "clap's zsh script changed: no {from:?}"
+        );
+        text.replacen(from, to, 1)
+    };
+    let script = replace(
+        generated,
+        "':command -- The command to run, and its arguments:_cmdambivalent' \\\n",
+        "",
+    );
+    let script = replace(
+        script,
+        "words=($line[2] \"${words[@]}\")",
+        "words=($line[1] \"${words[@]}\")",
+    );
+    let script = replace(
+        script,
+        "curcontext=\"${curcontext%:*:*}:hcwrap-command-$line[2]:\"",
+        "curcontext=\"${curcontext%:*:*}:hcwrap-command-$line[1]:\"",
+    );
+    let script = replace(
+        script,
+        "        case $line[2] in",
+        "        case $line[1] in",
+    );
+    replace(
+        script,
+        "_hcwrap() {\n",
+        "_hcwrap() {\n    # After `--`: the wrapped command line, completed as a command of its own.\n    \
+         local dashdash=${words[(i)--]}\n    if (( dashdash < CURRENT )); then\n        \
+         shift $dashdash words\n        (( CURRENT -= dashdash ))\n        _normal\n        \
+         return\n    fi\n",
+    )
 }
 
 /// clap's bash completions know the options and their values, but not that the words after

@@ -1,5 +1,5 @@
-//! An interactive bash in a pseudo-terminal, driven as a user at a keyboard would: type a
-//! line or a key, wait for what the terminal shows.
+//! An interactive bash (or zsh) in a pseudo-terminal, driven as a user at a keyboard would:
+//! type a line or a key, wait for what the terminal shows.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -20,6 +20,40 @@ pub struct Shell {
 
 impl Shell {
     pub fn start() -> Shell {
+        let mut shell = Shell::spawn(
+            "bash",
+            &["--norc", "--noprofile", "-i"],
+            &[("PS1", "PROMPT$ ")],
+        );
+        shell.expect("PROMPT$ ");
+        // No bracketed paste, no line editing surprises.
+        shell.line("bind 'set enable-bracketed-paste off' 2>/dev/null; stty -echoctl");
+        shell.expect("PROMPT$ ");
+        shell
+    }
+
+    /// zsh, interactive, with no start-up files, its completion system loaded with the
+    /// completions in `fpath_dir` first.
+    pub fn zsh(fpath_dir: &std::path::Path) -> Shell {
+        let mut shell = Shell::spawn("zsh", &["-f", "-i"], &[]);
+        shell.line(&format!(
+            // (Quoted in two pieces, so that the echo of this line does not show the prompt.)
+            "PS1='PROM''PT$ '; fpath=({} $fpath); autoload -U compinit; compinit -u -D; \
+             zstyle ':completion:*' menu no",
+            fpath_dir.display()
+        ));
+        shell.expect("PROMPT$ ");
+        shell
+    }
+
+    /// Types `text` with no Enter (a Tab in it asks for completions).
+    pub fn keys(&mut self, text: &str) {
+        self.master.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// `program` in a terminal of its own, with hcwrap on its PATH and a clean environment
+    /// but for `env`.
+    fn spawn(program: &str, args: &[&str], env: &[(&str, &str)]) -> Shell {
         let (mut master, mut slave) = (-1, -1);
         // SAFETY: openpty writes two descriptors into the two ints; null name, termios
         // and winsize are allowed.
@@ -45,12 +79,12 @@ impl Shell {
             bin.display(),
             std::env::var("PATH").unwrap_or_default()
         );
-        let mut cmd = Command::new("bash");
-        cmd.args(["--norc", "--noprofile", "-i"])
+        let mut cmd = Command::new(program);
+        cmd.args(args)
             .env_clear()
             .env("PATH", path)
-            .env("PS1", "PROMPT$ ")
             .env("TERM", "dumb")
+            .envs(env.iter().copied())
             .stdin(Stdio::from(slave.try_clone().unwrap()))
             .stdout(Stdio::from(slave.try_clone().unwrap()))
             .stderr(Stdio::from(slave));
@@ -65,17 +99,12 @@ impl Shell {
                 Ok(())
             });
         }
-        let child = cmd.spawn().expect("bash starts");
-        let mut shell = Shell {
+        let child = cmd.spawn().expect("the shell starts");
+        Shell {
             master: File::from(master),
             child,
             seen: Vec::new(),
-        };
-        shell.expect("PROMPT$ ");
-        // No bracketed paste, no line editing surprises.
-        shell.line("bind 'set enable-bracketed-paste off' 2>/dev/null; stty -echoctl");
-        shell.expect("PROMPT$ ");
-        shell
+        }
     }
 
     /// Types `text` and Enter.
