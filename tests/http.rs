@@ -27,7 +27,7 @@ fn a_server_refusing_connections_never_changes_the_exit_status() {
     // One line for both pings: a server that is down is one problem.
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(
-        err.starts_with("hcwrap: neither the start ping (given up after 1 attempt) nor the final ping for exit status 7 (3 attempts) reached http://127.0.0.1:")
+        err.starts_with("hcwrap: neither the start ping (given up after 1 attempt) nor the final ping for exit status 7 (3 attempts) was recorded by http://127.0.0.1:")
             && err.ends_with("/ping/1f1c…: Connection refused (os error 111)\n"),
         "{err}"
     );
@@ -82,7 +82,7 @@ fn a_404_is_not_retried_and_is_explained_once() {
     assert_eq!(
         err,
         format!(
-            "hcwrap: neither the start ping (refused) nor the success ping (refused) reached \
+            "hcwrap: neither the start ping (refused) nor the success ping (refused) was recorded by \
              {}/ping/0f1c…: 404 not found: the server does not know this check: check the UUID, \
              or the slug and ping key\n",
             server.api_url().trim_end_matches("/ping")
@@ -441,7 +441,7 @@ fn https_with_a_private_ca_needs_cacert() {
     assert_eq!(out.status.code(), Some(3));
     let err = stderr(&out);
     assert!(
-        err.contains("neither the start ping (refused) nor the final ping for exit status 3 (refused) reached https://localhost:")
+        err.contains("neither the start ping (refused) nor the final ping for exit status 3 (refused) was recorded by https://localhost:")
             && err.contains(": the secure connection failed (invalid peer certificate")
             && err.contains("give it with --cacert"),
         "{err}"
@@ -506,7 +506,7 @@ fn a_proxy_that_refuses_the_tunnel_is_not_retried() {
     assert_eq!(out.status.code(), Some(6));
     let err = stderr(&out);
     assert!(
-        err.contains("(refused) reached https://hc.invalid/ping/1f1c…: the proxy refused to open a tunnel to the server"),
+        err.contains("(refused) was recorded by https://hc.invalid/ping/1f1c…: the proxy refused to open a tunnel to the server"),
         "{err}"
     );
     assert!(!err.contains("attempt"), "retried: {err}");
