@@ -96,6 +96,21 @@ fn typed(e: anyhow::Error) -> anyhow::Error {
     anyhow::Error::new(Typed(format!("{e:#}")))
 }
 
+/// That `name`, given to `flag`, is an environment variable's name as a shell writes one
+/// (letters, digits and '_', not starting with a digit). A value given by mistake for the
+/// name (`--message-env "$ERROR"`) is refused without being shown: it may be private.
+pub fn variable_name(flag: &str, name: &str) -> Result<String> {
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        bail!("{flag}: give the name of a variable (such as BACKUP_ERROR), not its value");
+    }
+    Ok(name.to_owned())
+}
+
 /// How pings to `check` are sent, from `args` and the environment.
 pub fn http(
     args: &HttpArgs,

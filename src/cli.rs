@@ -137,9 +137,10 @@ pub struct PingCli {
         value_name = "TEXT",
         group = "body",
         allow_hyphen_values = true,
+        value_parser = clap::value_parser!(OsString),
         help_heading = "Body"
     )]
-    pub message: Option<String>,
+    pub message: Option<OsString>,
 
     /// The ping's body is the value of environment variable NAME (no shell quoting to get wrong)
     #[arg(long, value_name = "NAME", group = "body", help_heading = "Body")]
@@ -198,7 +199,12 @@ pub struct ProbeCli {
     pub host: Option<String>,
 
     /// Add this header, as 'Name: value' (repeatable)
-    #[arg(long = "header", short = 'H', value_name = "HEADER")]
+    #[arg(
+        long = "header",
+        short = 'H',
+        value_name = "HEADER",
+        allow_hyphen_values = true
+    )]
     pub headers: Vec<String>,
 
     /// Time limit for the whole probe, retries included
@@ -360,7 +366,12 @@ pub struct Cli {
     pub strict: bool,
 
     /// Replace VALUE by [redacted] in the output sent with the final ping (repeatable)
-    #[arg(long, value_name = "VALUE", help_heading = "Pings")]
+    #[arg(
+        long,
+        value_name = "VALUE",
+        allow_hyphen_values = true,
+        help_heading = "Pings"
+    )]
     pub redact: Vec<String>,
 
     /// Replace the value of environment variable NAME by [redacted] in the output sent (repeatable)
@@ -440,7 +451,12 @@ pub struct CheckArgs {
     pub slug: Option<String>,
 
     /// The project's ping key, for --slug [env: HC_PING_KEY, then PING_KEY]
-    #[arg(long, value_name = "KEY", help_heading = "Check")]
+    #[arg(
+        long,
+        value_name = "KEY",
+        allow_hyphen_values = true,
+        help_heading = "Check"
+    )]
     pub ping_key: Option<String>,
 
     /// Create the check named by --slug if the server does not know it yet
@@ -472,6 +488,7 @@ pub struct HttpArgs {
         long = "header",
         short = 'H',
         value_name = "HEADER",
+        allow_hyphen_values = true,
         help_heading = "HTTP"
     )]
     pub headers: Vec<String>,

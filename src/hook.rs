@@ -95,16 +95,19 @@ impl Hook {
         let run_id = match (cli.rid, env_rid) {
             (Some(rid), _) => Some(run_id("--rid", &rid)?),
             (None, Some(rid)) => run_id("HC_RUN_ID", &rid)
-                .map_err(|e| crate::msg::say(&format!("{e:#}; sending the ping without it")))
+                .map_err(|e| {
+                    crate::msg::say(&format!("warning: {e:#}; sending the ping without it"));
+                })
                 .ok(),
             (None, None) => None,
         };
         let source = match (cli.message, cli.message_env, cli.body_file) {
-            (Some(message), _, _) => Source::Message(message),
+            // Not UTF-8 (a file name in an error): other bytes become U+FFFD, as in any body.
+            (Some(message), _, _) => Source::Message(message.to_string_lossy().into_owned()),
             // An unset variable is an empty message: a hook without an error to tell.
-            (None, Some(name), _) => {
-                Source::Message(env(&variable_name(&name)?).unwrap_or_default())
-            }
+            (None, Some(name), _) => Source::Message(
+                env(&check_config::variable_name("--message-env", &name)?).unwrap_or_default(),
+            ),
             (None, None, Some(path)) if path.as_os_str() == "-" => Source::Stdin,
             (None, None, Some(path)) => Source::File(path),
             (None, None, None) => Source::Empty,
@@ -134,18 +137,6 @@ impl Hook {
 
 /// How long a hook's ping may take in all when `--max-time` does not say.
 const DEFAULT_MAX_TIME: Duration = Duration::from_secs(10);
-
-/// `name`, if it can be an environment variable's name (`--message-env`): not empty, no `=`
-/// or NUL. A value given by mistake for the name is not shown (it may be long or private).
-fn variable_name(name: &str) -> Result<String> {
-    if name.is_empty() || name.contains(['=', '\0']) {
-        bail!(
-            "--message-env: give the name of the variable that holds the text (such as \
-             BACKUP_ERROR), not its value"
-        );
-    }
-    Ok(name.to_owned())
-}
 
 fn run_id(source: &str, value: &str) -> Result<String> {
     if !check::is_uuid(value) {
@@ -180,7 +171,6 @@ pub fn run(hook: Hook) -> Result<i32> {
             return Ok(0);
         }
     };
-    let started = Instant::now();
     let body = match read_body(&config.source, config.limit) {
         Ok(body) => body,
         Err(e) if config.strict => return Err(e),
@@ -192,6 +182,9 @@ pub fn run(hook: Hook) -> Result<i32> {
             body::build(None, &[why], config.limit)
         }
     };
+    // --max-time bounds the sending; reading the body (what a command pipes in) takes what
+    // it takes, as it would with curl.
+    let started = Instant::now();
     let max_time = config.http.max_time.unwrap_or(DEFAULT_MAX_TIME);
     let strict = config.strict;
     let not_delivered = || if strict { exit_codes::NOT_DELIVERED } else { 0 };

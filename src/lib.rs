@@ -47,7 +47,9 @@ pub fn run() -> i32 {
 
 /// Validates and runs what the command line asks for; returns the exit status.
 fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
-    let env = |name: &str| std::env::var(name).ok();
+    // A value that is not UTF-8 is read with U+FFFD in place of other bytes: as text to
+    // send it stays text, and as a check it is then refused saying what is wrong with it.
+    let env = |name: &str| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned());
     match cli.subcommand {
         Some(cli::Sub::Ping(args)) => hook::Hook::from_cli(*args, &env).and_then(hook::run),
         Some(cli::Sub::Probe(args)) => {

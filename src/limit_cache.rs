@@ -67,8 +67,10 @@ impl LimitCache {
     /// and be the user's, and the `hcwrap` directory must be the user's and writable by no
     /// one else.
     fn ready(&self) -> bool {
+        // The home and the cache base may be symbolic links to the user's own directories
+        // (a home on another disk); the `hcwrap` directory itself may not.
         if let Some(home) = &self.home
-            && !is_own_dir(home, false)
+            && !is_own_dir(home, Follow::Links, false)
         {
             return false;
         }
@@ -79,7 +81,9 @@ impl LimitCache {
         if self.home.is_some() && !make(&self.base) {
             return false;
         }
-        is_own_dir(&self.base, false) && make(&self.dir) && is_own_dir(&self.dir, true)
+        is_own_dir(&self.base, Follow::Links, false)
+            && make(&self.dir)
+            && is_own_dir(&self.dir, Follow::NoLinks, true)
     }
 
     /// The limit last remembered, if any (and if the file is the user's own).
@@ -124,10 +128,21 @@ impl LimitCache {
     }
 }
 
-/// Whether `dir` is a directory (not a symbolic link) of this user's; and, with `private`,
-/// one no one else can write.
-fn is_own_dir(dir: &Path, private: bool) -> bool {
-    std::fs::symlink_metadata(dir).is_ok_and(|meta| {
+/// Whether a symbolic link at the path is followed.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    Links,
+    NoLinks,
+}
+
+/// Whether `dir` is a directory of this user's; and, with `private`, one no one else can
+/// write.
+fn is_own_dir(dir: &Path, follow: Follow, private: bool) -> bool {
+    let meta = match follow {
+        Follow::Links => std::fs::metadata(dir),
+        Follow::NoLinks => std::fs::symlink_metadata(dir),
+    };
+    meta.is_ok_and(|meta| {
         meta.is_dir() && meta.uid() == sys::uid() && !(private && meta.mode() & 0o022 != 0)
     })
 }

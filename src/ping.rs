@@ -190,7 +190,12 @@ impl Pinger {
                     if attempt == attempts {
                         break;
                     }
-                    let delay = after.map_or_else(|| backoff(attempt), |d| d.min(MAX_RETRY_AFTER));
+                    // A Retry-After is honoured when it asks for longer than the backoff,
+                    // never for less (`Retry-After: 0` on a 429 must not bring a flood).
+                    let delay = after.map_or_else(
+                        || backoff(attempt),
+                        |d| d.max(backoff(attempt)).min(MAX_RETRY_AFTER),
+                    );
                     // No time left for another attempt.
                     if let (Some(at), Some(max_time)) = (give_up_at, self.options.max_time)
                         && Instant::now() + delay >= at
@@ -201,12 +206,7 @@ impl Pinger {
                             humantime::format_duration(max_time),
                         );
                         // Say when the server's own Retry-After is what ran past it.
-                        if let Some(after) = after {
-                            last_error = format!(
-                                "{last_error}, and asked to retry after {}",
-                                humantime::format_duration(after)
-                            );
-                        }
+                        let last_error = with_retry_after(last_error, after, at);
                         return Delivery::NotDelivered(Failure {
                             line: format!(
                                 "could not deliver the {} to {} within --max-time {} ({attempt} \
@@ -389,6 +389,22 @@ impl Pinger {
             location,
             text,
         }
+    }
+}
+
+/// `why` an attempt failed, saying also when the server's `Retry-After` (`after`) is what
+/// would have run past `deadline`.
+fn with_retry_after(why: String, after: Option<Duration>, deadline: Instant) -> String {
+    match after.filter(|&a| Instant::now() + a >= deadline) {
+        Some(after) if after > MAX_RETRY_AFTER => format!(
+            "{why}, and asked to retry after more than {}",
+            humantime::format_duration(MAX_RETRY_AFTER)
+        ),
+        Some(after) => format!(
+            "{why}, and asked to retry after {}",
+            humantime::format_duration(after)
+        ),
+        None => why,
     }
 }
 

@@ -167,7 +167,7 @@ fn each_mistake_is_named() {
         (
             &["--uuid", UUID, "--header", "X-Token"],
             &[],
-            "--header: 'X-Token…' has no ':'; give it as 'Name: value'",
+            "--header: '…' has no ':'; give it as 'Name: value'",
         ),
         (
             &["--uuid", UUID, "--cacert", "/nonexistent/ca.pem"],

@@ -3,6 +3,7 @@
 mod support;
 
 use std::io::Write;
+use std::os::unix::ffi::OsStringExt;
 use std::process::Stdio;
 
 use support::{PING_KEY, Reply, SLUG, Server, TempDir, UUID, hcwrap, run, stderr, stdout};
@@ -270,7 +271,7 @@ fn usage_errors_exit_125_and_dry_run_prints() {
         let out = ping(&server, args);
         assert_eq!(out.status.code(), Some(125), "{args:?}");
         assert!(
-            stderr(&out).contains("--message-env: give the name of the variable"),
+            stderr(&out).contains("--message-env: give the name of a variable"),
             "{}",
             stderr(&out)
         );
@@ -572,6 +573,13 @@ fn the_limit_cache_makes_nothing_outside_the_users_own_home() {
     );
     assert_eq!(mode & 0o777, 0o700);
 
+    // A home that is a symbolic link to the user's own directory is the user's home.
+    let linked = dir.0.join("linked-home");
+    std::os::unix::fs::symlink(&own, &linked).unwrap();
+    std::fs::remove_dir_all(own.join(".cache")).unwrap();
+    ping_with_home(&linked);
+    assert!(own.join(".cache/hcwrap").is_dir(), "nothing remembered");
+
     // SAFETY: getuid has no preconditions.
     if unsafe { libc::getuid() } == 0 {
         let others = dir.0.join("alice");
@@ -583,4 +591,65 @@ fn the_limit_cache_makes_nothing_outside_the_users_own_home() {
             "a .cache was made in another user's home"
         );
     }
+}
+
+/// What the second attack found. A slow producer piping into the hook: --max-time bounds
+/// the sending, not the reading. Secrets and texts that start with '-', or are not UTF-8.
+/// `Retry-After: 0` on a 429 gets the usual backoff, not a flood.
+#[test]
+fn slow_input_odd_values_and_retry_after_zero() {
+    let server = Server::start();
+    // The producer's pause is the scenario, not a wait for an event.
+    let out = run(std::process::Command::new("sh")
+        .env_clear()
+        .env("HC_PING_URL", server.check_url())
+        .arg("-c")
+        .arg(format!(
+            "(sleep 1.5; echo done) | {} ping log --max-time 1s --body-file -",
+            env!("CARGO_BIN_EXE_hcwrap")
+        )));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), "");
+    assert_eq!(server.wait_for(1)[0].body_text(), "done\n");
+
+    let mut cmd = hcwrap();
+    cmd.args(["ping", "fail", "--dry-run", "--slug", "backup"])
+        .args(["--ping-key", "-Xk3abcdefghijklmnopqr"]);
+    let out = run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        !stderr(&out).contains("Xk3abcdefghijkl"),
+        "{}",
+        stderr(&out)
+    );
+
+    let text = std::ffi::OsString::from_vec(b"caf\xe9 error".to_vec());
+    let mut cmd = hcwrap();
+    cmd.args([
+        "ping",
+        "fail",
+        "--url",
+        &server.check_url(),
+        "--message-env",
+        "E",
+    ])
+    .env("E", &text);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    let mut cmd = hcwrap();
+    cmd.args(["ping", "fail", "--url", &server.check_url(), "--message"])
+        .arg(&text);
+    assert_eq!(run(&mut cmd).status.code(), Some(0));
+    let got = server.wait_for(3);
+    assert_eq!(got[1].body_text(), "caf\u{fffd} error");
+    assert_eq!(got[2].body_text(), "caf\u{fffd} error");
+
+    let busy = Server::start();
+    let retry_now = || Reply::Status(429, "slow down", vec![("Retry-After", "0".to_owned())]);
+    busy.script([retry_now(), retry_now(), retry_now()]);
+    let out = ping(&busy, &["fail", "--ping-retries", "2"]);
+    assert_eq!(out.status.code(), Some(0));
+    let got = busy.wait_for(3);
+    // The first backoff is 0.25 to 0.5 s, the second 0.5 to 1 s.
+    assert!(got[1].at - got[0].at >= std::time::Duration::from_millis(250));
+    assert!(got[2].at - got[1].at >= std::time::Duration::from_millis(500));
 }

@@ -581,9 +581,17 @@ fn an_ssl_cert_file_that_would_block_is_not_read() {
         .status()
         .unwrap();
     assert!(made.success());
+    // And a file too large for a certificate bundle (sparse: it takes no room).
+    let huge = dir.0.join("huge-certs");
+    std::fs::create_dir(&huge).unwrap();
+    std::fs::File::create(huge.join("big.pem"))
+        .unwrap()
+        .set_len(17 << 20)
+        .unwrap();
+    let cert_dirs = format!("{}:{}", certs.display(), huge.display());
     let child = hcwrap()
         .env("SSL_CERT_FILE", "/dev/zero")
-        .env("SSL_CERT_DIR", &certs)
+        .env("SSL_CERT_DIR", &cert_dirs)
         .args([
             "ping",
             "log",
@@ -604,7 +612,8 @@ fn an_ssl_cert_file_that_would_block_is_not_read() {
             && err.contains(&format!(
                 "SSL_CERT_DIR ({}) holds a file that is not a regular file",
                 certs.display()
-            )),
+            ))
+            && err.contains(&format!("SSL_CERT_DIR ({}) holds", huge.display())),
         "{err}"
     );
     assert_eq!(server.wait_for(3)[2].suffix(), "/log");

@@ -76,18 +76,33 @@ fn the_end_of_a_value_at_the_cut_is_not_sent() {
 }
 
 #[test]
-fn an_unset_redact_env_is_a_usage_error() {
-    let out = run(hcwrap().args([
-        "--dry-run",
+fn an_unset_redact_env_hides_nothing_and_a_value_given_for_the_name_is_not_shown() {
+    // A CI fork has no secrets: an unset or empty variable holds nothing to hide, and the
+    // job runs.
+    let server = Server::start();
+    let out = run(hcwrap().env("EMPTY_SECRET", "").args([
+        "--url",
+        &server.check_url(),
         "--redact-env",
         "NOT_SET_ANYWHERE",
+        "--redact-env",
+        "EMPTY_SECRET",
         "--",
-        "true",
+        "sh",
+        "-c",
+        "echo built; exit 2",
     ]));
-    assert_eq!(out.status.code(), Some(125));
-    assert!(
-        stderr(&out).contains("--redact-env: NOT_SET_ANYWHERE is not set"),
-        "{}",
-        stderr(&out)
-    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "built\n");
+    assert_eq!(stderr(&out), "");
+    // `--redact-env "$PASSWORD"`: the value given for the name is refused, not shown.
+    for value in ["hunter2SuperSecretPw!", "A=secret", ""] {
+        let out = run(hcwrap().args(["--dry-run", "--redact-env", value, "--", "true"]));
+        assert_eq!(out.status.code(), Some(125));
+        assert_eq!(
+            stderr(&out),
+            "hcwrap: error: --redact-env: give the name of a variable (such as BACKUP_ERROR), \
+             not its value\n"
+        );
+    }
 }

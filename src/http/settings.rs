@@ -28,7 +28,7 @@ const MAX_CERT_FILE: u64 = 16 << 20;
 /// or fill the memory (and hold up the final ping with it) is left unread, with a warning
 /// when `tls` (the agent will speak TLS): an `SSL_CERT_FILE` that is not a regular file (a
 /// FIFO, `/dev/zero`) or is over 16 MiB, and an `SSL_CERT_DIR` directory holding anything
-/// but regular files and directories. The built-in roots stand in when nothing is left.
+/// but such files and directories. The built-in roots stand in when nothing is left.
 /// Without `tls` nothing is looked at.
 pub fn system_roots(env: &dyn Fn(&str) -> Option<String>, tls: bool) -> SystemRoots {
     if !tls {
@@ -81,11 +81,14 @@ pub fn system_roots(env: &dyn Fn(&str) -> Option<String>, tls: bool) -> SystemRo
     }
 }
 
-/// Whether every entry of `dir` is a regular file or a directory (symbolic links followed).
+/// Whether every entry of `dir` is a regular file of at most 16 MiB or a directory
+/// (symbolic links followed).
 fn only_files(dir: &std::path::Path) -> bool {
     std::fs::read_dir(dir).map_or(true, |entries| {
         entries.flatten().all(|entry| {
-            std::fs::metadata(entry.path()).map_or(true, |m| m.is_file() || m.is_dir())
+            std::fs::metadata(entry.path()).map_or(true, |m| {
+                (m.is_file() && m.len() <= MAX_CERT_FILE) || m.is_dir()
+            })
         })
     })
 }
@@ -119,9 +122,10 @@ pub fn parse_header(header: &str) -> Result<(HeaderName, HeaderValue)> {
         format!("{}…", &text[..end])
     };
     let Some((name, value)) = header.split_once(':') else {
+        // With no ':' it may all be the value (`-H "$TOKEN"`): at most its start is shown.
         bail!(
             "--header: '{}' has no ':'; give it as 'Name: value'",
-            shown(header)
+            crate::check::redact_partial(header)
         );
     };
     let name = name.trim();
@@ -165,11 +169,21 @@ mod tests {
         let err = |h: &str| parse_header(h).unwrap_err().to_string();
         assert_eq!(
             err("X-Api-Key=TOPSECRET"),
-            "--header: 'X-Api-Key…' has no ':'; give it as 'Name: value'"
+            "--header: 'X-Ap…' has no ':'; give it as 'Name: value'"
+        );
+        // A bare token (`-H "$TOKEN"`) shows its first characters only, a short one none.
+        assert_eq!(
+            err("s3cr3tT0kenValueXYZ"),
+            "--header: 's3cr…' has no ':'; give it as 'Name: value'"
         );
         assert_eq!(
+            err("s3cr3tT0ken"),
+            "--header: '…' has no ':'; give it as 'Name: value'"
+        );
+        assert_eq!(err(""), "--header: '' has no ':'; give it as 'Name: value'");
+        assert_eq!(
             err("Authorization Bearer TOPSECRET"),
-            "--header: 'Authorization…' has no ':'; give it as 'Name: value'"
+            "--header: 'Auth…' has no ':'; give it as 'Name: value'"
         );
         assert_eq!(
             err("X-A\r\nAuthorization: Bearer TOPSECRET"),
