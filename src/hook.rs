@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -236,6 +237,14 @@ fn read_body(source: &Source, limit: usize) -> Result<String> {
         Source::File(path) => {
             let file = File::open(path)
                 .with_context(|| format!("--body-file: cannot read {}", path.display()))?;
+            // A device such as /dev/zero never ends: only files and pipes are read.
+            let kind = file.metadata().map(|m| m.file_type());
+            if kind.is_ok_and(|t| t.is_char_device() || t.is_block_device()) {
+                bail!(
+                    "--body-file: {} is a device, not a file or a pipe",
+                    path.display()
+                );
+            }
             copy_into(file, &mut ring)
                 .with_context(|| format!("--body-file: cannot read {}", path.display()))?;
         }

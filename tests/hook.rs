@@ -517,13 +517,23 @@ fn a_hook_sends_what_it_can() {
          (os error 2)\n"
     );
 
+    // A device never ends: it is not read, and the ping goes with a note.
+    let out = ping(&server, &["log", "--body-file", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("--body-file: /dev/zero is a device, not a file or a pipe"),
+        "{}",
+        stderr(&out)
+    );
+    server.wait_for(2);
+
     let out = ping(
         &server,
         &["fail", "--message", "-rf: unknown option --help"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
-        server.wait_for(2)[1].body_text(),
+        server.wait_for(3)[2].body_text(),
         "-rf: unknown option --help"
     );
 

@@ -41,7 +41,8 @@ pub fn system_roots(env: &dyn Fn(&str) -> Option<String>, tls: bool) -> SystemRo
             crate::msg::printable(path)
         ));
     };
-    let file = env("SSL_CERT_FILE");
+    // Empty is unset, as everywhere in hcwrap.
+    let file = env("SSL_CERT_FILE").filter(|f| !f.is_empty());
     let dirs = env("SSL_CERT_DIR");
     let mut dropped = false;
     let file = file.filter(|file| {
