@@ -206,27 +206,7 @@ impl Check {
     pub fn from_slug(api_url: &str, key: &str, slug: &str, create: bool) -> Result<Self> {
         let (base, host) = parse_api_url(api_url)?;
         check_ping_key(key)?;
-        if slug.is_empty()
-            || !slug
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
-        {
-            // A long value may be the ping key given in the wrong place (or a secret file
-            // read as a slug): shown whole only when it is short, and on one line.
-            if slug.chars().count() >= 16 || slug.contains(['\n', '\r']) {
-                bail!(
-                    "--slug: '{}' is not a slug the server accepts: use lower-case letters, \
-                     digits, '-' and '_' (is it the ping key, or another value, in its place?)",
-                    redact_partial(slug)
-                );
-            }
-            bail!(
-                "--slug: '{}' is not a slug the server accepts: use lower-case letters, \
-                 digits, '-' and '_' (for example '{}')",
-                printable(slug),
-                printable(&suggest_slug(slug))
-            );
-        }
+        check_slug(slug)?;
         Ok(Check {
             base: format!("{base}/{key}/{slug}"),
             query: create.then(|| "create=1".to_owned()),
@@ -321,6 +301,32 @@ pub fn parse_http_url(flag: &str, value: &str) -> Result<Url> {
         bail!("{flag}: the value is empty; give a URL such as https://hc-ping.com/<uuid>");
     }
     Url::parse(value).map_err(|e| anyhow::anyhow!("{flag}: '{}' {e}", redact_url_text(value)))
+}
+
+/// That `slug` is one the server accepts (lower-case letters, digits, '-' and '_').
+pub fn check_slug(slug: &str) -> Result<()> {
+    if slug.is_empty()
+        || !slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        // A long value may be the ping key given in the wrong place (or a secret file
+        // read as a slug): shown whole only when it is short, and on one line.
+        if slug.chars().count() >= 16 || slug.contains(['\n', '\r']) {
+            bail!(
+                "--slug: '{}' is not a slug the server accepts: use lower-case letters, \
+                 digits, '-' and '_' (is it the ping key, or another value, in its place?)",
+                redact_partial(slug)
+            );
+        }
+        bail!(
+            "--slug: '{}' is not a slug the server accepts: use lower-case letters, \
+             digits, '-' and '_' (for example '{}')",
+            printable(slug),
+            printable(&suggest_slug(slug))
+        );
+    }
+    Ok(())
 }
 
 /// That `key` is a ping key.

@@ -188,6 +188,14 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
     let ping_key = || ping_key(cli, env);
     let by_slug = |source: &'static str, slug: &str| -> Result<Check> {
         let slug = secret(source, slug)?;
+        // A slug the server refuses is a mistake wherever the key is (a typed `--slug=`
+        // is refused even in a CI fork without the key).
+        let checked = crate::check::check_slug(&slug);
+        if source.starts_with("--") {
+            checked?;
+        } else {
+            checked.with_context(|| format!("from {source}"))?;
+        }
         let Some(key) = ping_key()? else {
             // Nothing gives the key: the environment's doing (a CI fork without it).
             return Err(environment(anyhow::anyhow!(

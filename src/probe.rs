@@ -110,6 +110,10 @@ pub fn run(config: ProbeConfig) -> Result<i32> {
             break;
         }
         std::thread::sleep(RETRY_PAUSE.min(left));
+        if Instant::now() >= deadline {
+            // No time for another attempt: the last one's verdict stands.
+            break;
+        }
     }
     let took = started.elapsed().as_millis();
     let (line, status) = match verdict {

@@ -98,6 +98,19 @@ fn upper_case_uuids_are_accepted_and_lowered() {
 type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
 
 #[test]
+fn a_slug_typed_wrong_is_refused_even_without_a_ping_key() {
+    // The key may be missing from the environment (a CI fork): that runs unmonitored; a
+    // slug typed wrong is the command line's mistake all the same.
+    let out = run(hcwrap().args(["--slug=", "--", "true"]));
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).starts_with("hcwrap: error: --slug: '' is not a slug the server accepts"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn an_empty_url_is_called_empty() {
     assert!(
         refused(&["--url", ""], &[])

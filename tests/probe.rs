@@ -113,6 +113,16 @@ fn retries_give_a_starting_service_another_chance() {
     server.script([answer(503, "")]);
     assert_eq!(probe(&server, &[]).status.code(), Some(1));
     assert_eq!(server.requests().len(), 3);
+    // Retries cut short by the time limit: the line says what the last attempt got, not
+    // that the time ran out.
+    server.script((0..20).map(|_| answer(503, "starting")));
+    let out = probe(&server, &["--retries", "100", "--timeout", "600ms"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout(&out).starts_with("unhealthy: status 503"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
