@@ -369,11 +369,7 @@ fn files_that_never_end_or_never_open_are_refused_at_once() {
     let dir = TempDir::new("endless-files");
     // A FIFO no one writes to: opening it used to wait for ever.
     let fifo = dir.0.join("fifo");
-    let status = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    support::mkfifo(&fifo);
     let fifo = format!("file:{}", fifo.display());
     let err = refused(&["--slug", "db", "--ping-key", &fifo], &[]);
     assert!(
@@ -443,11 +439,7 @@ fn what_the_environment_gets_wrong_leaves_the_run_unmonitored_unless_strict() {
     // Nothing about sending may matter either: a proxy hcwrap does not support, a trust
     // store that would never finish reading (a FIFO).
     let fifo = dir.0.join("certs-fifo");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    support::mkfifo(&fifo);
     let fifo = fifo.display().to_string();
     let api_url = server.api_url();
     for env in [

@@ -220,11 +220,7 @@ fn refusal_and_failure_say_one_line_and_exit_1_with_strict() {
     );
     assert!(!err.contains(UUID));
 
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::dead_port();
     let mut cmd = hcwrap();
     cmd.args([
         "ping",
@@ -340,11 +336,7 @@ fn an_outage_neither_fails_the_hook_nor_holds_it_past_max_time() {
     assert!(took < std::time::Duration::from_millis(1800), "{took:?}");
 
     // Nothing listening: retries go on while the next one fits in --max-time.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::dead_port();
     let mut cmd = hcwrap();
     cmd.args([
         "ping",

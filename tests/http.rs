@@ -10,11 +10,7 @@ use support::{Reply, Server, UUID, hcwrap, run, stderr, wrapped};
 #[test]
 fn a_server_refusing_connections_never_changes_the_exit_status() {
     // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = support::dead_port();
     let url = format!("http://127.0.0.1:{port}/ping/{UUID}");
     let out = wrapped(
         &url,
@@ -370,11 +366,7 @@ fn pings_go_through_the_proxy_the_environment_names_unless_no_proxy_says_otherwi
 
     // NO_PROXY covers the server: the proxy (a dead port) is not used.
     let server = Server::start();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let dead = support::dead_port();
     let mut cmd = hcwrap();
     cmd.env("http_proxy", format!("http://127.0.0.1:{dead}"))
         .env("NO_PROXY", "localhost 10.0.0.0/8,127.0.0.0/8");
@@ -542,11 +534,7 @@ fn an_ssl_cert_file_that_would_block_is_not_read() {
     let dir = support::TempDir::new("cert-fifo");
     let ca_file = dir.file("ca.pem", &ca_pem);
     let fifo = dir.0.join("certs-fifo");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    support::mkfifo(&fifo);
     let server = Server::with_tls(tls);
     let child = hcwrap()
         .env("SSL_CERT_FILE", &fifo)
@@ -576,11 +564,7 @@ fn an_ssl_cert_file_that_would_block_is_not_read() {
     // block as the FIFO does. Neither is read.
     let certs = dir.0.join("certs");
     std::fs::create_dir(&certs).unwrap();
-    let made = std::process::Command::new("mkfifo")
-        .arg(certs.join("fifo.pem"))
-        .status()
-        .unwrap();
-    assert!(made.success());
+    support::mkfifo(&certs.join("fifo.pem"));
     // And a file too large for a certificate bundle (sparse: it takes no room).
     let huge = dir.0.join("huge-certs");
     std::fs::create_dir(&huge).unwrap();

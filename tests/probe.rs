@@ -154,11 +154,7 @@ fn https_with_a_private_ca() {
 
     // An SSL_CERT_FILE that would block (a FIFO) is not read: the probe answers at once.
     let fifo = dir.0.join("certs-fifo");
-    let made = std::process::Command::new("mkfifo")
-        .arg(&fifo)
-        .status()
-        .unwrap();
-    assert!(made.success());
+    support::mkfifo(&fifo);
     server.script([answer(200, "OK")]);
     let child = hcwrap()
         .env("SSL_CERT_FILE", &fifo)

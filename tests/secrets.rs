@@ -24,11 +24,7 @@ fn assert_clean(what: &str, text: &str) {
 #[test]
 fn no_failure_mode_prints_a_secret() {
     let server = Server::start();
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let dead = support::dead_port();
     let by_uuid = server.check_url();
     let by_slug = format!("{}/{PING_KEY}/{SLUG}", server.api_url());
     let dead_uuid = format!("http://127.0.0.1:{dead}/ping/{UUID}");
@@ -242,11 +238,7 @@ fn the_sweep_finds_no_secret_in_what_the_server_provokes() {
 #[test]
 fn the_sweep_finds_no_secret_when_the_server_is_gone() {
     let header = format!("X-Api-Key: {HEADER_VALUE}");
-    let dead = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let dead = support::dead_port();
     let dead_url = format!("http://alice:{PASSWORD}@127.0.0.1:{dead}/ping/{UUID}");
     assert_no_piece(
         "a refused connection",

@@ -572,6 +572,20 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// A loopback port where nothing listens (bound, then let go): connections are refused.
+pub fn dead_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("bind a loopback port")
+        .port()
+}
+
+/// Makes a FIFO at `path`: a file whose reading waits for a writer that never comes.
+pub fn mkfifo(path: &std::path::Path) {
+    let made = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
 /// A temporary directory of the test's own, removed on drop.
 pub struct TempDir(pub std::path::PathBuf);
 
