@@ -63,6 +63,8 @@ pub struct HookConfig {
     source: Source,
     limit: usize,
     limit_cache: Option<LimitCache>,
+    /// What `limit_cache` held, so that an unchanged limit is not written again.
+    cached_limit: Option<usize>,
     strict: bool,
 }
 
@@ -119,10 +121,8 @@ impl Hook {
         // The limit the server announced last time, if it was remembered (a single ping
         // has no start ping to learn it from).
         let limit_cache = LimitCache::for_server(&env, &check.plain_url());
-        let limit = pings::body_limit(
-            limit_cache.as_ref().and_then(LimitCache::read),
-            cli.body_limit,
-        );
+        let cached_limit = limit_cache.as_ref().and_then(LimitCache::read);
+        let limit = pings::body_limit(cached_limit, cli.body_limit);
         Ok(Hook::Send(Box::new(HookConfig {
             check,
             http,
@@ -131,6 +131,7 @@ impl Hook {
             source,
             limit,
             limit_cache,
+            cached_limit,
             strict: cli.strict,
         })))
     }
@@ -214,7 +215,7 @@ pub fn run(hook: Hook) -> Result<i32> {
             body_limit: Some(limit),
         } => {
             if let Some(cache) = &config.limit_cache {
-                cache.remember(limit);
+                cache.remember(limit, config.cached_limit);
             }
             Ok(0)
         }

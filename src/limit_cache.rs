@@ -102,12 +102,13 @@ impl LimitCache {
         text.trim().parse().ok().filter(|&limit| limit > 0)
     }
 
-    /// Remembers `limit`, if it is not what is remembered already. Written to a file of its
-    /// own first and renamed into place, so a reader never sees half a number.
-    pub fn remember(&self, limit: usize) {
+    /// Remembers `limit`, unless it is `known`, what [`read`](Self::read) gave this run.
+    /// Written to a file of its own first and renamed into place, so a reader never sees
+    /// half a number.
+    pub fn remember(&self, limit: usize, known: Option<usize>) {
         // Never more than hcwrap sends at most.
         let limit = limit.min(crate::ping::MAX_BODY_LIMIT);
-        if limit == 0 || self.read() == Some(limit) || !self.ready() {
+        if limit == 0 || known == Some(limit) || !self.ready() {
             return;
         }
         let temporary = self.dir.join(format!(

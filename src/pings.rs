@@ -286,10 +286,8 @@ fn both_failed(target: &Target, start: &Failure, end: &Failure) -> String {
 
 /// Keeps the limit the server `announced` for later runs, if it differs from `known`.
 fn remember(target: &Target, announced: Option<usize>, known: Option<usize>) {
-    if let (Some(cache), Some(limit)) = (&target.limit_cache, announced)
-        && Some(limit) != known
-    {
-        cache.remember(limit);
+    if let (Some(cache), Some(limit)) = (&target.limit_cache, announced) {
+        cache.remember(limit, known);
     }
 }
 
