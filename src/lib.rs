@@ -5,6 +5,7 @@
 //! every binary; the binary's `main` is [`run`].
 
 mod body;
+mod cache_dir;
 mod check;
 mod check_config;
 mod child;
