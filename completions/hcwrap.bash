@@ -41,7 +41,7 @@ _hcwrap() {
 
     case "${cmd}" in
         hcwrap)
-            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --strict --redact --redact-env --quiet --silent --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --help --version ping probe help"
+            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --strict --redact --redact-env --quiet --silent --api-key --site-url --schedule --tz --grace --period --name --tags --desc --channels --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --help --version ping probe help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -88,6 +88,46 @@ _hcwrap() {
                     return 0
                     ;;
                 --redact-env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --site-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schedule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --desc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channels)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -203,7 +243,7 @@ _hcwrap() {
             return 0
             ;;
         hcwrap__subcmd__ping)
-            opts="-H -h --rid --message --message-env --body-file --body-limit --dry-run --max-time --strict --url --uuid --api-url --slug --ping-key --create --ping-timeout --ping-retries --proxy --cacert --header --help start success fail log"
+            opts="-H -h --rid --message --message-env --body-file --body-limit --dry-run --max-time --strict --url --uuid --api-url --slug --ping-key --create --api-key --site-url --schedule --tz --grace --period --name --tags --desc --channels --ping-timeout --ping-retries --proxy --cacert --header --help start success fail log"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -250,6 +290,46 @@ _hcwrap() {
                     return 0
                     ;;
                 --ping-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --site-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schedule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --desc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channels)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hcwrap_global_optspecs
-    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run strict redact= redact-env= q/quiet s/silent ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= h/help V/version
+    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run strict redact= redact-env= q/quiet s/silent api-key= site-url= schedule= tz= grace= period= name= tags= desc= channels= ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= h/help V/version
 end
 
 function __fish_hcwrap_needs_command
@@ -47,6 +47,16 @@ none\t'No ping at all'"
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l body-limit -d 'Send at most this many bytes of output (can only lower the server\'s limit)' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l redact -d 'Replace VALUE by [redacted] in the output sent with the final ping (repeatable)' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l redact-env -d 'Replace the value of environment variable NAME by [redacted] in the output sent (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l schedule -d 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l tz -d 'The schedule\'s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system\'s]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l grace -d 'How late a run may be before the check is reported down (1m to 365d)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l period -d 'Instead of a schedule: how often the job runs (1m to 365d)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l name -d 'The check\'s name in the web UI [default: the slug, for a check named by slug]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l tags -d 'The check\'s tags, separated by spaces' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l desc -d 'The check\'s description' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l channels -d 'The integrations to notify: \'*\' for all, \'\' for none, or a comma-separated list of their names or UUIDs' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
@@ -84,6 +94,16 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l uuid -d 'The chec
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l schedule -d 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l tz -d 'The schedule\'s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system\'s]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l grace -d 'How late a run may be before the check is reported down (1m to 365d)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l period -d 'Instead of a schedule: how often the job runs (1m to 365d)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l name -d 'The check\'s name in the web UI [default: the slug, for a check named by slug]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l tags -d 'The check\'s tags, separated by spaces' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l desc -d 'The check\'s description' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l channels -d 'The integrations to notify: \'*\' for all, \'\' for none, or a comma-separated list of their names or UUIDs' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r

@@ -28,6 +28,21 @@ pub struct Check {
     userinfo: Option<String>,
     /// The server's host name (or address), for `NO_PROXY`.
     host: String,
+    /// The ping API's base (`https://hc-ping.com`, `<site>/ping`) and what the server
+    /// knows the check by, where the URL has a shape the server uses.
+    id: Option<(String, CheckId)>,
+    /// A check named by slug with no ping key: its ping URL is the UUID the management
+    /// API gives (see `setup.rs`); until then it has none, and no ping may be sent.
+    awaiting_uuid: bool,
+}
+
+/// What the server knows a check by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CheckId {
+    /// Its UUID (lower-case).
+    Uuid(String),
+    /// Its slug, within the project of the ping key or API key.
+    Slug(String),
 }
 
 /// What the final or start ping reports, as the suffix of the check's URL.
@@ -134,31 +149,24 @@ impl Check {
             }
             hidden
         };
-        let check = match segments.as_slice() {
+        let (base, secrets, id) = match segments.as_slice() {
             [prefix @ .., last] if is_uuid(last) => {
                 let uuid = last.to_ascii_lowercase();
-                let base = format!("{origin}{}/{uuid}", join(prefix));
+                let api = format!("{origin}{}", join(prefix));
                 let mut secrets = uuid_secrets(&uuid);
                 secrets.extend(&others(prefix));
-                Check {
-                    base,
-                    query,
+                (
+                    format!("{api}/{uuid}"),
                     secrets,
-                    userinfo,
-                    host,
-                }
+                    Some((api, CheckId::Uuid(uuid))),
+                )
             }
             [prefix @ .., key, slug] if looks_like_key(key) && is_slug(slug) => {
-                let base = format!("{origin}{}/{key}/{slug}", join(prefix));
+                let api = format!("{origin}{}", join(prefix));
                 let mut secrets = others(prefix);
                 secrets.add(key, &redact_partial(key));
-                Check {
-                    base,
-                    query,
-                    secrets,
-                    userinfo,
-                    host,
-                }
+                let id = Some((api.clone(), CheckId::Slug((*slug).to_owned())));
+                (format!("{api}/{key}/{slug}"), secrets, id)
             }
             // Not a shape the Healthchecks server uses: keep it as it is, but show none
             // of its path or query, either of which may well be the secret.
@@ -170,14 +178,17 @@ impl Check {
                 if let Some(query) = &query {
                     secrets.add(query, "…");
                 }
-                Check {
-                    base: format!("{origin}{path}"),
-                    query,
-                    secrets,
-                    userinfo,
-                    host,
-                }
+                (format!("{origin}{path}"), secrets, None)
             }
+        };
+        let check = Check {
+            base,
+            query,
+            secrets,
+            userinfo,
+            host,
+            id,
+            awaiting_uuid: false,
         };
         Ok(check)
     }
@@ -199,6 +210,8 @@ impl Check {
             secrets: uuid_secrets(&uuid),
             userinfo: None,
             host,
+            id: Some((base, CheckId::Uuid(uuid))),
+            awaiting_uuid: false,
         })
     }
 
@@ -217,7 +230,54 @@ impl Check {
             },
             userinfo: None,
             host,
+            id: Some((base, CheckId::Slug(slug.to_owned()))),
+            awaiting_uuid: false,
         })
+    }
+
+    /// The check named `slug` in the project of an API key, on the ping API at
+    /// `api_url`, with no ping key: its ping URL is not known until the management API
+    /// gives its UUID ([`Check::with_uuid`]).
+    pub fn awaiting_uuid(api_url: &str, slug: &str) -> Result<Self> {
+        let (base, host) = parse_api_url(api_url)?;
+        check_slug(slug)?;
+        Ok(Check {
+            base: format!("{base}/<uuid of {slug}>"),
+            query: None,
+            secrets: Hidden::default(),
+            userinfo: None,
+            host,
+            id: Some((base, CheckId::Slug(slug.to_owned()))),
+            awaiting_uuid: true,
+        })
+    }
+
+    /// Whether the check has a ping URL to pass on to the command: not the placeholder,
+    /// and not a check whose URL is still to come from the management API.
+    pub fn has_ping_url(&self) -> bool {
+        !self.is_placeholder() && !self.awaiting_uuid
+    }
+
+    /// Whether the check's ping URL is still to come from the management API.
+    pub fn is_awaiting_uuid(&self) -> bool {
+        self.awaiting_uuid
+    }
+
+    /// The ping API's base and what the server knows the check by; `None` for a URL of a
+    /// shape the server does not use.
+    pub fn id(&self) -> Option<(&str, &CheckId)> {
+        self.id.as_ref().map(|(api, id)| (api.as_str(), id))
+    }
+
+    /// The check with UUID `uuid` on this check's ping API (the management API's answer
+    /// for a check named by slug), keeping what this check hides.
+    pub fn with_uuid(&self, uuid: &str) -> Result<Self> {
+        let Some((api, _)) = &self.id else {
+            bail!("the check's ping URL has no ping API base to put a UUID on");
+        };
+        let mut check = Check::from_uuid(api, uuid)?;
+        check.secrets.extend(&self.secrets);
+        Ok(check)
     }
 
     /// A stand-in for `--dry-run` with no check chosen.
@@ -228,6 +288,8 @@ impl Check {
             secrets: Hidden::default(),
             userinfo: None,
             host: "hc-ping.com".into(),
+            id: None,
+            awaiting_uuid: false,
         }
     }
 

@@ -9,22 +9,28 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 
+use crate::api::Api;
 use crate::check::{Check, HOSTED_API_URL};
-use crate::cli::{CheckArgs, HttpArgs};
+use crate::check_settings::Settings;
+use crate::cli::{CheckArgs, HttpArgs, SetupArgs};
 use crate::http::proxy::proxy;
 use crate::http::settings::{parse_header, read_cacert, system_roots};
 use crate::ping::HttpOptions;
+use crate::setup::Setup;
 use crate::small_file;
 
 /// The check `args` (or the environment) choose; a placeholder for a dry run that chose
 /// none. An error that is the environment's doing (see [`FromEnvironment`]) says so.
+/// With `api_key` (one is given), a check named by slug needs no ping key: its ping URL
+/// comes from the management API (`Check::awaiting_uuid`).
 pub fn check(
     args: &CheckArgs,
+    api_key: bool,
     dry_run: bool,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Check> {
     let on_command_line = args.url.is_some() || args.uuid.is_some() || args.slug.is_some();
-    let chosen = choose_check(args, env).map_err(|e| {
+    let chosen = choose_check(args, api_key, env).map_err(|e| {
         // The environment's: marked so where it arose (a variable's value, a file), or
         // any error of a check the environment chose, but for what a typed flag added.
         let from_environment = e
@@ -137,6 +143,103 @@ pub fn http(
     })
 }
 
+/// The check's setup through the management API (see `setup.rs`), from `args` and the
+/// environment; `None` when there is nothing to set up. Settings with no API key are a
+/// usage error; an API key that the environment gives badly (`HC_API_KEY=file:` a
+/// missing file) is the environment's doing ([`FromEnvironment`]).
+pub fn setup(
+    args: &SetupArgs,
+    check: &Check,
+    create: bool,
+    http: &HttpOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Setup>> {
+    let settings = Settings::from_cli(args, env)?;
+    // A dry run with no check: there is nothing to set up.
+    if check.is_placeholder() {
+        return Ok(None);
+    }
+    let key = match (&args.api_key, env("HC_API_KEY")) {
+        (Some(v), _) => Some(api_key("--api-key", v).map_err(typed)?),
+        (None, Some(v)) => Some(api_key("HC_API_KEY", &v).map_err(environment)?),
+        (None, None) => None,
+    };
+    let Some(key) = key else {
+        if settings.is_some() {
+            let given = [
+                (args.schedule.is_some(), "--schedule"),
+                (args.tz.is_some(), "--tz"),
+                (args.period.is_some(), "--period"),
+                (args.grace.is_some(), "--grace"),
+                (args.name.is_some(), "--name"),
+                (args.tags.is_some(), "--tags"),
+                (args.desc.is_some(), "--desc"),
+                (args.channels.is_some(), "--channels"),
+            ];
+            let flag = given
+                .iter()
+                .find(|(g, _)| *g)
+                .map_or("a setting", |(_, f)| f);
+            bail!(
+                "{flag}: the check's settings are set through the management API, which \
+                 needs the project's API key: give --api-key or set HC_API_KEY (a read-write \
+                 key, from the project's settings)"
+            );
+        }
+        return Ok(None);
+    };
+    let site = match (&args.site_url, env("HC_SITE_URL")) {
+        (Some(v), _) => site_url("--site-url", v).map_err(typed)?,
+        (None, Some(v)) => site_url("HC_SITE_URL", &v).map_err(environment)?,
+        (None, None) => {
+            let derived = check
+                .id()
+                .and_then(|(ping_api, _)| crate::api::site_for(ping_api));
+            match derived {
+                Some(site) => site,
+                None if settings.is_none() && !check.is_awaiting_uuid() => return Ok(None),
+                None => bail!(
+                    "--site-url: the management API's site cannot be told from the check's \
+                     ping URL (it is not https://hc-ping.com or <site>/ping/...): give the \
+                     site's URL with --site-url or HC_SITE_URL"
+                ),
+            }
+        }
+    };
+    let api = Api::new(&site, &key, http, check);
+    Setup::new(api, check, settings.as_ref(), create, env)
+}
+
+/// An API key as given to `source`, or read from the file it names.
+fn api_key(source: &str, value: &str) -> Result<String> {
+    let key = secret(source, value)?;
+    if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!(
+            "{source}: '{}' is not an API key (find it in the project's settings, under API \
+             Access)",
+            crate::check::redact_partial(&key)
+        );
+    }
+    Ok(key)
+}
+
+/// The management API's site as given to `source`: an http(s) URL with no query and no
+/// credentials.
+fn site_url(source: &str, value: &str) -> Result<String> {
+    let url = crate::check::parse_http_url(source, &secret(source, value)?)?;
+    if url.query().is_some() || url.userinfo().is_some() {
+        bail!(
+            "{source}: give the site's plain URL, such as https://healthchecks.io, with no \
+             query or credentials in it"
+        );
+    }
+    Ok(format!(
+        "{}{}",
+        url.shown_origin(),
+        url.path().trim_end_matches('/')
+    ))
+}
+
 // Each value below is checked where it is read, so that a mistake is the command line's
 // or the environment's by where the value came from.
 
@@ -183,7 +286,11 @@ struct Choice {
 /// Picks the check: the command line's choice if it makes one, else the environment's.
 /// Two different checks at the same level are an error; two ways of naming the same check
 /// are not (hcwrap sets `HC_PING_URL` for its child, which may also see `CHECK_UUID`).
-fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<Check>> {
+fn choose_check(
+    cli: &CheckArgs,
+    api_key: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Check>> {
     let api_url = || api_url(cli, env);
     let ping_key = || ping_key(cli, env);
     let by_slug = |source: &'static str, slug: &str| -> Result<Check> {
@@ -196,14 +303,19 @@ fn choose_check(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result
         } else {
             checked.with_context(|| format!("from {source}"))?;
         }
-        let Some(key) = ping_key()? else {
+        let check = match ping_key()? {
+            Some(key) => Check::from_slug(&api_url()?, &key, &slug, cli.create),
+            // The management API gives its ping URL.
+            None if api_key => Check::awaiting_uuid(&api_url()?, &slug),
             // Nothing gives the key: the environment's doing (a CI fork without it).
-            return Err(environment(anyhow::anyhow!(
-                "{source} names a check by slug, which needs a ping key: give --ping-key or set HC_PING_KEY"
-            )));
+            None => {
+                return Err(environment(anyhow::anyhow!(
+                    "{source} names a check by slug, which needs a ping key: give --ping-key \
+                     or set HC_PING_KEY (or an API key, --api-key or HC_API_KEY)"
+                )));
+            }
         };
         // A message about --slug names it already; one about a variable says where from.
-        let check = Check::from_slug(&api_url()?, &key, &slug, cli.create);
         if source.starts_with("--") {
             check
         } else {

@@ -48,8 +48,8 @@ const AFTER_HELP: &str = "Examples:
   hcwrap --every 5m --lock -- rsync -a /srv/ backup:/srv/
   hcwrap --dry-run -- echo hello
 
-Values of --url, --uuid, --slug, --ping-key and --api-url may be given as file:PATH to \
-read them from a file (a secret then stays out of the crontab and of ps).
+Values of --url, --uuid, --slug, --ping-key, --api-url and --api-key may be given as \
+file:PATH to read them from a file (a secret then stays out of the crontab and of ps).
 
 Exit status: the command's own; 128+n when it was killed by signal n, or hcwrap was \
 interrupted by it; 124 it timed out (--timeout); 75 skipped, a previous run holds the lock \
@@ -60,8 +60,8 @@ const PING_AFTER_HELP: &str = "Examples:
   hcwrap ping fail --uuid file:/etc/hcwrap/backup.uuid --message-env BACKUP_ERROR
   some-step 2>&1 | hcwrap ping log --body-file -
 
-Values of --url, --uuid, --slug, --ping-key and --api-url may be given as file:PATH to read \
-them from a file. Inside a command hcwrap wraps, HC_PING_URL and HC_RUN_ID name its check \
+Values of --url, --uuid, --slug, --ping-key, --api-url and --api-key may be given as \
+file:PATH to read them from a file. Inside a command hcwrap wraps, HC_PING_URL and HC_RUN_ID name its check \
 and run, so a bare `hcwrap ping log --message ...` adds to that run.
 
 A ping that cannot be delivered within --max-time prints one line and \
@@ -169,6 +169,10 @@ pub struct PingCli {
     /// Which check the ping goes to.
     #[command(flatten)]
     pub check: CheckArgs,
+
+    /// The check's settings on the server.
+    #[command(flatten)]
+    pub setup: SetupArgs,
 
     /// How the ping is sent.
     #[command(flatten)]
@@ -386,6 +390,10 @@ pub struct Cli {
     #[arg(short, long, help_heading = "Output")]
     pub silent: bool,
 
+    /// The check's settings on the server.
+    #[command(flatten)]
+    pub setup: SetupArgs,
+
     /// How pings are sent.
     #[command(flatten)]
     pub http: HttpArgs,
@@ -462,6 +470,61 @@ pub struct CheckArgs {
     /// Create the check named by --slug if the server does not know it yet
     #[arg(long, help_heading = "Check")]
     pub create: bool,
+}
+
+/// The check's settings on the server, set through the management API; shared by the
+/// wrapped run and `hcwrap ping`.
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The project's API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]
+    #[arg(
+        long,
+        value_name = "KEY",
+        allow_hyphen_values = true,
+        help_heading = "Check setup"
+    )]
+    pub api_key: Option<String>,
+
+    /// The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]
+    #[arg(long, value_name = "URL", help_heading = "Check setup")]
+    pub site_url: Option<String>,
+
+    /// When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression
+    #[arg(long, value_name = "EXPR", help_heading = "Check setup")]
+    pub schedule: Option<String>,
+
+    /// The schedule's time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system's]
+    #[arg(long, value_name = "NAME", help_heading = "Check setup")]
+    pub tz: Option<String>,
+
+    /// How late a run may be before the check is reported down (1m to 365d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Check setup")]
+    pub grace: Option<Duration>,
+
+    /// Instead of a schedule: how often the job runs (1m to 365d)
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "schedule", help_heading = "Check setup")]
+    pub period: Option<Duration>,
+
+    /// The check's name in the web UI [default: the slug, for a check named by slug]
+    #[arg(long, value_name = "TEXT", help_heading = "Check setup")]
+    pub name: Option<String>,
+
+    /// The check's tags, separated by spaces
+    #[arg(long, value_name = "TAGS", help_heading = "Check setup")]
+    pub tags: Option<String>,
+
+    /// The check's description
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        help_heading = "Check setup"
+    )]
+    pub desc: Option<String>,
+
+    /// The integrations to notify: '*' for all, '' for none, or a comma-separated list of their names or UUIDs
+    #[arg(long, value_name = "LIST", help_heading = "Check setup")]
+    pub channels: Option<String>,
 }
 
 /// How pings are sent; shared by the wrapped run and `hcwrap ping`.

@@ -6,6 +6,7 @@
 //! which keeps the rules testable).
 
 use std::ffi::OsString;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, bail};
@@ -16,6 +17,7 @@ use crate::cli::{Cli, OnEnd, OnLockBusy};
 use crate::limit_cache::LimitCache;
 use crate::lock;
 use crate::ping::{HttpOptions, MAX_BODY_LIMIT};
+use crate::setup::Setup;
 
 /// Everything a wrapped run needs, validated.
 #[derive(Debug)]
@@ -27,6 +29,8 @@ pub struct Config {
     /// (see [`check_config::FromEnvironment`]) and `--strict` was not given. Then no ping is
     /// sent and nothing of a check is passed to the command.
     pub unmonitored: Option<String>,
+    /// The check's setup through the management API, applied before the first ping.
+    pub setup: Option<Arc<Setup>>,
     /// Tag pings with a run id.
     pub run_id: bool,
     /// Send a start ping.
@@ -75,13 +79,15 @@ impl Config {
     /// as unset).
     pub fn from_cli(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let (check, unmonitored) = match check_config::check(&cli.check, cli.dry_run, &env) {
-            Ok(check) => (check, None),
-            Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
-                (Check::placeholder(), Some(format!("{e:#}")))
-            }
-            Err(e) => return Err(e),
-        };
+        let api_key = cli.setup.api_key.is_some() || env("HC_API_KEY").is_some();
+        let (check, mut unmonitored) =
+            match check_config::check(&cli.check, api_key, cli.dry_run, &env) {
+                Ok(check) => (check, None),
+                Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
+                    (Check::placeholder(), Some(format!("{e:#}")))
+                }
+                Err(e) => return Err(e),
+            };
         let monitored = unmonitored.is_none();
         if cli.body_limit == Some(0) && !cli.no_output {
             bail!("--body-limit: 0 leaves no room for anything; use --no-output to send no output");
@@ -99,6 +105,17 @@ impl Config {
             }
         };
         let http = check_config::http(&cli.http, &check, cli.dry_run, &http_env)?;
+        let setup = if monitored {
+            setup(&cli, &check, &http, &env, &mut unmonitored)?
+        } else {
+            None
+        };
+        let monitored = unmonitored.is_none();
+        let check = if monitored {
+            check
+        } else {
+            Check::placeholder()
+        };
         let lock = cli.lock.clone().map(|path| match path {
             Some(path) => lock::LockPath::given(path),
             // Keyed by the check; unmonitored, by the command (there is no check, and
@@ -107,6 +124,12 @@ impl Config {
             None => lock::LockPath::default_for(&env, &format!("unmonitored {:?}", cli.command)),
         });
         let limit_cache = LimitCache::for_server(&env, &check.plain_url()).filter(|_| monitored);
+        // A check by slug with no ping key whose UUID an earlier setup found: its ping URL
+        // is known now, and the command gets it (the lock stays keyed by the slug).
+        let check = match setup.as_ref().and_then(Setup::known_uuid) {
+            Some(uuid) if check.is_awaiting_uuid() => check.with_uuid(&uuid)?,
+            _ => check,
+        };
         let mut redact = Vec::new();
         for value in &cli.redact {
             if value.is_empty() {
@@ -124,6 +147,7 @@ impl Config {
         let ping = |on: OnEnd| if monitored { on } else { OnEnd::None };
         Ok(Config {
             check,
+            setup: setup.map(Arc::new),
             unmonitored,
             redact,
             run_id: !cli.no_run_id && monitored,
@@ -157,6 +181,32 @@ impl Config {
                 .transpose()?,
             command: cli.command,
         })
+    }
+}
+
+/// The check's setup (see `setup.rs`). What the environment gets wrong (`HC_API_KEY`
+/// naming a missing file) is a warning, unless `--strict`: the run goes on without the
+/// setup, and unmonitored if the check's ping URL was to come from the API (`why` says so).
+fn setup(
+    cli: &Cli,
+    check: &Check,
+    http: &HttpOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+    why: &mut Option<String>,
+) -> Result<Option<Setup>> {
+    match check_config::setup(&cli.setup, check, cli.check.create, http, env) {
+        Ok(setup) => Ok(setup),
+        Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
+            if check.is_awaiting_uuid() {
+                *why = Some(format!("{e:#}"));
+            } else {
+                crate::msg::say(&format!(
+                    "warning: the check's settings are not applied: {e:#}"
+                ));
+            }
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -22,6 +22,7 @@ use crate::limit_cache::LimitCache;
 use crate::ping::{Delivery, HttpOptions, Pinger};
 use crate::pings;
 use crate::ring::Ring;
+use crate::setup::Setup;
 use crate::stop::Stop;
 
 /// What `hcwrap ping` does.
@@ -57,6 +58,8 @@ enum Source {
 #[derive(Debug)]
 pub struct HookConfig {
     check: Check,
+    /// The check's setup, applied (when needed) before the ping.
+    setup: Option<Setup>,
     http: HttpOptions,
     endpoint: Endpoint,
     run_id: Option<String>,
@@ -73,19 +76,35 @@ impl Hook {
     /// as unset).
     pub fn from_cli(cli: PingCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let check = match check_config::check(&cli.check, cli.dry_run, &env) {
+        let drain_stdin = cli.body_file.as_ref().is_some_and(|p| p.as_os_str() == "-");
+        let unmonitored = |e: anyhow::Error| Hook::Unmonitored {
+            why: format!("{e:#}"),
+            drain_stdin,
+        };
+        let api_key = cli.setup.api_key.is_some() || env("HC_API_KEY").is_some();
+        let check = match check_config::check(&cli.check, api_key, cli.dry_run, &env) {
             Ok(check) => check,
             Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
-                let drain_stdin = cli.body_file.as_ref().is_some_and(|p| p.as_os_str() == "-");
-                return Ok(Hook::Unmonitored {
-                    why: format!("{e:#}"),
-                    drain_stdin,
-                });
+                return Ok(unmonitored(e));
             }
             Err(e) => return Err(e),
         };
         let mut http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
         http.max_time = Some(check_config::positive("--max-time", cli.max_time)?);
+        let setup = match check_config::setup(&cli.setup, &check, cli.check.create, &http, &env) {
+            Ok(setup) => setup,
+            Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
+                // A check by slug whose ping URL was to come from the API: no ping.
+                if check.is_awaiting_uuid() {
+                    return Ok(unmonitored(e));
+                }
+                crate::msg::say(&format!(
+                    "warning: the check's settings are not applied: {e:#}"
+                ));
+                None
+            }
+            Err(e) => return Err(e),
+        };
         // HC_RUN_ID as an outer hcwrap set it belongs to that run's check: it is used only
         // for pings to that check.
         let inherited_rid_fits = match env("HC_PING_URL") {
@@ -125,6 +144,7 @@ impl Hook {
         let limit = pings::body_limit(cached_limit, cli.body_limit);
         Ok(Hook::Send(Box::new(HookConfig {
             check,
+            setup,
             http,
             endpoint: cli.kind,
             run_id,
@@ -190,14 +210,24 @@ pub fn run(hook: Hook) -> Result<i32> {
     let max_time = config.http.max_time.unwrap_or(DEFAULT_MAX_TIME);
     let strict = config.strict;
     let not_delivered = || if strict { exit_codes::NOT_DELIVERED } else { 0 };
-    let pinger = Pinger::new(config.check, config.http);
-    let shown = pinger.shown_url(config.endpoint, config.run_id.as_deref());
+    let shown = config
+        .check
+        .redact(&config.check.url(config.endpoint, config.run_id.as_deref()));
     // The attempt's own time limits rest on socket timeouts, which the kernel may overrun
     // by a tenth of a second or more: --max-time is kept here, by the clock.
     let (tx, rx) = mpsc::channel();
     let (endpoint, run_id) = (config.endpoint, config.run_id);
+    let (check, setup, http) = (config.check, config.setup, config.http);
     std::thread::spawn(move || {
-        let delivery = pinger.send(endpoint, run_id.as_deref(), &body, &Stop::default());
+        // The check's setup first, within --max-time; with none to ping (a slug whose
+        // UUID is unknown), a line said why.
+        let check = match &setup {
+            Some(setup) => setup.prepare(&check, Some(started + max_time)),
+            None => Some(check),
+        };
+        let delivery = check.map(|check| {
+            Pinger::new(check, http).send(endpoint, run_id.as_deref(), &body, &Stop::default())
+        });
         let _ = tx.send(delivery);
     });
     let Ok(delivery) =
@@ -208,6 +238,9 @@ pub fn run(hook: Hook) -> Result<i32> {
             endpoint.name(),
             humantime::format_duration(max_time)
         ));
+        return Ok(not_delivered());
+    };
+    let Some(delivery) = delivery else {
         return Ok(not_delivered());
     };
     match delivery {

@@ -4,10 +4,12 @@
 //! `tests/generated.rs`) can read the command-line definition without being compiled into
 //! every binary; the binary's `main` is [`run`].
 
+mod api;
 mod body;
 mod cache_dir;
 mod check;
 mod check_config;
+mod check_settings;
 mod child;
 pub mod cli;
 mod config;
@@ -26,6 +28,7 @@ mod redact;
 mod report;
 mod ring;
 mod schedule;
+mod setup;
 mod signals;
 mod small_file;
 mod stop;

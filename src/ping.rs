@@ -138,11 +138,6 @@ impl Pinger {
         }
     }
 
-    /// The URL a ping to `endpoint` goes to, as messages show it (secrets hidden).
-    pub fn shown_url(&self, endpoint: Endpoint, run_id: Option<&str>) -> String {
-        self.check.redact(&self.check.url(endpoint, run_id))
-    }
-
     /// Sends one ping, retrying as the module documentation says, until it is delivered,
     /// refused, out of retries, or `stop` is raised during a backoff.
     pub fn send(

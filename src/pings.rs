@@ -19,6 +19,7 @@ use crate::limit_cache::LimitCache;
 use crate::msg::say;
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, Failure, HttpOptions, MAX_BODY_LIMIT, Pinger};
 use crate::report::{self, Rules};
+use crate::setup::Setup;
 use crate::signals::{Meaning, Signals};
 use crate::stop::Stop;
 use crate::sys;
@@ -45,6 +46,8 @@ pub struct Target {
     pub body_limit: Option<usize>,
     /// Where the server's announced body limit is remembered, if anywhere.
     pub limit_cache: Option<LimitCache>,
+    /// The check's setup, applied (when needed) before the first ping.
+    pub setup: Option<Arc<Setup>>,
     /// hcwrap exits once this run's pings are done (no `--every`): the thread then stays
     /// parked until the exit ends it instead of tearing itself down, which costs about
     /// 0.2 ms at the end of a run on a virtual machine (unmapping its stack and signal
@@ -215,6 +218,22 @@ fn pings(
     start_stop: &Stop,
     final_stop: &Stop,
 ) {
+    // The check must exist, with its settings, before its first ping (and a check by
+    // slug with no ping key has no ping URL before that).
+    let resolved;
+    let target = match &target.setup {
+        Some(setup) => match setup.prepare(&target.check, None) {
+            Some(check) => {
+                resolved = Target {
+                    check,
+                    ..target.clone()
+                };
+                &resolved
+            }
+            None => return,
+        },
+        None => target,
+    };
     // Building the agent (and reading the trust store) happens here too, off the run's path,
     // and only for a ping that is sent: a run with none (unmonitored) never reads it.
     let pinger = OnceCell::new();

@@ -41,17 +41,23 @@ pub struct RunEnd {
     pub late_signal: bool,
 }
 
-/// One wrapped run, as `config` says. Errors come only from before the command starts
-/// (the lock), and are reported to the server too.
-pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
-    let target = |run_id: Option<String>| Target {
+/// What the pings of a run with `run_id` need to know.
+fn target(config: &Config, run_id: Option<String>) -> Target {
+    Target {
         check: config.check.clone(),
         http: config.http.clone(),
         run_id,
         body_limit: config.body_limit,
         limit_cache: config.limit_cache.clone(),
+        setup: config.setup.clone(),
         last_run: config.every.is_none(),
-    };
+    }
+}
+
+/// One wrapped run, as `config` says. Errors come only from before the command starts
+/// (the lock), and are reported to the server too.
+pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
+    let target = |run_id: Option<String>| target(config, run_id);
     // Held until the run has ended.
     let _lock = match &config.lock {
         Some(lock_path) => match lock::try_lock(lock_path) {
@@ -82,7 +88,7 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
     let plain_url = config.check.plain_url();
     // Unmonitored, or a dry run with no check, the command's environment is left as it is:
     // there is no check to pass on.
-    let env = if config.unmonitored.is_some() || config.check.is_placeholder() {
+    let env = if config.unmonitored.is_some() || !config.check.has_ping_url() {
         Vec::new()
     } else {
         vec![

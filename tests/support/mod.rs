@@ -4,6 +4,7 @@
 
 #![allow(dead_code)] // Each test binary uses a different part of this module.
 
+pub mod api;
 pub mod pty;
 pub mod runner;
 pub mod tls;
@@ -93,6 +94,8 @@ struct State {
     requests: Vec<Request>,
     script: VecDeque<Reply>,
     created: HashSet<String>,
+    /// The checks the management API keeps.
+    checks: api::Checks,
     /// How many answers have been written.
     answered: usize,
 }
@@ -178,6 +181,21 @@ impl Server {
     /// The base URL for `--api-url`.
     pub fn api_url(&self) -> String {
         format!("{}/ping", self.origin)
+    }
+
+    /// The site, for `--site-url`: where the management API is (`/api/v3/`).
+    pub fn site_url(&self) -> String {
+        self.origin.clone()
+    }
+
+    /// The checks the management API keeps now.
+    pub fn checks(&self) -> Vec<serde_json::Map<String, serde_json::Value>> {
+        self.state.0.lock().unwrap().checks.list.clone()
+    }
+
+    /// Changes the checks the management API keeps (to delete one, or fill the project).
+    pub fn edit_checks(&self, edit: impl FnOnce(&mut api::Checks)) {
+        edit(&mut self.state.0.lock().unwrap().checks);
     }
 
     /// The check's full ping URL, for `--url`.
@@ -330,17 +348,15 @@ fn serve<S: Conn>(
             Reply::Late(..) => unreachable!("unwrapped above"),
             Reply::Status(status, text, extra) => (status, text.to_owned(), extra),
             Reply::Normal if too_long => (400, "request body too large".to_owned(), vec![]),
-            Reply::Normal => {
-                let (status, text) = contract(&request, &mut state.0.lock().unwrap().created);
-                let extra = match (status, limit) {
-                    (200 | 201, Some(l)) => vec![("Ping-Body-Limit", l.to_string())],
-                    _ => vec![],
-                };
-                (status, text.to_owned(), extra)
-            }
+            Reply::Normal => normal(&request, state, limit),
+        };
+        let content_type = if extra.iter().any(|(n, _)| *n == "Content-Type") {
+            ""
+        } else {
+            "Content-Type: text/plain\r\n"
         };
         let mut answer = format!(
-            "HTTP/1.1 {status} X\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n",
+            "HTTP/1.1 {status} X\r\n{content_type}Content-Length: {}\r\n",
             text.len()
         );
         for (n, v) in extra {
@@ -356,6 +372,30 @@ fn serve<S: Conn>(
         }
         mark_answered(state);
     }
+}
+
+/// The answer the real server would give: the management API's, or a ping's.
+fn normal(
+    request: &Request,
+    state: &Arc<(Mutex<State>, Condvar)>,
+    limit: Option<usize>,
+) -> (u16, String, Vec<(&'static str, String)>) {
+    let mut state = state.0.lock().unwrap();
+    if request.path.starts_with("/api/v3/") {
+        let ping_base = format!("http://{}/ping", request.header("Host").unwrap_or("-"));
+        let (status, text) = api::answer(request, &mut state.checks, &ping_base);
+        return (
+            status,
+            text,
+            vec![("Content-Type", "application/json".to_owned())],
+        );
+    }
+    let (status, text) = contract(request, &mut state);
+    let extra = match (status, limit) {
+        (200 | 201, Some(l)) => vec![("Ping-Body-Limit", l.to_string())],
+        _ => vec![],
+    };
+    (status, text.to_owned(), extra)
 }
 
 /// Counts one more answer written, for [`Server::wait_answered`].
@@ -440,7 +480,10 @@ fn read_request(reader: &mut BufReader<impl Read>, connection: usize) -> Option<
 }
 
 /// The real server's answer to a ping, from the API contract.
-fn contract(r: &Request, created: &mut HashSet<String>) -> (u16, &'static str) {
+fn contract(r: &Request, state: &mut State) -> (u16, &'static str) {
+    let State {
+        created, checks, ..
+    } = state;
     if !matches!(r.method.as_str(), "POST" | "GET" | "HEAD") {
         return (405, "");
     }
@@ -477,7 +520,7 @@ fn contract(r: &Request, created: &mut HashSet<String>) -> (u16, &'static str) {
             {
                 return e;
             }
-            if *uuid == UUID {
+            if *uuid == UUID || checks.knows(uuid) {
                 (200, "OK")
             } else {
                 (404, "not found")
@@ -495,7 +538,7 @@ fn contract(r: &Request, created: &mut HashSet<String>) -> (u16, &'static str) {
             if *key != PING_KEY {
                 return (404, "not found");
             }
-            if *slug == SLUG || created.contains(*slug) {
+            if *slug == SLUG || created.contains(*slug) || checks.knows(slug) {
                 (200, "OK")
             } else if create {
                 created.insert((*slug).to_owned());

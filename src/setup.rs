@@ -1,0 +1,407 @@
+//! Making sure the check exists on the server and has the settings the command line gives
+//! (`--schedule`, `--grace`, ...; see `check_settings.rs`), through the management API.
+//!
+//! **What is asked.** A check named by slug is created or updated in one request (an
+//! upsert: `"unique": ["slug"]`), named by its slug unless `--name` says otherwise (the
+//! API would leave the name empty); a check named by UUID is updated. A check named by
+//! slug with an API key but no ping key gets its ping URL from the API: its UUID, put on
+//! the ping API's base (never the answer's `ping_url`, whose host the user did not name);
+//! with no setting given, it is only looked up (or created, with `--create`).
+//!
+//! **When.** On the run's pings thread, before the start ping, so that the command starts
+//! at once and the pings do not go to a check that does not exist yet; for `hcwrap ping`,
+//! within `--max-time`. One request, one attempt, within `--ping-timeout`. A refusal or
+//! a failure is one line, and the pings go on as usual.
+//!
+//! **How often.** At most one request per run, and none when the same settings were
+//! applied from this machine less than a day ago: each check's last setup (a fingerprint
+//! of the request, when, and the check's UUID) is kept in a small file in hcwrap's cache
+//! directory (`cache_dir.rs`; mode 0600, as the UUID is a secret). After a day it is
+//! applied again, so that a check deleted on the server comes back.
+
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Result, bail};
+use serde_json::{Map, Value};
+
+use crate::api::{Answer, Api};
+use crate::cache_dir::CacheDir;
+use crate::check::{Check, CheckId, is_uuid, redact_partial};
+use crate::check_settings::Settings;
+use crate::lock::fnv1a;
+use crate::msg::say;
+
+/// How long a setup is trusted before it is applied again.
+const FRESH: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// What the API is asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Action {
+    /// Create or update the check with this slug.
+    Upsert(String),
+    /// Update the check with this UUID.
+    Update(String),
+    /// Find the UUID of the check with this slug.
+    Find(String),
+}
+
+/// One check's setup, validated, ready to apply.
+#[derive(Debug)]
+pub struct Setup {
+    api: Api,
+    action: Action,
+    /// The request's body (for `Find`, nothing is sent).
+    body: Map<String, Value>,
+    /// The pings go to the UUID the API gives (a slug with no ping key).
+    pings_by_uuid: bool,
+    /// Where the last setup is remembered, if anywhere.
+    state: Option<(CacheDir, String)>,
+    fingerprint: String,
+    /// The last setup, as the state file and this process know it.
+    last: Mutex<Option<Last>>,
+}
+
+/// A setup that was applied.
+#[derive(Debug, Clone)]
+struct Last {
+    fingerprint: String,
+    /// Seconds since the epoch.
+    at: u64,
+    uuid: Option<String>,
+}
+
+impl Setup {
+    /// The setup for `check`, from the settings given and the API key; `None` when there
+    /// is nothing to set up. `site` is the management API's site (`--site-url`, or what
+    /// the ping URL implies).
+    pub fn new(
+        api: Api,
+        check: &Check,
+        settings: Option<&Settings>,
+        create: bool,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Option<Self>> {
+        let Some((_, id)) = check.id() else {
+            bail!(
+                "the check's URL is not one the Healthchecks server gives (<site>/ping/<uuid> \
+                 or <site>/ping/<ping-key>/<slug>), so its settings cannot be set; give \
+                 --uuid or --slug"
+            );
+        };
+        let pings_by_uuid = check.is_awaiting_uuid();
+        let mut body = settings.map(|s| s.fields().clone()).unwrap_or_default();
+        let action = match id {
+            CheckId::Slug(slug) if settings.is_some() || create => {
+                body.insert("slug".into(), Value::from(slug.as_str()));
+                body.insert("unique".into(), Value::from(vec!["slug"]));
+                if !settings.is_some_and(|s| s.named) {
+                    body.insert("name".into(), Value::from(slug.as_str()));
+                }
+                Action::Upsert(slug.clone())
+            }
+            CheckId::Slug(slug) if pings_by_uuid => Action::Find(slug.clone()),
+            CheckId::Uuid(uuid) if settings.is_some() => Action::Update(uuid.clone()),
+            _ => return Ok(None),
+        };
+        let (kind, id) = match &action {
+            Action::Upsert(s) => ("slug", s),
+            Action::Update(u) => ("uuid", u),
+            Action::Find(s) => ("find", s),
+        };
+        let name = format!(
+            "check-{:016x}",
+            fnv1a(format!("{}\n{kind}\n{id}\n{}", api.site(), api.key_fingerprint()).as_bytes())
+        );
+        let fingerprint = format!(
+            "{:016x}",
+            fnv1a(Value::Object(body.clone()).to_string().as_bytes())
+        );
+        let state = CacheDir::from_env(env).map(|dir| (dir, name));
+        let last = state
+            .as_ref()
+            .and_then(|(dir, name)| dir.read(name, 1024))
+            .and_then(|text| parse_state(&text));
+        Ok(Some(Setup {
+            api,
+            action,
+            body,
+            pings_by_uuid,
+            state,
+            fingerprint,
+            last: Mutex::new(last),
+        }))
+    }
+
+    /// The check's UUID as the last setup found it, if the pings go by it.
+    pub fn known_uuid(&self) -> Option<String> {
+        if !self.pings_by_uuid {
+            return None;
+        }
+        self.last().and_then(|l| l.uuid)
+    }
+
+    fn last(&self) -> Option<Last> {
+        self.last.lock().ok().and_then(|l| l.clone())
+    }
+
+    /// Whether the setup is to be applied: it never was from here, it changed, or it was
+    /// a day ago or more.
+    fn needed(&self) -> bool {
+        self.last().is_none_or(|last| {
+            last.fingerprint != self.fingerprint
+                || now().saturating_sub(last.at) >= FRESH.as_secs()
+                || (self.pings_by_uuid && last.uuid.is_none())
+        })
+    }
+
+    /// Applies the setup if it is needed, and gives the check the pings go to: `check`
+    /// itself, or the check by the UUID the API gave. Each problem is one line; `None`
+    /// when there is no check to ping (a slug with no ping key whose UUID is unknown).
+    pub fn prepare(&self, check: &Check, deadline: Option<Instant>) -> Option<Check> {
+        let uuid = if self.needed() {
+            match self.apply(deadline) {
+                Ok(uuid) => uuid,
+                Err(why) => {
+                    let then = if self.pings_by_uuid && self.known_uuid().is_none() {
+                        "with no ping key, its ping URL is not known, so the run is not \
+                         reported (give --ping-key, or mend the above)"
+                    } else {
+                        "its pings go on as usual"
+                    };
+                    say(&format!(
+                        "could not set up {} on {}: {why}; {then}",
+                        self.shown(),
+                        self.api.site()
+                    ));
+                    self.known_uuid()
+                }
+            }
+        } else {
+            self.known_uuid()
+        };
+        // A dry run shows the pings even with no UUID known (a placeholder in the URL).
+        if !self.pings_by_uuid || (uuid.is_none() && self.api.is_dry_run()) {
+            return Some(check.clone());
+        }
+        uuid.and_then(|uuid| check.with_uuid(&uuid).ok())
+    }
+
+    /// The check, as messages name it.
+    fn shown(&self) -> String {
+        match &self.action {
+            Action::Upsert(slug) | Action::Find(slug) => format!("the check '{slug}'"),
+            Action::Update(uuid) => format!("the check {}", redact_partial(uuid)),
+        }
+    }
+
+    /// The one request, and what it gave: the check's UUID.
+    fn apply(&self, deadline: Option<Instant>) -> Result<Option<String>, String> {
+        let body = Value::Object(self.body.clone());
+        let (method, path, sent) = match &self.action {
+            Action::Upsert(_) => ("POST", "checks/".to_owned(), Some(&body)),
+            Action::Update(uuid) => ("POST", format!("checks/{uuid}"), Some(&body)),
+            Action::Find(slug) => ("GET", format!("checks/?slug={slug}"), None),
+        };
+        if self.api.is_dry_run() {
+            say(&format!(
+                "dry run: {method} {}/api/v3/{path}{}",
+                self.api.site(),
+                sent.map(|b| format!(" {b}")).unwrap_or_default()
+            ));
+            return Ok(self.known_uuid());
+        }
+        let answer = self.api.call(method, &path, sent, deadline)?;
+        let uuid = match (&self.action, answer.status) {
+            (Action::Upsert(_), 200 | 201) | (Action::Update(_), 200) => uuid_of(&answer.json),
+            (Action::Find(slug), 200) => {
+                let found = answer.json.get("checks").and_then(Value::as_array);
+                match found.and_then(|c| c.first()) {
+                    Some(check) => uuid_of(check),
+                    None => {
+                        return Err(format!(
+                            "the API key's project has no check with the slug '{slug}': add \
+                             --create, or a setting such as --schedule, to create it"
+                        ));
+                    }
+                }
+            }
+            (_, status) => return Err(self.refusal(status, &answer)),
+        };
+        if self.pings_by_uuid && uuid.is_none() {
+            return Err(
+                "the server's answer has no UUID for the check (a read-only API key gives \
+                 none: give a read-write key, or --ping-key)"
+                    .to_owned(),
+            );
+        }
+        self.remember(uuid.clone());
+        Ok(uuid)
+    }
+
+    /// A refusal in words: what the server said, and what to do.
+    fn refusal(&self, status: u16, answer: &Answer) -> String {
+        let said = self.api.error_text(answer);
+        let writes = !matches!(self.action, Action::Find(_));
+        match status {
+            400 => {
+                let field = said
+                    .strip_prefix("json validation error: ")
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(flag_for);
+                match field {
+                    Some(flag) => format!("the server refused {flag}: {}", validation(&said)),
+                    None if said.is_empty() => "the server refused the request (400)".to_owned(),
+                    None => format!("the server refused the request: {said}"),
+                }
+            }
+            401 if writes => "the server refused the API key (401): it is wrong, or read-only \
+                              (a read-only key cannot change checks; use a read-write key \
+                              from the project's settings)"
+                .to_owned(),
+            401 => "the server refused the API key (401): check it in the project's settings"
+                .to_owned(),
+            403 => "the server answered 403: the project has no room for another check \
+                    (the account's limit)"
+                .to_owned(),
+            404 => "the server answered 404: the API key's project has no check with this \
+                    UUID (is the key another project's?)"
+                .to_owned(),
+            429 => "the server answered 429: too many API requests (it allows about 100 a \
+                    minute); it is tried again on the next run"
+                .to_owned(),
+            status if said.is_empty() => format!("the server answered {status}"),
+            status => format!("the server answered {status}: {said}"),
+        }
+    }
+
+    /// Keeps this setup, done now, in this process and in the state file.
+    fn remember(&self, uuid: Option<String>) {
+        let last = Last {
+            fingerprint: self.fingerprint.clone(),
+            at: now(),
+            uuid,
+        };
+        if let Some((dir, name)) = &self.state {
+            let mut text = format!("fingerprint {}\nat {}\n", last.fingerprint, last.at);
+            if let Some(uuid) = &last.uuid {
+                let _ = writeln!(text, "uuid {uuid}");
+            }
+            dir.write(name, &text);
+        }
+        if let Ok(mut slot) = self.last.lock() {
+            *slot = Some(last);
+        }
+    }
+}
+
+/// The option behind a field the server names in a validation error.
+fn flag_for(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "schedule" => "--schedule",
+        "tz" => "--tz",
+        "grace" => "--grace",
+        "timeout" => "--period",
+        "name" => "--name",
+        "tags" => "--tags",
+        "desc" => "--desc",
+        "channels" => "--channels",
+        "slug" => "--slug",
+        _ => return None,
+    })
+}
+
+/// A validation error without its prefix.
+fn validation(said: &str) -> &str {
+    said.strip_prefix("json validation error: ").unwrap_or(said)
+}
+
+/// The UUID in a check's JSON: `uuid`, or the last part of `ping_url`.
+fn uuid_of(check: &Value) -> Option<String> {
+    let direct = check.get("uuid").and_then(Value::as_str);
+    let from_url = || {
+        check
+            .get("ping_url")
+            .and_then(Value::as_str)
+            .and_then(|url| url.trim_end_matches('/').rsplit('/').next())
+    };
+    direct
+        .or_else(from_url)
+        .filter(|u| is_uuid(u))
+        .map(str::to_ascii_lowercase)
+}
+
+/// A state file's content.
+fn parse_state(text: &str) -> Option<Last> {
+    let mut fingerprint = None;
+    let mut at = None;
+    let mut uuid = None;
+    for line in text.lines() {
+        match line.split_once(' ') {
+            Some(("fingerprint", v)) => fingerprint = Some(v.to_owned()),
+            Some(("at", v)) => at = v.parse().ok(),
+            Some(("uuid", v)) if is_uuid(v) => uuid = Some(v.to_owned()),
+            _ => {}
+        }
+    }
+    Some(Last {
+        fingerprint: fingerprint?,
+        at: at?,
+        uuid,
+    })
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_file_is_read_back() {
+        let last = parse_state(
+            "fingerprint 00ff\nat 1700000000\nuuid 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b\n",
+        )
+        .unwrap();
+        assert_eq!(last.fingerprint, "00ff");
+        assert_eq!(last.at, 1_700_000_000);
+        assert_eq!(
+            last.uuid.as_deref(),
+            Some("1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b")
+        );
+        assert!(parse_state("at 1\n").is_none());
+        assert!(
+            parse_state("fingerprint x\nat 1\nuuid ../../etc\n")
+                .unwrap()
+                .uuid
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_uuid_comes_from_the_answer() {
+        let json: Value = serde_json::from_str(
+            r#"{"ping_url": "https://hc-ping.com/1F1C2E3D-4B5A-6978-8A9B-0C1D2E3F4A5B"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            uuid_of(&json).as_deref(),
+            Some("1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b")
+        );
+        assert_eq!(uuid_of(&Value::Null), None);
+    }
+
+    #[test]
+    fn validation_errors_name_the_option() {
+        assert_eq!(flag_for("timeout"), Some("--period"));
+        assert_eq!(
+            validation("json validation error: grace is too small"),
+            "grace is too small"
+        );
+    }
+}
