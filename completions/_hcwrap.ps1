@@ -70,6 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -123,9 +124,38 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hcwrap;doctor' {
+            [CompletionResult]::new('--url', '--url', [CompletionResultType]::ParameterName, 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]')
+            [CompletionResult]::new('--uuid', '--uuid', [CompletionResultType]::ParameterName, 'The check''s UUID [env: CHECK_UUID]')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]')
+            [CompletionResult]::new('--slug', '--slug', [CompletionResultType]::ParameterName, 'The check''s slug, with --ping-key [env: CHECK_SLUG]')
+            [CompletionResult]::new('--ping-key', '--ping-key', [CompletionResultType]::ParameterName, 'The project''s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'The project''s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]')
+            [CompletionResult]::new('--site-url', '--site-url', [CompletionResultType]::ParameterName, 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]')
+            [CompletionResult]::new('--schedule', '--schedule', [CompletionResultType]::ParameterName, 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The schedule''s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system''s]')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'How late a run may be before the check is reported down (1m to 365d)')
+            [CompletionResult]::new('--period', '--period', [CompletionResultType]::ParameterName, 'Instead of a schedule: how often the job runs (1m to 365d)')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'The check''s name in the web UI [default: the slug, for a check named by slug]')
+            [CompletionResult]::new('--tags', '--tags', [CompletionResultType]::ParameterName, 'The check''s tags, separated by spaces')
+            [CompletionResult]::new('--desc', '--desc', [CompletionResultType]::ParameterName, 'The check''s description')
+            [CompletionResult]::new('--channels', '--channels', [CompletionResultType]::ParameterName, 'The integrations to notify: ''*'' for all, '''' for none, or a comma-separated list of their names or UUIDs')
+            [CompletionResult]::new('--ping-timeout', '--ping-timeout', [CompletionResultType]::ParameterName, 'Time limit for each attempt to send a ping')
+            [CompletionResult]::new('--ping-retries', '--ping-retries', [CompletionResultType]::ParameterName, 'How many times to retry a ping that failed for a reason worth retrying')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--send-log', '--send-log', [CompletionResultType]::ParameterName, 'Also send a log ping (/log) as an end-to-end test: it is recorded in the check''s log and changes nothing else')
+            [CompletionResult]::new('--create', '--create', [CompletionResultType]::ParameterName, 'Create the check named by --slug if the server does not know it yet')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hcwrap;help' {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -133,6 +163,9 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             break
         }
         'hcwrap;help;probe' {
+            break
+        }
+        'hcwrap;help;doctor' {
             break
         }
         'hcwrap;help;help' {

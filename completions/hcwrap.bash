@@ -16,6 +16,9 @@ _hcwrap() {
             ",$1")
                 cmd="hcwrap"
                 ;;
+            hcwrap,doctor)
+                cmd="hcwrap__subcmd__doctor"
+                ;;
             hcwrap,help)
                 cmd="hcwrap__subcmd__help"
                 ;;
@@ -24,6 +27,9 @@ _hcwrap() {
                 ;;
             hcwrap,probe)
                 cmd="hcwrap__subcmd__probe"
+                ;;
+            hcwrap__subcmd__help,doctor)
+                cmd="hcwrap__subcmd__help__subcmd__doctor"
                 ;;
             hcwrap__subcmd__help,help)
                 cmd="hcwrap__subcmd__help__subcmd__help"
@@ -41,7 +47,7 @@ _hcwrap() {
 
     case "${cmd}" in
         hcwrap)
-            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --strict --redact --redact-env --quiet --silent --api-key --site-url --schedule --tz --grace --period --name --tags --desc --channels --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --help --version ping probe help"
+            opts="-q -s -H -h -V --url --uuid --api-url --slug --ping-key --create --no-start-ping --no-run-id --on-success --on-nonzero-exit --on-exec-fail --body-limit --no-output --dry-run --strict --redact --redact-env --quiet --silent --api-key --site-url --schedule --tz --grace --period --name --tags --desc --channels --ping-timeout --ping-retries --proxy --cacert --header --lock --on-lock-busy --every --jitter --timeout --kill-after --help --version ping probe doctor help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -186,9 +192,121 @@ _hcwrap() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        hcwrap__subcmd__help)
-            opts="ping probe help"
+        hcwrap__subcmd__doctor)
+            opts="-H -h --send-log --url --uuid --api-url --slug --ping-key --create --api-key --site-url --schedule --tz --grace --period --name --tags --desc --channels --ping-timeout --ping-retries --proxy --cacert --header --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --uuid)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --slug)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --api-key)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --site-url)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --schedule)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --period)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tags)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --desc)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --channels)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --ping-retries)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --proxy)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hcwrap__subcmd__help)
+            opts="ping probe doctor help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        hcwrap__subcmd__help__subcmd__doctor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -67,6 +67,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --version 'Print version'
             cand ping 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status'
             cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+            cand doctor 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hcwrap;ping'= {
@@ -117,14 +118,44 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hcwrap;doctor'= {
+            cand --url 'The check''s full ping URL, as its page shows it [env: HC_PING_URL]'
+            cand --uuid 'The check''s UUID [env: CHECK_UUID]'
+            cand --api-url 'The ping API''s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]'
+            cand --slug 'The check''s slug, with --ping-key [env: CHECK_SLUG]'
+            cand --ping-key 'The project''s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]'
+            cand --api-key 'The project''s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]'
+            cand --site-url 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]'
+            cand --schedule 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression'
+            cand --tz 'The schedule''s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system''s]'
+            cand --grace 'How late a run may be before the check is reported down (1m to 365d)'
+            cand --period 'Instead of a schedule: how often the job runs (1m to 365d)'
+            cand --name 'The check''s name in the web UI [default: the slug, for a check named by slug]'
+            cand --tags 'The check''s tags, separated by spaces'
+            cand --desc 'The check''s description'
+            cand --channels 'The integrations to notify: ''*'' for all, '''' for none, or a comma-separated list of their names or UUIDs'
+            cand --ping-timeout 'Time limit for each attempt to send a ping'
+            cand --ping-retries 'How many times to retry a ping that failed for a reason worth retrying'
+            cand --proxy 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)'
+            cand --cacert 'Also trust the CA certificates in this PEM file'
+            cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --send-log 'Also send a log ping (/log) as an end-to-end test: it is recorded in the check''s log and changes nothing else'
+            cand --create 'Create the check named by --slug if the server does not know it yet'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hcwrap;help'= {
             cand ping 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status'
             cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+            cand doctor 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hcwrap;help;ping'= {
         }
         &'hcwrap;help;probe'= {
+        }
+        &'hcwrap;help;doctor'= {
         }
         &'hcwrap;help;help'= {
         }

@@ -82,6 +82,7 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -s h -l help -d 'Print help 
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s V -l version -d 'Print version'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l rid -d 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message -d 'The ping\'s body (it may start with \'-\', as an error text may)' -r
@@ -122,9 +123,33 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l retries -d 'Try 
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -s q -l quiet -d 'Print nothing; the exit status says it all'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -s h -l help -d 'Print help'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe help" -f -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe help" -f -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l schedule -d 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l tz -d 'The schedule\'s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system\'s]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l grace -d 'How late a run may be before the check is reported down (1m to 365d)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l period -d 'Instead of a schedule: how often the job runs (1m to 365d)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l name -d 'The check\'s name in the web UI [default: the slug, for a check named by slug]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l tags -d 'The check\'s tags, separated by spaces' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l desc -d 'The check\'s description' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l channels -d 'The integrations to notify: \'*\' for all, \'\' for none, or a comma-separated list of their names or UUIDs' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l send-log -d 'Also send a log ping (/log) as an end-to-end test: it is recorded in the check\'s log and changes nothing else'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l create -d 'Create the check named by --slug if the server does not know it yet'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # After `--`, complete the wrapped command line as fish would complete it alone.
 function __hcwrap_complete_wrapped

@@ -159,12 +159,7 @@ pub fn setup(
     if check.is_placeholder() {
         return Ok(None);
     }
-    let key = match (&args.api_key, env("HC_API_KEY")) {
-        (Some(v), _) => Some(api_key("--api-key", v).map_err(typed)?),
-        (None, Some(v)) => Some(api_key("HC_API_KEY", &v).map_err(environment)?),
-        (None, None) => None,
-    };
-    let Some(key) = key else {
+    let Some(api) = api(args, check, settings.is_some(), http, env)? else {
         if settings.is_some() {
             let given = [
                 (args.schedule.is_some(), "--schedule"),
@@ -188,6 +183,24 @@ pub fn setup(
         }
         return Ok(None);
     };
+    Setup::new(api, check, settings.as_ref(), create, env)
+}
+
+/// The management API client for `check`, with the key and site that `args` and the
+/// environment give; `None` without a key, or when the site cannot be told and nothing
+/// needs it (`needed`: settings are given, or the check's ping URL is to come from it).
+pub fn api(
+    args: &SetupArgs,
+    check: &Check,
+    needed: bool,
+    http: &HttpOptions,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Api>> {
+    let key = match (&args.api_key, env("HC_API_KEY")) {
+        (Some(v), _) => api_key("--api-key", v).map_err(typed)?,
+        (None, Some(v)) => api_key("HC_API_KEY", &v).map_err(environment)?,
+        (None, None) => return Ok(None),
+    };
     let site = match (&args.site_url, env("HC_SITE_URL")) {
         (Some(v), _) => site_url("--site-url", v).map_err(typed)?,
         (None, Some(v)) => site_url("HC_SITE_URL", &v).map_err(environment)?,
@@ -197,7 +210,7 @@ pub fn setup(
                 .and_then(|(ping_api, _)| crate::api::site_for(ping_api));
             match derived {
                 Some(site) => site,
-                None if settings.is_none() && !check.is_awaiting_uuid() => return Ok(None),
+                None if !needed && !check.is_awaiting_uuid() => return Ok(None),
                 None => bail!(
                     "--site-url: the management API's site cannot be told from the check's \
                      ping URL (it is not https://hc-ping.com or <site>/ping/...): give the \
@@ -206,8 +219,7 @@ pub fn setup(
             }
         }
     };
-    let api = Api::new(&site, &key, http, check);
-    Setup::new(api, check, settings.as_ref(), create, env)
+    Ok(Some(Api::new(&site, &key, http, check)))
 }
 
 /// An API key as given to `source`, or read from the file it names.

@@ -37,6 +37,8 @@ pub enum Sub {
     Ping(Box<PingCli>),
     /// `hcwrap probe`.
     Probe(ProbeCli),
+    /// `hcwrap doctor`.
+    Doctor(Box<DoctorCli>),
 }
 
 const PING_ABOUT: &str = "Send one ping, as a backup tool's or scheduler's hook would: \
@@ -70,35 +72,44 @@ A ping that cannot be delivered within --max-time prints one line and \
      and 125.\n\n\
      Exit status: 0 when the ping was recorded, or (without --strict) could not be; 1 with \
      --strict when it was not delivered or the server refused it; 125 for usage errors.";
+const DOCTOR_ABOUT: &str = "Check what can silently defeat monitoring: the way to the server, \
+                            and with an API key the check's settings, pause and filtering";
 const PROBE_ABOUT: &str =
     "Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK";
 
 impl Subcommand for Sub {
     fn augment_subcommands(cmd: Command) -> Command {
-        subcommands(cmd, PingCli::augment_args, ProbeCli::augment_args)
+        subcommands(
+            cmd,
+            [
+                PingCli::augment_args,
+                ProbeCli::augment_args,
+                DoctorCli::augment_args,
+            ],
+        )
     }
 
     fn augment_subcommands_for_update(cmd: Command) -> Command {
         subcommands(
             cmd,
-            PingCli::augment_args_for_update,
-            ProbeCli::augment_args_for_update,
+            [
+                PingCli::augment_args_for_update,
+                ProbeCli::augment_args_for_update,
+                DoctorCli::augment_args_for_update,
+            ],
         )
     }
 
     fn has_subcommand(name: &str) -> bool {
-        matches!(name, "ping" | "probe")
+        matches!(name, "ping" | "probe" | "doctor")
     }
 }
 
-/// `ping` and `probe`, each with its arguments deferred to `ping` and `probe`.
-fn subcommands(
-    cmd: Command,
-    ping: fn(Command) -> Command,
-    probe: fn(Command) -> Command,
-) -> Command {
+/// `ping`, `probe` and `doctor`, each with its arguments deferred to its own `args`.
+fn subcommands(cmd: Command, [ping, probe, doctor]: [fn(Command) -> Command; 3]) -> Command {
     cmd.subcommand(Command::new("ping").about(PING_ABOUT).defer(ping))
         .subcommand(Command::new("probe").about(PROBE_ABOUT).defer(probe))
+        .subcommand(Command::new("doctor").about(DOCTOR_ABOUT).defer(doctor))
 }
 
 impl FromArgMatches for Sub {
@@ -106,6 +117,7 @@ impl FromArgMatches for Sub {
         match matches.subcommand() {
             Some(("ping", sub)) => Ok(Sub::Ping(Box::new(PingCli::from_arg_matches(sub)?))),
             Some(("probe", sub)) => Ok(Sub::Probe(ProbeCli::from_arg_matches(sub)?)),
+            Some(("doctor", sub)) => Ok(Sub::Doctor(Box::new(DoctorCli::from_arg_matches(sub)?))),
             _ => Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
         }
     }
@@ -175,6 +187,31 @@ pub struct PingCli {
     pub setup: SetupArgs,
 
     /// How the ping is sent.
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// `hcwrap doctor`: what can silently defeat monitoring.
+#[derive(Debug, Args)]
+#[command(
+    about = DOCTOR_ABOUT,
+    after_help = "Each line starts with ok, warning or problem, and says what to do.\n\n\
+                  Exit status: 0 no problem found; 1 a problem; 125 for usage errors."
+)]
+pub struct DoctorCli {
+    /// Also send a log ping (/log) as an end-to-end test: it is recorded in the check's log and changes nothing else
+    #[arg(long)]
+    pub send_log: bool,
+
+    /// Which check.
+    #[command(flatten)]
+    pub check: CheckArgs,
+
+    /// The check's settings to compare with the server's, and the API key to read them.
+    #[command(flatten)]
+    pub setup: SetupArgs,
+
+    /// How the server is reached.
     #[command(flatten)]
     pub http: HttpArgs,
 }
@@ -301,7 +338,7 @@ pub enum OnLockBusy {
     name = "hcwrap",
     version,
     about = "Run a command and report how it went to Healthchecks",
-    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]",
+    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]\n       hcwrap doctor [OPTIONS]",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = AFTER_HELP
@@ -607,10 +644,11 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
         .skip(1)
         .filter_map(|a| a.into_string().ok())
         .find(|a| !a.starts_with('-'))
-        .filter(|a| a == "ping" || a == "probe");
+        .filter(|a| matches!(a.as_str(), "ping" | "probe" | "doctor"));
     let fallback = match subcommand.as_deref() {
         Some("ping") => "hcwrap ping [OPTIONS] <KIND>",
         Some("probe") => "hcwrap probe [OPTIONS] <URL>",
+        Some("doctor") => "hcwrap doctor [OPTIONS]",
         _ => "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...",
     };
     let usage = lines

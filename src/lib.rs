@@ -13,6 +13,7 @@ mod check_settings;
 mod child;
 pub mod cli;
 mod config;
+mod doctor;
 mod exit_codes;
 mod hidden;
 mod hook;
@@ -58,6 +59,9 @@ fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
         Some(cli::Sub::Ping(args)) => hook::Hook::from_cli(*args, &env).and_then(hook::run),
         Some(cli::Sub::Probe(args)) => {
             probe::ProbeConfig::from_cli(args, &env).and_then(probe::run)
+        }
+        Some(cli::Sub::Doctor(args)) => {
+            doctor::DoctorConfig::from_cli(&args, &env).and_then(doctor::run)
         }
         None => config::Config::from_cli(cli, &env).and_then(schedule::run),
     }
