@@ -54,10 +54,11 @@ fn main() -> std::process::ExitCode {
     ])
 }
 
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "man/hcwrap.1",
     "man/hcwrap-ping.1",
     "man/hcwrap-probe.1",
+    "man/hcwrap-doctor.1",
     "completions/hcwrap.bash",
     "completions/_hcwrap",
     "completions/hcwrap.fish",
@@ -181,7 +182,12 @@ fn fish_completes_the_wrapped_command() {
 }
 
 fn the_man_pages_render_without_warnings() {
-    for page in ["man/hcwrap.1", "man/hcwrap-ping.1", "man/hcwrap-probe.1"] {
+    for page in [
+        "man/hcwrap.1",
+        "man/hcwrap-ping.1",
+        "man/hcwrap-probe.1",
+        "man/hcwrap-doctor.1",
+    ] {
         let out = Command::new("groff")
             .args(["-man", "-ww", "-z"])
             .arg(path(page))

@@ -27,6 +27,12 @@ pub fn generate(file: &str) -> String {
             &probe_description(),
             &probe_sections(),
         ),
+        "man/hcwrap-doctor.1" => subcommand_page(
+            "doctor",
+            "hcwrap-doctor",
+            &doctor_description(),
+            &doctor_sections(),
+        ),
         "completions/hcwrap.bash" => bash_completions(),
         "completions/_hcwrap" => zsh_completions(),
         "completions/hcwrap.fish" => fish_completions(),
@@ -284,6 +290,7 @@ fn extra_sections() -> Roff {
         &[
             ("hcwrap-ping", "1"),
             ("hcwrap-probe", "1"),
+            ("hcwrap-doctor", "1"),
             ("cron", "8"),
             ("crontab", "5"),
             ("timeout", "1"),
@@ -584,6 +591,51 @@ fn probe_sections() -> Roff {
         &[
             "HEALTHCHECK --interval=30s --timeout=10s CMD [\"/hcwrap\", \"probe\", \"--host\", \"hc.example.org\", \\",
             "    \"--expect-body\", \"OK\", \"http://127.0.0.1:8000/api/v3/status/\"]",
+        ],
+    );
+    see_also(&mut r, &[("hcwrap", "1"), ("hcwrap-ping", "1")]);
+    r
+}
+
+fn doctor_description() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["DESCRIPTION"]);
+    paragraph(
+        &mut r,
+        "hcwrap doctor checks what can silently defeat monitoring of the check that its options \
+         (the same as a wrapped run's) name, and prints one line per finding, starting with ok, \
+         warning or problem, that says what to do.",
+    );
+    paragraph(
+        &mut r,
+        "The way to the server: the proxy in use, name resolution, the connection, TLS and \
+         HTTP, each with its time, tried with a GET of the ping API's root, which is not a \
+         ping. With an API key (a read-only one is enough): that the check exists; its \
+         schedule, time zone, period and grace against --schedule, --tz, --period and --grace \
+         (drift); keyword filtering, under which the server ignores exit statuses; a pause \
+         with manual resume, under which every ping is answered 200 and ignored; and how long \
+         ago the check last heard from the job.",
+    );
+    paragraph(
+        &mut r,
+        "It changes nothing on the server. --send-log sends one log ping (/log), which changes \
+         no state, as an end-to-end test, and learns the server's body limit from its answer.",
+    );
+    r
+}
+
+fn doctor_sections() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["EXIT STATUS"]);
+    item(&mut r, "0", "No problem found (there may be warnings).");
+    item(&mut r, "1", "At least one problem.");
+    item(&mut r, "125", "A usage error; nothing was sent.");
+    r.control("SH", ["EXAMPLES"]);
+    example(
+        &mut r,
+        "Check a job's check and its schedule against the server's:",
+        &[
+            "hcwrap doctor --slug db-dump --api-key file:/etc/hcwrap/api-key --schedule '0 3 * * *' --grace 1h",
         ],
     );
     see_also(&mut r, &[("hcwrap", "1"), ("hcwrap-ping", "1")]);
