@@ -71,6 +71,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -152,10 +153,34 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hcwrap;sync' {
+            [CompletionResult]::new('--crontab', '--crontab', [CompletionResultType]::ParameterName, 'A crontab file in the system''s format, with a user field, such as /etc/crontab or /etc/cron.d/backup (repeatable) [default: your own crontab, through crontab -l]')
+            [CompletionResult]::new('--systemd', '--systemd', [CompletionResultType]::ParameterName, 'The *.timer units in DIR and the services they start (repeatable)')
+            [CompletionResult]::new('--dropin-dir', '--dropin-dir', [CompletionResultType]::ParameterName, 'Where to write the timers'' drop-in files [default: beside each unit]')
+            [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone of jobs under no CRON_TZ or TZ line [default: the system''s]')
+            [CompletionResult]::new('--hcwrap', '--hcwrap', [CompletionResultType]::ParameterName, 'The hcwrap that the wrapped lines run [default: this one''s absolute path]')
+            [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The ping API''s base URL [env: HC_API_URL] [default: https://hc-ping.com]')
+            [CompletionResult]::new('--ping-key', '--ping-key', [CompletionResultType]::ParameterName, 'The project''s ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]')
+            [CompletionResult]::new('--api-key', '--api-key', [CompletionResultType]::ParameterName, 'The project''s API key (read-write for --apply) [env: HC_API_KEY]')
+            [CompletionResult]::new('--site-url', '--site-url', [CompletionResultType]::ParameterName, 'The management API''s site, when the ping API''s URL does not say it [env: HC_SITE_URL]')
+            [CompletionResult]::new('--ping-timeout', '--ping-timeout', [CompletionResultType]::ParameterName, 'Time limit for each attempt to send a ping')
+            [CompletionResult]::new('--ping-retries', '--ping-retries', [CompletionResultType]::ParameterName, 'How many times to retry a ping that failed for a reason worth retrying')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--apply', '--apply', [CompletionResultType]::ParameterName, 'Set the checks up and install the rewritten crontab (or drop-in files); without it, only print the plan')
+            [CompletionResult]::new('--migrate-runitor', '--migrate-runitor', [CompletionResultType]::ParameterName, 'Rewrite lines that runitor wraps to use hcwrap (with the slug derived as for others)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hcwrap;help' {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering')
+            [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -166,6 +191,9 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             break
         }
         'hcwrap;help;doctor' {
+            break
+        }
+        'hcwrap;help;sync' {
             break
         }
         'hcwrap;help;help' {

@@ -68,6 +68,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand ping 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status'
             cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
             cand doctor 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering'
+            cand sync 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hcwrap;ping'= {
@@ -145,10 +146,33 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hcwrap;sync'= {
+            cand --crontab 'A crontab file in the system''s format, with a user field, such as /etc/crontab or /etc/cron.d/backup (repeatable) [default: your own crontab, through crontab -l]'
+            cand --systemd 'The *.timer units in DIR and the services they start (repeatable)'
+            cand --dropin-dir 'Where to write the timers'' drop-in files [default: beside each unit]'
+            cand --grace 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]'
+            cand --tz 'The time zone of jobs under no CRON_TZ or TZ line [default: the system''s]'
+            cand --hcwrap 'The hcwrap that the wrapped lines run [default: this one''s absolute path]'
+            cand --api-url 'The ping API''s base URL [env: HC_API_URL] [default: https://hc-ping.com]'
+            cand --ping-key 'The project''s ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]'
+            cand --api-key 'The project''s API key (read-write for --apply) [env: HC_API_KEY]'
+            cand --site-url 'The management API''s site, when the ping API''s URL does not say it [env: HC_SITE_URL]'
+            cand --ping-timeout 'Time limit for each attempt to send a ping'
+            cand --ping-retries 'How many times to retry a ping that failed for a reason worth retrying'
+            cand --proxy 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)'
+            cand --cacert 'Also trust the CA certificates in this PEM file'
+            cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --apply 'Set the checks up and install the rewritten crontab (or drop-in files); without it, only print the plan'
+            cand --migrate-runitor 'Rewrite lines that runitor wraps to use hcwrap (with the slug derived as for others)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hcwrap;help'= {
             cand ping 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status'
             cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
             cand doctor 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering'
+            cand sync 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hcwrap;help;ping'= {
@@ -156,6 +180,8 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
         &'hcwrap;help;probe'= {
         }
         &'hcwrap;help;doctor'= {
+        }
+        &'hcwrap;help;sync'= {
         }
         &'hcwrap;help;help'= {
         }

@@ -83,6 +83,7 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -s V -l version -d 'Print ve
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "sync" -d 'Make a crontab\'s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l rid -d 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message -d 'The ping\'s body (it may start with \'-\', as an error text may)' -r
@@ -146,10 +147,29 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -s H -l header -d 
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l send-log -d 'Also send a log ping (/log) as an end-to-end test: it is recorded in the check\'s log and changes nothing else'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l create -d 'Create the check named by --slug if the server does not know it yet'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -s h -l help -d 'Print help'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l crontab -d 'A crontab file in the system\'s format, with a user field, such as /etc/crontab or /etc/cron.d/backup (repeatable) [default: your own crontab, through crontab -l]' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l systemd -d 'The *.timer units in DIR and the services they start (repeatable)' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l dropin-dir -d 'Where to write the timers\' drop-in files [default: beside each unit]' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l grace -d 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l tz -d 'The time zone of jobs under no CRON_TZ or TZ line [default: the system\'s]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l hcwrap -d 'The hcwrap that the wrapped lines run [default: this one\'s absolute path]' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l api-url -d 'The ping API\'s base URL [env: HC_API_URL] [default: https://hc-ping.com]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l ping-key -d 'The project\'s ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l api-key -d 'The project\'s API key (read-write for --apply) [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l site-url -d 'The management API\'s site, when the ping API\'s URL does not say it [env: HC_SITE_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l apply -d 'Set the checks up and install the rewritten crontab (or drop-in files); without it, only print the plan'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l migrate-runitor -d 'Rewrite lines that runitor wraps to use hcwrap (with the slug derived as for others)'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -s h -l help -d 'Print help'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "sync" -d 'Make a crontab\'s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # After `--`, complete the wrapped command line as fish would complete it alone.
 function __hcwrap_complete_wrapped

@@ -258,7 +258,7 @@ fn site_url(source: &str, value: &str) -> Result<String> {
 /// The ping API's base URL: `--api-url`, else `HC_API_URL`, else the hosted service's.
 /// Read only when a UUID or slug needs it: a --url never uses it, so a mistake in it must
 /// not stop that run.
-fn api_url(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
+pub fn api_url(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<String> {
     let valid = |source: &str, v: &str| {
         let url = secret(source, v)?;
         crate::check::check_api_url(&url)?;
@@ -274,7 +274,7 @@ fn api_url(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Stri
 }
 
 /// The project's ping key: `--ping-key`, else `HC_PING_KEY`, else `PING_KEY`.
-fn ping_key(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
+pub fn ping_key(cli: &CheckArgs, env: &dyn Fn(&str) -> Option<String>) -> Result<Option<String>> {
     let valid = |source: &str, v: &str| {
         let key = secret(source, v)?;
         crate::check::check_ping_key(&key)?;

@@ -139,7 +139,7 @@ fn seconds(flag: &str, duration: Duration) -> Result<u64> {
 }
 
 /// A time zone name as given to `source`: `Area/City`, `UTC`, `Etc/GMT+2`.
-fn time_zone(source: &str, name: &str) -> Result<String> {
+pub fn time_zone(source: &str, name: &str) -> Result<String> {
     let name = name.trim();
     let valid = !name.is_empty()
         && name.len() <= 64
@@ -178,7 +178,7 @@ pub fn machine_time_zone(env: &dyn Fn(&str) -> Option<String>) -> String {
 }
 
 /// The zone's name in a `TZ`-like value, if it holds one.
-fn zone_name(value: &str) -> Option<String> {
+pub fn zone_name(value: &str) -> Option<String> {
     let value = value.trim().trim_start_matches(':');
     let name = match value.rsplit_once("zoneinfo/") {
         Some((_, name)) => name,

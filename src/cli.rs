@@ -39,6 +39,8 @@ pub enum Sub {
     Probe(ProbeCli),
     /// `hcwrap doctor`.
     Doctor(Box<DoctorCli>),
+    /// `hcwrap sync`.
+    Sync(Box<SyncCli>),
 }
 
 const PING_ABOUT: &str = "Send one ping, as a backup tool's or scheduler's hook would: \
@@ -74,6 +76,8 @@ A ping that cannot be delivered within --max-time prints one line and \
      --strict when it was not delivered or the server refused it; 125 for usage errors.";
 const DOCTOR_ABOUT: &str = "Check what can silently defeat monitoring: the way to the server, \
                             and with an API key the check's settings, pause and filtering";
+const SYNC_ABOUT: &str = "Make a crontab's jobs (or systemd timers) checks: set each one up with \
+                          its schedule, and wrap its command with hcwrap";
 const PROBE_ABOUT: &str =
     "Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK";
 
@@ -85,6 +89,7 @@ impl Subcommand for Sub {
                 PingCli::augment_args,
                 ProbeCli::augment_args,
                 DoctorCli::augment_args,
+                SyncCli::augment_args,
             ],
         )
     }
@@ -96,20 +101,22 @@ impl Subcommand for Sub {
                 PingCli::augment_args_for_update,
                 ProbeCli::augment_args_for_update,
                 DoctorCli::augment_args_for_update,
+                SyncCli::augment_args_for_update,
             ],
         )
     }
 
     fn has_subcommand(name: &str) -> bool {
-        matches!(name, "ping" | "probe" | "doctor")
+        matches!(name, "ping" | "probe" | "doctor" | "sync")
     }
 }
 
-/// `ping`, `probe` and `doctor`, each with its arguments deferred to its own `args`.
-fn subcommands(cmd: Command, [ping, probe, doctor]: [fn(Command) -> Command; 3]) -> Command {
+/// `ping`, `probe`, `doctor` and `sync`, each with its arguments deferred to its own `args`.
+fn subcommands(cmd: Command, [ping, probe, doctor, sync]: [fn(Command) -> Command; 4]) -> Command {
     cmd.subcommand(Command::new("ping").about(PING_ABOUT).defer(ping))
         .subcommand(Command::new("probe").about(PROBE_ABOUT).defer(probe))
         .subcommand(Command::new("doctor").about(DOCTOR_ABOUT).defer(doctor))
+        .subcommand(Command::new("sync").about(SYNC_ABOUT).defer(sync))
 }
 
 impl FromArgMatches for Sub {
@@ -118,6 +125,7 @@ impl FromArgMatches for Sub {
             Some(("ping", sub)) => Ok(Sub::Ping(Box::new(PingCli::from_arg_matches(sub)?))),
             Some(("probe", sub)) => Ok(Sub::Probe(ProbeCli::from_arg_matches(sub)?)),
             Some(("doctor", sub)) => Ok(Sub::Doctor(Box::new(DoctorCli::from_arg_matches(sub)?))),
+            Some(("sync", sub)) => Ok(Sub::Sync(Box::new(SyncCli::from_arg_matches(sub)?))),
             _ => Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
         }
     }
@@ -210,6 +218,79 @@ pub struct DoctorCli {
     /// The check's settings to compare with the server's, and the API key to read them.
     #[command(flatten)]
     pub setup: SetupArgs,
+
+    /// How the server is reached.
+    #[command(flatten)]
+    pub http: HttpArgs,
+}
+
+/// `hcwrap sync`: a crontab's jobs, or systemd timers, become checks.
+#[derive(Debug, Args)]
+#[command(
+    about = SYNC_ABOUT,
+    after_help = "Without --apply nothing changes: it prints the plan and the crontab as it \
+                  would become. Exit status: 0 done (or nothing to do); 1 a check could not \
+                  be set up, or a file not written; 125 for usage errors (a crontab that \
+                  cannot be read is refused whole, with the line number)."
+)]
+pub struct SyncCli {
+    /// Set the checks up and install the rewritten crontab (or drop-in files); without it, only print the plan
+    #[arg(long)]
+    pub apply: bool,
+
+    /// A crontab file in the system's format, with a user field, such as /etc/crontab or /etc/cron.d/backup (repeatable) [default: your own crontab, through crontab -l]
+    #[arg(long, value_name = "FILE")]
+    pub crontab: Vec<PathBuf>,
+
+    /// The *.timer units in DIR and the services they start (repeatable)
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "/etc/systemd/system")]
+    pub systemd: Vec<PathBuf>,
+
+    /// Where to write the timers' drop-in files [default: beside each unit]
+    #[arg(long, value_name = "DIR")]
+    pub dropin_dir: Option<PathBuf>,
+
+    /// The grace of every check [default: a quarter of the time between runs, 1m to 6h]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub grace: Option<Duration>,
+
+    /// The time zone of jobs under no CRON_TZ or TZ line [default: the system's]
+    #[arg(long, value_name = "NAME")]
+    pub tz: Option<String>,
+
+    /// Rewrite lines that runitor wraps to use hcwrap (with the slug derived as for others)
+    #[arg(long)]
+    pub migrate_runitor: bool,
+
+    /// The hcwrap that the wrapped lines run [default: this one's absolute path]
+    #[arg(long, value_name = "PATH")]
+    pub hcwrap: Option<PathBuf>,
+
+    /// The ping API's base URL [env: HC_API_URL] [default: https://hc-ping.com]
+    #[arg(long, value_name = "URL", help_heading = "Check")]
+    pub api_url: Option<String>,
+
+    /// The project's ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]
+    #[arg(
+        long,
+        value_name = "KEY",
+        allow_hyphen_values = true,
+        help_heading = "Check"
+    )]
+    pub ping_key: Option<String>,
+
+    /// The project's API key (read-write for --apply) [env: HC_API_KEY]
+    #[arg(
+        long,
+        value_name = "KEY",
+        allow_hyphen_values = true,
+        help_heading = "Check"
+    )]
+    pub api_key: Option<String>,
+
+    /// The management API's site, when the ping API's URL does not say it [env: HC_SITE_URL]
+    #[arg(long, value_name = "URL", help_heading = "Check")]
+    pub site_url: Option<String>,
 
     /// How the server is reached.
     #[command(flatten)]
@@ -338,7 +419,7 @@ pub enum OnLockBusy {
     name = "hcwrap",
     version,
     about = "Run a command and report how it went to Healthchecks",
-    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]\n       hcwrap doctor [OPTIONS]",
+    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]\n       hcwrap doctor [OPTIONS]\n       hcwrap sync [OPTIONS]",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = AFTER_HELP
@@ -644,11 +725,12 @@ pub fn report_clap_error(error: &clap::Error) -> i32 {
         .skip(1)
         .filter_map(|a| a.into_string().ok())
         .find(|a| !a.starts_with('-'))
-        .filter(|a| matches!(a.as_str(), "ping" | "probe" | "doctor"));
+        .filter(|a| matches!(a.as_str(), "ping" | "probe" | "doctor" | "sync"));
     let fallback = match subcommand.as_deref() {
         Some("ping") => "hcwrap ping [OPTIONS] <KIND>",
         Some("probe") => "hcwrap probe [OPTIONS] <URL>",
         Some("doctor") => "hcwrap doctor [OPTIONS]",
+        Some("sync") => "hcwrap sync [OPTIONS]",
         _ => "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...",
     };
     let usage = lines

@@ -33,6 +33,7 @@ mod setup;
 mod signals;
 mod small_file;
 mod stop;
+mod sync;
 mod sys;
 mod wrap;
 
@@ -60,6 +61,7 @@ fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
         Some(cli::Sub::Probe(args)) => {
             probe::ProbeConfig::from_cli(args, &env).and_then(probe::run)
         }
+        Some(cli::Sub::Sync(args)) => sync::SyncConfig::from_cli(&args, &env).and_then(sync::run),
         Some(cli::Sub::Doctor(args)) => {
             doctor::DoctorConfig::from_cli(&args, &env).and_then(doctor::run)
         }

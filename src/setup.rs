@@ -227,7 +227,10 @@ impl Setup {
                     }
                 }
             }
-            (_, status) => return Err(self.refusal(status, &answer)),
+            (action, status) => {
+                let writes = !matches!(action, Action::Find(_));
+                return Err(refusal(&self.api, status, &answer, writes));
+            }
         };
         if self.pings_by_uuid && uuid.is_none() {
             return Err(
@@ -238,42 +241,6 @@ impl Setup {
         }
         self.remember(uuid.clone());
         Ok(uuid)
-    }
-
-    /// A refusal in words: what the server said, and what to do.
-    fn refusal(&self, status: u16, answer: &Answer) -> String {
-        let said = self.api.error_text(answer);
-        let writes = !matches!(self.action, Action::Find(_));
-        match status {
-            400 => {
-                let field = said
-                    .strip_prefix("json validation error: ")
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .and_then(flag_for);
-                match field {
-                    Some(flag) => format!("the server refused {flag}: {}", validation(&said)),
-                    None if said.is_empty() => "the server refused the request (400)".to_owned(),
-                    None => format!("the server refused the request: {said}"),
-                }
-            }
-            401 if writes => "the server refused the API key (401): it is wrong, or read-only \
-                              (a read-only key cannot change checks; use a read-write key \
-                              from the project's settings)"
-                .to_owned(),
-            401 => "the server refused the API key (401): check it in the project's settings"
-                .to_owned(),
-            403 => "the server answered 403: the project has no room for another check \
-                    (the account's limit)"
-                .to_owned(),
-            404 => "the server answered 404: the API key's project has no check with this \
-                    UUID (is the key another project's?)"
-                .to_owned(),
-            429 => "the server answered 429: too many API requests (it allows about 100 a \
-                    minute); it is tried again on the next run"
-                .to_owned(),
-            status if said.is_empty() => format!("the server answered {status}"),
-            status => format!("the server answered {status}: {said}"),
-        }
     }
 
     /// Keeps this setup, done now, in this process and in the state file.
@@ -293,6 +260,43 @@ impl Setup {
         if let Ok(mut slot) = self.last.lock() {
             *slot = Some(last);
         }
+    }
+}
+
+/// A refusal of a management request in words: what the server said, and what to do;
+/// `writes` for a request that changes a check.
+pub fn refusal(api: &Api, status: u16, answer: &Answer, writes: bool) -> String {
+    let said = api.error_text(answer);
+    match status {
+        400 => {
+            let field = said
+                .strip_prefix("json validation error: ")
+                .and_then(|rest| rest.split_whitespace().next())
+                .and_then(flag_for);
+            match field {
+                Some(flag) => format!("the server refused {flag}: {}", validation(&said)),
+                None if said.is_empty() => "the server refused the request (400)".to_owned(),
+                None => format!("the server refused the request: {said}"),
+            }
+        }
+        401 if writes => "the server refused the API key (401): it is wrong, or read-only \
+                          (a read-only key cannot change checks; use a read-write key \
+                          from the project's settings)"
+            .to_owned(),
+        401 => {
+            "the server refused the API key (401): check it in the project's settings".to_owned()
+        }
+        403 => "the server answered 403: the project has no room for another check \
+                (the account's limit)"
+            .to_owned(),
+        404 => "the server answered 404: the API key's project has no check with this \
+                UUID (is the key another project's?)"
+            .to_owned(),
+        429 => "the server answered 429: too many API requests (it allows about 100 a \
+                minute); it is tried again on the next run"
+            .to_owned(),
+        status if said.is_empty() => format!("the server answered {status}"),
+        status => format!("the server answered {status}: {said}"),
     }
 }
 

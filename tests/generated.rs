@@ -54,11 +54,12 @@ fn main() -> std::process::ExitCode {
     ])
 }
 
-const FILES: [&str; 9] = [
+const FILES: [&str; 10] = [
     "man/hcwrap.1",
     "man/hcwrap-ping.1",
     "man/hcwrap-probe.1",
     "man/hcwrap-doctor.1",
+    "man/hcwrap-sync.1",
     "completions/hcwrap.bash",
     "completions/_hcwrap",
     "completions/hcwrap.fish",
@@ -187,6 +188,7 @@ fn the_man_pages_render_without_warnings() {
         "man/hcwrap-ping.1",
         "man/hcwrap-probe.1",
         "man/hcwrap-doctor.1",
+        "man/hcwrap-sync.1",
     ] {
         let out = Command::new("groff")
             .args(["-man", "-ww", "-z"])

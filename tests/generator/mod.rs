@@ -33,6 +33,9 @@ pub fn generate(file: &str) -> String {
             &doctor_description(),
             &doctor_sections(),
         ),
+        "man/hcwrap-sync.1" => {
+            subcommand_page("sync", "hcwrap-sync", &sync_description(), &sync_sections())
+        }
         "completions/hcwrap.bash" => bash_completions(),
         "completions/_hcwrap" => zsh_completions(),
         "completions/hcwrap.fish" => fish_completions(),
@@ -291,6 +294,7 @@ fn extra_sections() -> Roff {
             ("hcwrap-ping", "1"),
             ("hcwrap-probe", "1"),
             ("hcwrap-doctor", "1"),
+            ("hcwrap-sync", "1"),
             ("cron", "8"),
             ("crontab", "5"),
             ("timeout", "1"),
@@ -639,5 +643,93 @@ fn doctor_sections() -> Roff {
         ],
     );
     see_also(&mut r, &[("hcwrap", "1"), ("hcwrap-ping", "1")]);
+    r
+}
+
+fn sync_description() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["DESCRIPTION"]);
+    paragraph(
+        &mut r,
+        "hcwrap sync makes the jobs of a crontab (your own, through crontab -l, or the files \
+         given with --crontab, in the system's format with a user field) and of systemd timers \
+         (--systemd) checks on the server, with their schedules, and wraps each job's command \
+         with hcwrap so that its runs are reported.",
+    );
+    paragraph(
+        &mut r,
+        "For each job it proposes a check: a slug from the command (a '# hcwrap: slug=NAME' \
+         comment on the line before overrides it; a number is added where two jobs would \
+         share one), the schedule as written (@daily and the like translated, @reboot \
+         skipped), the time zone of the CRON_TZ or TZ line above the job or the system's, and \
+         a grace (--grace, or a quarter of the time between runs, from 1 minute to 6 hours). \
+         It reads the project's checks in one request and prints a table: job, slug, \
+         schedule, time zone, grace, and whether the check is to be created, updated, left \
+         unchanged, or why the job is skipped; then each file as it would become, as a diff.",
+    );
+    paragraph(
+        &mut r,
+        "Without --apply nothing changes. With it, each check is set up (one request each), \
+         then the crontab is installed (crontab - for your own; a file is replaced atomically, \
+         its old text kept as FILE.hcwrap-backup) or the timers' drop-in files are written \
+         (then run systemctl daemon-reload). A job whose check could not be set up is left as \
+         it was. Everything else in a crontab stays byte for byte: comments, blank lines, \
+         environment lines, % and its escapes, trailing spaces. A command that uses the shell \
+         is wrapped as hcwrap --slug SLUG -- sh -c 'COMMAND' so that it means what it meant. \
+         Lines hcwrap already wraps are recognised, so a second run changes nothing; lines \
+         runitor wraps are rewritten with --migrate-runitor.",
+    );
+    paragraph(
+        &mut r,
+        "The wrapped jobs need a key to ping with: give --ping-key file:PATH and the crontab \
+         gets HC_PING_KEY=file:PATH (never the key itself) unless it sets one already, and \
+         HC_API_URL for a server other than the hosted one.",
+    );
+    r
+}
+
+fn sync_sections() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["EXIT STATUS"]);
+    item(
+        &mut r,
+        "0",
+        "Done, or nothing to do (and always without --apply).",
+    );
+    item(
+        &mut r,
+        "1",
+        "A check could not be set up, or a file could not be written.",
+    );
+    item(
+        &mut r,
+        "125",
+        "A usage error, or a crontab that cannot be read (refused whole, with the line number).",
+    );
+    r.control("SH", ["EXAMPLES"]);
+    example(
+        &mut r,
+        "See what would change in your crontab, then do it:",
+        &[
+            "hcwrap sync --api-key file:~/.config/hcwrap/api-key --ping-key file:/etc/hcwrap/ping-key",
+            "hcwrap sync --api-key file:~/.config/hcwrap/api-key --ping-key file:/etc/hcwrap/ping-key --apply",
+        ],
+    );
+    example(
+        &mut r,
+        "A system crontab file and the timers in /etc/systemd/system:",
+        &[
+            "hcwrap sync --crontab /etc/cron.d/backup --systemd --api-key file:/root/hc-api-key --apply",
+        ],
+    );
+    see_also(
+        &mut r,
+        &[
+            ("hcwrap", "1"),
+            ("hcwrap-doctor", "1"),
+            ("crontab", "5"),
+            ("systemd.timer", "5"),
+        ],
+    );
     r
 }

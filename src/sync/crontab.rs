@@ -1,0 +1,418 @@
+//! A crontab, read line by line and written back byte for byte but for the jobs that are
+//! wrapped.
+//!
+//! Both formats: a user's crontab (`crontab -l`: five fields or an `@nickname`, then the
+//! command) and the system's (`/etc/crontab`, `/etc/cron.d/*`: a user field before the
+//! command). Comments, blank lines, environment lines, spacing and trailing spaces are
+//! kept as they are. A job's command runs through the shell, up to its first unescaped
+//! `%`: what follows is the command's stdin, so a wrapped command keeps that part
+//! unchanged after it. A line that is neither a comment, an environment line nor a job
+//! makes the whole crontab refused, with its line number.
+
+use anyhow::Result;
+
+use crate::msg::printable;
+
+/// One line of a crontab, as written (without its newline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Line {
+    /// The text.
+    pub text: String,
+    /// What it is.
+    pub kind: Kind,
+}
+
+/// What a line is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    /// A comment, a blank line.
+    Other,
+    /// `NAME=value`.
+    Env(String, String),
+    /// A job.
+    Job(Job),
+}
+
+/// A job line's parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Job {
+    /// The schedule as written: five fields joined by one space, or `@daily` and the like.
+    pub schedule: String,
+    /// The user it runs as (system format).
+    pub user: Option<String>,
+    /// Where the command starts in the line.
+    pub start: usize,
+    /// Where the shell's part of the command ends: at its first unescaped `%`, or at the
+    /// end, less trailing spaces.
+    pub end: usize,
+    /// A slug asked for in a `# hcwrap: slug=...` comment on the line before.
+    pub slug_comment: Option<String>,
+    /// The time zone the environment lines above it set (`CRON_TZ`, `TZ`).
+    pub tz: Option<String>,
+    /// The shell the environment lines above it set (`SHELL`).
+    pub shell: Option<String>,
+}
+
+impl Job {
+    /// The shell's part of the command, as written.
+    pub fn command<'a>(&self, line: &'a str) -> &'a str {
+        &line[self.start..self.end]
+    }
+}
+
+/// A parsed crontab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crontab {
+    /// Its lines.
+    pub lines: Vec<Line>,
+    /// Whether the text ended with a newline.
+    pub final_newline: bool,
+}
+
+/// The prefix of the comment that names a job's slug.
+const SLUG_COMMENT: &str = "# hcwrap: slug=";
+
+impl Crontab {
+    /// Parses `text`; `system` for the format with a user field.
+    pub fn parse(text: &str, system: bool) -> Result<Self> {
+        let final_newline = text.ends_with('\n');
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        let mut lines = Vec::new();
+        let mut slug_comment = None;
+        let (mut tz, mut shell) = (None, None);
+        if !text.is_empty() {
+            for (i, raw) in body.split('\n').enumerate() {
+                let kind = classify(raw, system).map_err(|why| {
+                    anyhow::anyhow!("line {}: {why}: '{}'", i + 1, printable(raw.trim()))
+                })?;
+                let kind = match kind {
+                    Kind::Job(mut job) => {
+                        job.slug_comment = slug_comment.take();
+                        job.tz.clone_from(&tz);
+                        job.shell.clone_from(&shell);
+                        Kind::Job(job)
+                    }
+                    Kind::Env(name, value) => {
+                        match name.as_str() {
+                            "CRON_TZ" | "TZ" if !value.is_empty() => tz = Some(value.clone()),
+                            "SHELL" => shell = Some(value.clone()),
+                            _ => {}
+                        }
+                        slug_comment = None;
+                        Kind::Env(name, value)
+                    }
+                    Kind::Other => {
+                        let trimmed = raw.trim();
+                        slug_comment = trimmed
+                            .strip_prefix(SLUG_COMMENT)
+                            .map(|s| s.trim().to_owned())
+                            .or(if trimmed.is_empty() {
+                                None
+                            } else {
+                                slug_comment
+                            });
+                        Kind::Other
+                    }
+                };
+                lines.push(Line {
+                    text: raw.to_owned(),
+                    kind,
+                });
+            }
+        }
+        Ok(Crontab {
+            lines,
+            final_newline,
+        })
+    }
+
+    /// The text, as it was or as it has been changed.
+    pub fn text(&self) -> String {
+        let mut text = self
+            .lines
+            .iter()
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if self.final_newline && !self.lines.is_empty() {
+            text.push('\n');
+        }
+        text
+    }
+
+    /// Whether an environment line sets `name`.
+    pub fn sets(&self, name: &str) -> bool {
+        self.lines
+            .iter()
+            .any(|l| matches!(&l.kind, Kind::Env(n, _) if n == name))
+    }
+
+    /// Adds `lines` before the first job (after a leading block of comments).
+    pub fn insert_before_jobs(&mut self, lines: &[String]) {
+        let at = self
+            .lines
+            .iter()
+            .position(|l| matches!(l.kind, Kind::Job(_)))
+            .unwrap_or(self.lines.len());
+        // Before the comments that belong to the first job, not between them.
+        let mut at = at;
+        while at > 0 && self.lines[at - 1].text.trim_start().starts_with('#') {
+            at -= 1;
+        }
+        for (i, text) in lines.iter().enumerate() {
+            self.lines.insert(
+                at + i,
+                Line {
+                    text: text.clone(),
+                    kind: Kind::Other,
+                },
+            );
+        }
+        if self.lines.len() == lines.len() {
+            self.final_newline = true;
+        }
+    }
+}
+
+/// What one line is.
+fn classify(line: &str, system: bool) -> Result<Kind, String> {
+    let trimmed = line.trim_start();
+    if trimmed.is_empty() || trimmed.starts_with('#') {
+        return Ok(Kind::Other);
+    }
+    if let Some((name, value)) = env_line(trimmed) {
+        return Ok(Kind::Env(name, value));
+    }
+    // The fields, each with where it ends.
+    let mut words = Words::new(line);
+    let first = words.next().ok_or("no schedule")?;
+    let schedule = if first.starts_with('@') {
+        if !NICKNAMES.contains(&first) {
+            return Err(format!(
+                "'{}' is not a schedule cron knows",
+                printable(first)
+            ));
+        }
+        first.to_owned()
+    } else {
+        let mut fields = vec![first];
+        for _ in 0..4 {
+            fields.push(words.next().ok_or("fewer than five schedule fields")?);
+        }
+        if let Some(bad) = fields.iter().find(|f| !f.bytes().all(is_field_byte)) {
+            return Err(format!("'{}' is not a schedule field", printable(bad)));
+        }
+        fields.join(" ")
+    };
+    let user = if system {
+        Some(words.next().ok_or("no user field")?.to_owned())
+    } else {
+        None
+    };
+    let start = words.rest_start().ok_or("no command")?;
+    let end = command_end(line, start);
+    if end == start {
+        return Err("no command".to_owned());
+    }
+    Ok(Kind::Job(Job {
+        schedule,
+        user,
+        start,
+        end,
+        slug_comment: None,
+        tz: None,
+        shell: None,
+    }))
+}
+
+/// The schedules a line may start with in place of five fields.
+const NICKNAMES: &[&str] = &[
+    "@reboot",
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
+
+fn is_field_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"*/,-".contains(&b)
+}
+
+/// `NAME = value` (spaces around `=` allowed, the value's quotes removed), as cron reads
+/// environment lines.
+fn env_line(line: &str) -> Option<(String, String)> {
+    let (name, value) = line.split_once('=')?;
+    let name = name.trim_end();
+    let mut chars = name.chars();
+    let valid = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !valid {
+        return None;
+    }
+    let value = value.trim();
+    let unquoted = ['"', '\'']
+        .iter()
+        .find_map(|q| value.strip_prefix(*q).and_then(|v| v.strip_suffix(*q)))
+        .unwrap_or(value);
+    Some((name.to_owned(), unquoted.to_owned()))
+}
+
+/// Where the shell's part of a command that starts at `start` ends: its first unescaped
+/// `%`, or the end of the line, less the spaces before it.
+fn command_end(line: &str, start: usize) -> usize {
+    let bytes = line.as_bytes();
+    let mut end = bytes.len();
+    let mut i = start;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if bytes.get(i + 1) == Some(&b'%') => i += 2,
+            b'%' => {
+                end = i;
+                break;
+            }
+            _ => i += 1,
+        }
+    }
+    while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
+        end -= 1;
+    }
+    end
+}
+
+/// Whitespace-separated words of a line, with where the rest starts.
+struct Words<'a> {
+    line: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    fn new(line: &'a str) -> Self {
+        Words { line, at: 0 }
+    }
+
+    fn skip_space(&mut self) {
+        let bytes = self.line.as_bytes();
+        while self.at < bytes.len() && matches!(bytes[self.at], b' ' | b'\t') {
+            self.at += 1;
+        }
+    }
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.skip_space();
+        let bytes = self.line.as_bytes();
+        let start = self.at;
+        while self.at < bytes.len() && !matches!(bytes[self.at], b' ' | b'\t') {
+            self.at += 1;
+        }
+        (self.at > start).then(|| &self.line[start..self.at])
+    }
+
+    fn rest_start(&mut self) -> Option<usize> {
+        self.skip_space();
+        (self.at < self.line.len()).then_some(self.at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jobs(text: &str, system: bool) -> Vec<(String, String)> {
+        let tab = Crontab::parse(text, system).unwrap();
+        tab.lines
+            .iter()
+            .filter_map(|l| match &l.kind {
+                Kind::Job(j) => Some((j.schedule.clone(), j.command(&l.text).to_owned())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn jobs_are_found_and_the_text_comes_back_byte_for_byte() {
+        let text = "# m h dom mon dow command\nSHELL=/bin/bash\nMAILTO = \"ops@example.org\"\n\n\
+                    */5  * * * *\t/usr/bin/backup --full   \n@daily echo 50% done \\% really%stdin here\n  \n";
+        let tab = Crontab::parse(text, false).unwrap();
+        assert_eq!(tab.text(), text);
+        assert_eq!(
+            jobs(text, false),
+            [
+                (
+                    "*/5 * * * *".to_owned(),
+                    "/usr/bin/backup --full".to_owned()
+                ),
+                ("@daily".to_owned(), "echo 50".to_owned()),
+            ]
+        );
+        assert!(
+            matches!(&tab.lines[2].kind, Kind::Env(n, v) if n == "MAILTO" && v == "ops@example.org")
+        );
+        let no_newline = "0 3 * * * true";
+        assert_eq!(
+            Crontab::parse(no_newline, false).unwrap().text(),
+            no_newline
+        );
+    }
+
+    #[test]
+    fn escaped_percent_signs_stay_in_the_command() {
+        let text = "0 0 * * * date +\\%Y-\\%m-\\%d > /tmp/d\n";
+        assert_eq!(jobs(text, false)[0].1, "date +\\%Y-\\%m-\\%d > /tmp/d");
+    }
+
+    #[test]
+    fn system_crontabs_have_a_user_field() {
+        let text = "17 * * * * root cd / && run-parts --report /etc/cron.hourly\n";
+        let tab = Crontab::parse(text, true).unwrap();
+        let Kind::Job(job) = &tab.lines[0].kind else {
+            panic!("not a job");
+        };
+        assert_eq!(job.user.as_deref(), Some("root"));
+        assert_eq!(
+            job.command(&tab.lines[0].text),
+            "cd / && run-parts --report /etc/cron.hourly"
+        );
+    }
+
+    #[test]
+    fn comments_time_zones_and_shells_apply_to_the_jobs_below() {
+        let text = "CRON_TZ=Europe/Riga\n# hcwrap: slug=db-dump\n# dumps the database\n0 3 * * * pg_dump\n0 4 * * * other\n";
+        let tab = Crontab::parse(text, false).unwrap();
+        let jobs: Vec<&Job> = tab
+            .lines
+            .iter()
+            .filter_map(|l| {
+                if let Kind::Job(j) = &l.kind {
+                    Some(j)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        assert_eq!(jobs[0].slug_comment.as_deref(), Some("db-dump"));
+        assert_eq!(jobs[1].slug_comment, None);
+        assert_eq!(jobs[1].tz.as_deref(), Some("Europe/Riga"));
+    }
+
+    #[test]
+    fn a_line_cron_would_not_read_is_refused_with_its_number() {
+        for (text, why) in [
+            ("# ok\n0 3 * * *\n", "line 2: no command"),
+            ("0 3 * *\n", "line 1: fewer than five schedule fields"),
+            (
+                "\n\n0 3 * * * x\n@every 5m y\n",
+                "line 4: '@every' is not a schedule cron knows",
+            ),
+            ("0 3 ? * * x\n", "line 1: '?' is not a schedule field"),
+        ] {
+            let e = format!("{:#}", Crontab::parse(text, false).unwrap_err());
+            assert!(e.starts_with(why), "{e}");
+        }
+        assert!(Crontab::parse("0 3 * * * root\n", true).is_err());
+    }
+}
