@@ -16,7 +16,7 @@ use super::crontab::{Crontab, Kind};
 use super::grace::default_grace;
 use super::systemd::{self, Timer};
 use crate::api::Api;
-use crate::check::{check_slug, is_uuid, redact_partial, redact_url_text};
+use crate::check::{check_slug, is_uuid, redact_partial};
 use crate::check_settings::{schedule, zone_name};
 use crate::msg::printable;
 
@@ -613,20 +613,38 @@ fn diff(old: &[&str], new: &[&str]) -> Vec<String> {
     out
 }
 
-/// `text` as the plan shows it: control characters escaped, and what could be a secret (a
-/// URL's path and credentials, a UUID) cut short.
+/// `text` as the plan shows it: control characters escaped, and what could be a secret
+/// cut short: a URL's credentials, a UUID, and a URL's path segment that could be a ping
+/// key (16 characters or more of letters, digits, `-` and `_`).
 fn shown(text: &str) -> String {
     let words: Vec<String> = text
         .split(' ')
         .map(|word| {
-            if let Some(at) = word.find("://") {
-                let start = word[..at]
-                    .rfind(|c: char| !c.is_ascii_alphanumeric())
-                    .map_or(0, |i| i + 1);
-                format!("{}{}", &word[..start], redact_url_text(&word[start..]))
-            } else {
-                hide_uuids(word)
-            }
+            let Some(at) = word.find("://") else {
+                return hide_uuids(word);
+            };
+            let rest = &word[at + 3..];
+            let end = rest.find('/').unwrap_or(rest.len());
+            let (authority, path) = rest.split_at(end);
+            let authority = match authority.rsplit_once('@') {
+                Some((_, host)) => format!("…@{host}"),
+                None => authority.to_owned(),
+            };
+            let path: Vec<String> = path
+                .split('/')
+                .map(|segment| {
+                    let key_like = segment.len() >= 16
+                        && segment
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                    if key_like {
+                        redact_partial(segment)
+                    } else {
+                        hide_uuids(segment)
+                    }
+                })
+                .collect();
+            format!("{}{authority}{}", &word[..at + 3], path.join("/"))
         })
         .collect();
     printable(&words.join(" "))
@@ -683,6 +701,10 @@ mod tests {
             "curl -fsS https://hc-ping.com/1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b/start; x 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b",
         );
         assert!(!said.contains("4b5a"), "{said}");
-        assert!(said.contains("https://hc-ping.com/…"), "{said}");
+        assert!(said.contains("https://hc-ping.com/1f1c…/start"), "{said}");
+        assert_eq!(
+            shown("HC_API_URL=http://u:pw@127.0.0.1:8000/ping/Abcdefghijklmnopqrstuv/db"),
+            "HC_API_URL=http://…@127.0.0.1:8000/ping/Abcd…/db"
+        );
     }
 }
