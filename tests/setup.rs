@@ -477,3 +477,56 @@ fn a_dry_run_shows_the_setup_without_the_key_and_sends_nothing() {
     assert!(!said.contains(API_KEY), "{said}");
     assert!(server.requests().is_empty());
 }
+
+#[test]
+fn a_day_later_the_setup_is_applied_again_and_a_deleted_check_comes_back() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-day");
+    let args = [
+        "--slug",
+        "daily-job",
+        "--ping-key",
+        PING_KEY,
+        "--api-key",
+        API_KEY,
+        "--schedule",
+        "@daily",
+    ];
+    let out = wrapped(&server, &cache, &args, &["true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    server.wait_for(3);
+    // The check is deleted on the server, and the state file says a day has passed.
+    server.edit_checks(|checks| checks.list.retain(|c| c["slug"] != "daily-job"));
+    let state_dir = cache.0.join("hcwrap");
+    let state = std::fs::read_dir(&state_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("check-")
+        })
+        .expect("a state file");
+    let text = std::fs::read_to_string(&state).unwrap();
+    let at: u64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("at "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    std::fs::write(
+        &state,
+        text.replace(&format!("at {at}"), &format!("at {}", at - 86_400)),
+    )
+    .unwrap();
+    let out = wrapped(&server, &cache, &args, &["true"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let requests = server.wait_for(6);
+    assert_eq!(requests[3].path, "/api/v3/checks/");
+    assert!(
+        server.checks().iter().any(|c| c["slug"] == "daily-job"),
+        "created again"
+    );
+    assert_eq!(requests[4].suffix(), "/start");
+}
