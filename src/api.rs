@@ -60,17 +60,33 @@ pub struct Answer {
 impl Api {
     /// A client of the API at `site` (no trailing slash) with `key`; `check` is the
     /// check the requests are about, whose secrets messages hide.
+    /// The `--header`s go along only to the server the pings go to (the same origin):
+    /// they were given for it, not for another host.
     pub fn new(site: &str, key: &str, http: &HttpOptions, check: &Check) -> Self {
         let hide = check
             .clone()
             .hiding([key])
             .hiding(http.headers.iter().filter_map(|(_, v)| v.to_str().ok()));
+        let origin = |url: &str| Url::parse(url).ok().map(|u| u.origin());
+        let ping_origin = check.id().and_then(|(api, _)| origin(api));
+        let mut http = http.clone();
+        if ping_origin.is_none() || ping_origin != origin(site) {
+            http.headers.clear();
+        }
+        // The key goes in one X-Api-Key header, hcwrap's.
+        http.headers
+            .retain(|(name, _)| !name.as_str().eq_ignore_ascii_case("x-api-key"));
         Api {
             site: site.trim_end_matches('/').to_owned(),
             key: key.to_owned(),
-            http: http.clone(),
+            http,
             hide,
         }
+    }
+
+    /// Whether the key is a read-only one (`hcr_`), which cannot change checks.
+    pub fn is_read_only(&self) -> bool {
+        self.key.starts_with("hcr_")
     }
 
     /// A fingerprint of the key (which project it is), never the key.

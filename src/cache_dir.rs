@@ -114,6 +114,13 @@ impl CacheDir {
     }
 }
 
+impl CacheDir {
+    /// Removes the file `name`, if it is there.
+    pub fn remove(&self, name: &str) {
+        let _ = std::fs::remove_file(self.path(name));
+    }
+}
+
 /// Whether a symbolic link at the path is followed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Follow {

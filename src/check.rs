@@ -365,8 +365,12 @@ pub fn parse_http_url(flag: &str, value: &str) -> Result<Url> {
     Url::parse(value).map_err(|e| anyhow::anyhow!("{flag}: '{}' {e}", redact_url_text(value)))
 }
 
-/// That `slug` is one the server accepts (lower-case letters, digits, '-' and '_').
+/// That `slug` is one the server accepts (lower-case letters, digits, '-' and '_', at
+/// most 100 of them).
 pub fn check_slug(slug: &str) -> Result<()> {
+    if slug.len() > 100 {
+        bail!("--slug: the slug is over 100 characters, the server's limit");
+    }
     if slug.is_empty()
         || !slug
             .bytes()

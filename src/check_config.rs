@@ -128,6 +128,7 @@ pub fn http(
         timeout: positive("--ping-timeout", args.ping_timeout)?,
         retries: args.ping_retries,
         max_time: None,
+        max_time_start: None,
         proxy: proxy(args.proxy.as_deref(), check, env)?,
         system_roots: system_roots(env, check.is_https() && !dry_run),
         cacert: match &args.cacert {
@@ -143,14 +144,26 @@ pub fn http(
     })
 }
 
+/// Where the check came from and what the environment gave, for [`setup`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetupContext {
+    /// `--create` was given.
+    pub create: bool,
+    /// `HC_API_KEY` is set but empty (a CI fork's secret that did not arrive).
+    pub key_blank: bool,
+    /// The check came from the environment, not from `--url`, `--uuid` or `--slug`.
+    pub check_from_env: bool,
+}
+
 /// The check's setup through the management API (see `setup.rs`), from `args` and the
 /// environment; `None` when there is nothing to set up. Settings with no API key are a
-/// usage error; an API key that the environment gives badly (`HC_API_KEY=file:` a
-/// missing file) is the environment's doing ([`FromEnvironment`]).
+/// usage error, unless `HC_API_KEY` is set and empty (a CI fork without its secrets); an
+/// API key, or a check, that the environment gives badly is the environment's doing
+/// ([`FromEnvironment`]): the run goes on without the setup.
 pub fn setup(
     args: &SetupArgs,
     check: &Check,
-    create: bool,
+    context: SetupContext,
     http: &HttpOptions,
     env: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Setup>> {
@@ -159,8 +172,20 @@ pub fn setup(
     if check.is_placeholder() {
         return Ok(None);
     }
-    let Some(api) = api(args, check, settings.is_some(), http, env)? else {
+    let api = api(args, check, settings.is_some(), http, env).map_err(|e| {
+        if context.check_from_env {
+            environment(e)
+        } else {
+            e
+        }
+    })?;
+    let Some(api) = api else {
         if settings.is_some() {
+            if context.key_blank {
+                return Err(environment(anyhow::anyhow!(
+                    "HC_API_KEY is empty (a CI fork without its secrets?)"
+                )));
+            }
             let given = [
                 (args.schedule.is_some(), "--schedule"),
                 (args.tz.is_some(), "--tz"),
@@ -183,12 +208,14 @@ pub fn setup(
         }
         return Ok(None);
     };
-    Setup::new(api, check, settings.as_ref(), create, env)
+    Setup::new(api, check, settings.as_ref(), context.create, env)
 }
 
 /// The management API client for `check`, with the key and site that `args` and the
 /// environment give; `None` without a key, or when the site cannot be told and nothing
 /// needs it (`needed`: settings are given, or the check's ping URL is to come from it).
+/// The site is `--site-url`, else the one the ping URL implies, else `HC_SITE_URL`: a
+/// variable never sends the key elsewhere than the check's own server says.
 pub fn api(
     args: &SetupArgs,
     check: &Check,
@@ -201,23 +228,19 @@ pub fn api(
         (None, Some(v)) => api_key("HC_API_KEY", &v).map_err(environment)?,
         (None, None) => return Ok(None),
     };
-    let site = match (&args.site_url, env("HC_SITE_URL")) {
-        (Some(v), _) => site_url("--site-url", v).map_err(typed)?,
-        (None, Some(v)) => site_url("HC_SITE_URL", &v).map_err(environment)?,
-        (None, None) => {
-            let derived = check
-                .id()
-                .and_then(|(ping_api, _)| crate::api::site_for(ping_api));
-            match derived {
-                Some(site) => site,
-                None if !needed && !check.is_awaiting_uuid() => return Ok(None),
-                None => bail!(
-                    "--site-url: the management API's site cannot be told from the check's \
-                     ping URL (it is not https://hc-ping.com or <site>/ping/...): give the \
-                     site's URL with --site-url or HC_SITE_URL"
-                ),
-            }
-        }
+    let derived = check
+        .id()
+        .and_then(|(ping_api, _)| crate::api::site_for(ping_api));
+    let site = match (&args.site_url, derived, env("HC_SITE_URL")) {
+        (Some(v), _, _) => site_url("--site-url", v).map_err(typed)?,
+        (None, Some(site), _) => site,
+        (None, None, Some(v)) => site_url("HC_SITE_URL", &v).map_err(environment)?,
+        (None, None, None) if !needed && !check.is_awaiting_uuid() => return Ok(None),
+        (None, None, None) => bail!(
+            "--site-url: the management API's site cannot be told from the check's ping URL \
+             (it is not https://hc-ping.com or <site>/ping/...): give the site's URL with \
+             --site-url or HC_SITE_URL"
+        ),
     };
     Ok(Some(Api::new(&site, &key, http, check)))
 }
@@ -225,11 +248,11 @@ pub fn api(
 /// An API key as given to `source`, or read from the file it names.
 fn api_key(source: &str, value: &str) -> Result<String> {
     let key = secret(source, value)?;
+    // None of it is shown: an API key has no public part.
     if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
         bail!(
-            "{source}: '{}' is not an API key (find it in the project's settings, under API \
-             Access)",
-            crate::check::redact_partial(&key)
+            "{source}: the value is not an API key (it has spaces or other characters an API \
+             key has not; find the key in the project's settings, under API Access)"
         );
     }
     Ok(key)
@@ -245,11 +268,10 @@ fn site_url(source: &str, value: &str) -> Result<String> {
              query or credentials in it"
         );
     }
-    Ok(format!(
-        "{}{}",
-        url.shown_origin(),
-        url.path().trim_end_matches('/')
-    ))
+    // The site, even where its API's own URL was given.
+    let path = url.path().trim_end_matches('/');
+    let path = path.strip_suffix("/api/v3").unwrap_or(path);
+    Ok(format!("{}{path}", url.shown_origin()))
 }
 
 // Each value below is checked where it is read, so that a mistake is the command line's

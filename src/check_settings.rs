@@ -154,15 +154,35 @@ pub fn time_zone(source: &str, name: &str) -> Result<String> {
             printable(name)
         );
     }
+    // Where the machine has the time zone database, a name not in it is a mistake (the
+    // server would refuse it on every run); without it, the server decides.
+    let database = std::path::Path::new("/usr/share/zoneinfo");
+    if database.is_dir() && !database.join(name).is_file() {
+        bail!(
+            "{source}: '{}' is not a time zone this machine knows (/usr/share/zoneinfo); give \
+             one such as Europe/Riga or UTC",
+            printable(name)
+        );
+    }
     Ok(name.to_owned())
 }
 
 /// The machine's time zone, as the module documentation says.
 pub fn machine_time_zone(env: &dyn Fn(&str) -> Option<String>) -> String {
-    let from_variable = ["CRON_TZ", "TZ"]
-        .into_iter()
-        .filter_map(env)
-        .find_map(|value| zone_name(&value));
+    // A variable that holds no zone name (a POSIX rule such as EST5EDT,M3.2.0,M11.1.0)
+    // is passed over, saying so: the zone used instead may not be what was meant.
+    let from_variable = ["CRON_TZ", "TZ"].into_iter().find_map(|name| {
+        let value = env(name)?;
+        let zone = zone_name(&value);
+        if zone.is_none() {
+            crate::msg::say(&format!(
+                "warning: {name}='{}' is not a time zone name the server takes; the schedule's \
+                 time zone comes from the system instead (give --tz to choose)",
+                printable(&value)
+            ));
+        }
+        zone
+    });
     from_variable
         .or_else(|| {
             std::fs::read_to_string("/etc/timezone")

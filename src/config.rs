@@ -78,6 +78,7 @@ impl Config {
     /// Validates `cli`, reading the environment through `env` (empty or blank values count
     /// as unset).
     pub fn from_cli(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let key_blank = env("HC_API_KEY").is_some_and(|v| v.trim().is_empty());
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let api_key = cli.setup.api_key.is_some() || env("HC_API_KEY").is_some();
         let (check, mut unmonitored) =
@@ -106,7 +107,14 @@ impl Config {
         };
         let http = check_config::http(&cli.http, &check, cli.dry_run, &http_env)?;
         let setup = if monitored {
-            setup(&cli, &check, &http, &env, &mut unmonitored)?
+            let context = check_config::SetupContext {
+                create: cli.check.create,
+                key_blank,
+                check_from_env: [&cli.check.url, &cli.check.uuid, &cli.check.slug]
+                    .iter()
+                    .all(|v| v.is_none()),
+            };
+            setup(&cli, &check, context, &http, &env, &mut unmonitored)?
         } else {
             None
         };
@@ -190,11 +198,12 @@ impl Config {
 fn setup(
     cli: &Cli,
     check: &Check,
+    context: check_config::SetupContext,
     http: &HttpOptions,
     env: &dyn Fn(&str) -> Option<String>,
     why: &mut Option<String>,
 ) -> Result<Option<Setup>> {
-    match check_config::setup(&cli.setup, check, cli.check.create, http, env) {
+    match check_config::setup(&cli.setup, check, context, http, env) {
         Ok(setup) => Ok(setup),
         Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
             if check.is_awaiting_uuid() {

@@ -75,6 +75,7 @@ impl Hook {
     /// Validates `cli`, reading the environment through `env` (empty or blank values count
     /// as unset).
     pub fn from_cli(cli: PingCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let key_blank = env("HC_API_KEY").is_some_and(|v| v.trim().is_empty());
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let drain_stdin = cli.body_file.as_ref().is_some_and(|p| p.as_os_str() == "-");
         let unmonitored = |e: anyhow::Error| Hook::Unmonitored {
@@ -91,7 +92,14 @@ impl Hook {
         };
         let mut http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
         http.max_time = Some(check_config::positive("--max-time", cli.max_time)?);
-        let setup = match check_config::setup(&cli.setup, &check, cli.check.create, &http, &env) {
+        let context = check_config::SetupContext {
+            create: cli.check.create,
+            key_blank,
+            check_from_env: [&cli.check.url, &cli.check.uuid, &cli.check.slug]
+                .iter()
+                .all(|v| v.is_none()),
+        };
+        let setup = match check_config::setup(&cli.setup, &check, context, &http, &env) {
             Ok(setup) => setup,
             Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
                 // A check by slug whose ping URL was to come from the API: no ping.
@@ -221,13 +229,22 @@ pub fn run(hook: Hook) -> Result<i32> {
     std::thread::spawn(move || {
         // The check's setup first, within --max-time; with none to ping (a slug whose
         // UUID is unknown), a line said why.
+        // The setup gets half of --max-time at most: the ping always gets its turn.
         let check = match &setup {
-            Some(setup) => setup.prepare(&check, Some(started + max_time)),
+            Some(setup) => setup.prepare(&check, Some(started + max_time / 2)),
             None => Some(check),
         };
+        let mut http = http;
+        http.max_time_start = Some(started);
         let delivery = check.map(|check| {
             Pinger::new(check, http).send(endpoint, run_id.as_deref(), &body, &Stop::default())
         });
+        // A check the server does not know (deleted there): set it up again next time.
+        if let (Some(setup), Some(Delivery::NotDelivered(failure))) = (&setup, &delivery)
+            && failure.why.starts_with("404")
+        {
+            setup.forget();
+        }
         let _ = tx.send(delivery);
     });
     let Ok(delivery) =

@@ -38,6 +38,8 @@ pub struct HttpOptions {
     pub retries: u32,
     /// A bound on the whole ping, retries included (`hcwrap ping --max-time`).
     pub max_time: Option<Duration>,
+    /// When the `max_time` clock started, if before the ping (a hook's setup came first).
+    pub max_time_start: Option<Instant>,
     /// The proxy to use, if any.
     pub proxy: Option<Proxy>,
     /// Extra trusted CA certificates (`--cacert`).
@@ -154,7 +156,8 @@ impl Pinger {
             print_dry_run(&shown(), body.len(), &self.check.redact(body));
             return Delivery::Delivered { body_limit: None };
         }
-        let give_up_at = self.options.max_time.map(|d| Instant::now() + d);
+        let start = self.options.max_time_start.unwrap_or_else(Instant::now);
+        let give_up_at = self.options.max_time.map(|d| start + d);
         let attempts = self.options.retries.saturating_add(1);
         let mut last_error = String::new();
         for attempt in 1..=attempts {

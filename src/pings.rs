@@ -269,6 +269,17 @@ fn pings(
     let last = handed.recv().ok();
     let final_delivery =
         last.and_then(|last| send_final(&pinger, target, server_limit, last, final_stop));
+    // A check the server does not know (deleted there): the next run sets it up again
+    // rather than a day later.
+    let unknown = |d: &Option<Delivery>| matches!(d, Some(Delivery::NotDelivered(f)) if f.why.starts_with("404"));
+    if let Some(setup) = &target.setup
+        && (unknown(&final_delivery)
+            || start_failure
+                .as_ref()
+                .is_some_and(|f| f.why.starts_with("404")))
+    {
+        setup.forget();
+    }
     // A server that is down costs one line, not one per ping.
     match (start_failure, final_delivery) {
         (Some(start), Some(Delivery::NotDelivered(end))) => say(&both_failed(target, &start, &end)),

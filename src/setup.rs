@@ -146,14 +146,27 @@ impl Setup {
         self.last.lock().ok().and_then(|l| l.clone())
     }
 
-    /// Whether the setup is to be applied: it never was from here, it changed, or it was
-    /// a day ago or more.
+    /// Whether the setup is to be applied: it never was from here, it changed, it was a
+    /// day ago or more, or in the future (a clock that was once ahead).
     fn needed(&self) -> bool {
+        let now = now();
         self.last().is_none_or(|last| {
             last.fingerprint != self.fingerprint
-                || now().saturating_sub(last.at) >= FRESH.as_secs()
+                || last.at > now
+                || now - last.at >= FRESH.as_secs()
                 || (self.pings_by_uuid && last.uuid.is_none())
         })
+    }
+
+    /// Forgets the last setup: the server did not know the check (deleted on the server),
+    /// so the next run applies the setup again, and looks its UUID up again.
+    pub fn forget(&self) {
+        if let Some((dir, name)) = &self.state {
+            dir.remove(name);
+        }
+        if let Ok(mut slot) = self.last.lock() {
+            *slot = None;
+        }
     }
 
     /// Applies the setup if it is needed, and gives the check the pings go to: `check`
@@ -205,27 +218,65 @@ impl Setup {
             Action::Find(slug) => ("GET", format!("checks/?slug={slug}"), None),
         };
         if self.api.is_dry_run() {
-            say(&format!(
+            say(&crate::msg::printable(&self.api.redact(&format!(
                 "dry run: {method} {}/api/v3/{path}{}",
                 self.api.site(),
                 sent.map(|b| format!(" {b}")).unwrap_or_default()
-            ));
+            ))));
             return Ok(self.known_uuid());
         }
+        if sent.is_some() && self.api.is_read_only() {
+            return Err(
+                "the API key is a read-only one (hcr_…), which cannot change checks: give a \
+                 read-write key (hcw_…) from the project's settings"
+                    .to_owned(),
+            );
+        }
         let answer = self.api.call(method, &path, sent, deadline)?;
+        if (200..300).contains(&answer.status) && answer.json.is_null() {
+            return Err(format!(
+                "the answer ({}) is not the management API's JSON: is {} the Healthchecks \
+                 site? (give it with --site-url)",
+                answer.status,
+                self.api.site()
+            ));
+        }
         let uuid = match (&self.action, answer.status) {
             (Action::Upsert(_), 200 | 201) | (Action::Update(_), 200) => uuid_of(&answer.json),
             (Action::Find(slug), 200) => {
-                let found = answer.json.get("checks").and_then(Value::as_array);
-                match found.and_then(|c| c.first()) {
-                    Some(check) => uuid_of(check),
-                    None => {
+                // Only checks with this very slug: a server that ignored the filter must
+                // not have another check pinged.
+                let found: Vec<&Value> = answer
+                    .json
+                    .get("checks")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter(|c| c.get("slug").and_then(Value::as_str) == Some(slug.as_str()))
+                    .collect();
+                match found.as_slice() {
+                    [check] => uuid_of(check),
+                    [] => {
                         return Err(format!(
                             "the API key's project has no check with the slug '{slug}': add \
                              --create, or a setting such as --schedule, to create it"
                         ));
                     }
+                    _ => {
+                        return Err(format!(
+                            "more than one check has the slug '{slug}': give the check's \
+                             UUID (--uuid) instead"
+                        ));
+                    }
                 }
+            }
+            (Action::Update(_), status) => return Err(refusal(&self.api, status, &answer, true)),
+            (_, 404) => {
+                return Err(format!(
+                    "there is no management API at {} (404): give the Healthchecks site's \
+                     URL with --site-url",
+                    self.api.site()
+                ));
             }
             (action, status) => {
                 let writes = !matches!(action, Action::Find(_));

@@ -260,7 +260,7 @@ fn refused(args: &[&str], reply: Reply, expected: &str) {
     let mut all = vec!["--slug", support::SLUG, "--ping-key", PING_KEY];
     all.extend_from_slice(args);
     let out = wrapped(&server, &cache, &all, &["sh", "-c", "echo ran; exit 3"]);
-    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert_eq!(stdout(&out), "ran\n");
     let said = stderr(&out);
     assert_eq!(said.lines().count(), 1, "{said}");
@@ -300,7 +300,7 @@ fn a_refused_setting_is_one_line_naming_the_option_and_the_pings_go_on() {
             "--schedule",
             "0 3 * * *",
             "--tz",
-            "Mars/Olympus",
+            "Africa/Abidjan",
         ],
         Reply::Normal,
         "the server refused --tz: tz is not a valid timezone",
@@ -314,10 +314,25 @@ fn a_refused_setting_is_one_line_naming_the_option_and_the_pings_go_on() {
 
 #[test]
 fn refused_keys_full_projects_and_rate_limits_are_said_as_such() {
-    refused(
-        &["--api-key", READ_ONLY_KEY, "--grace", "1h"],
-        Reply::Normal,
-        "read-only",
+    // A read-only key (hcr_) is known by its prefix: no request that must fail is made.
+    let server = Server::start();
+    let cache = TempDir::new("setup-read-only");
+    let out = wrapped(
+        &server,
+        &cache,
+        &["--uuid", UUID, "--api-key", READ_ONLY_KEY, "--grace", "1h"],
+        &["true"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("the API key is a read-only one"),
+        "{}",
+        stderr(&out)
+    );
+    let requests = server.wait_for(2);
+    assert!(
+        requests.iter().all(|r| !r.path.starts_with("/api/")),
+        "{requests:?}"
     );
     refused(
         &["--api-key", "hcw_wrongwrongwrongwrong", "--grace", "1h"],
@@ -529,4 +544,269 @@ fn a_day_later_the_setup_is_applied_again_and_a_deleted_check_comes_back() {
         "created again"
     );
     assert_eq!(requests[4].suffix(), "/start");
+}
+
+#[test]
+fn hcwrap_ping_keeps_half_its_time_for_the_ping_when_the_api_hangs() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-ping-hang");
+    server.script([Reply::Hang]);
+    let out = run(hcwrap()
+        .env("XDG_CACHE_HOME", &cache.0)
+        .args([
+            "ping",
+            "fail",
+            "--api-url",
+            &server.api_url(),
+            "--uuid",
+            UUID,
+        ])
+        .args([
+            "--api-key",
+            API_KEY,
+            "--grace",
+            "2m",
+            "--max-time",
+            "4s",
+            "--message",
+            "boom",
+        ]));
+    assert_eq!(out.status.code(), Some(0));
+    let said = stderr(&out);
+    assert!(
+        said.contains("could not set up the check 1f1c… on"),
+        "{said}"
+    );
+    assert!(said.contains("its pings go on as usual"), "{said}");
+    let requests = server.wait_for(2);
+    assert_eq!(requests[1].suffix(), "/fail");
+    assert_eq!(requests[1].body_text(), "boom");
+}
+
+#[test]
+fn no_secret_is_shown_whole_or_in_part() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-secrets");
+    let out = wrapped(
+        &server,
+        &cache,
+        &[
+            "--dry-run",
+            "--uuid",
+            UUID,
+            "--api-key",
+            API_KEY,
+            "--grace",
+            "5m",
+        ],
+        &["true"],
+    );
+    let said = stderr(&out);
+    assert!(
+        said.contains("/api/v3/checks/1f1c… {\"grace\":300}"),
+        "{said}"
+    );
+    assert!(!said.contains(&UUID[8..]), "{said}");
+    let key = "SECRETLEGACYKEY0123456789abcd ef";
+    let out = wrapped(
+        &server,
+        &cache,
+        &["--uuid", UUID, "--api-key", key, "--grace", "5m"],
+        &["true"],
+    );
+    assert_eq!(out.status.code(), Some(125));
+    assert!(!stderr(&out).contains("SECR"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_lookup_takes_only_the_check_with_that_very_slug() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-lookup");
+    // A server that ignores the filter, answering with another check.
+    server.script([Reply::Status(
+        200,
+        r#"{"checks": [{"slug": "other", "uuid": "2f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"}]}"#,
+        vec![],
+    )]);
+    let out = wrapped(
+        &server,
+        &cache,
+        &["--slug", "job1", "--api-key", API_KEY],
+        &["true"],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("has no check with the slug 'job1'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.requests().len(), 1, "nothing pinged");
+    // Two checks with one slug: ambiguous, as the ping API says with 409.
+    server.edit_checks(|checks| {
+        let mut twin = checks.list[0].clone();
+        twin.insert(
+            "uuid".into(),
+            serde_json::json!("3f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"),
+        );
+        checks.list.push(twin);
+    });
+    let out = wrapped(
+        &server,
+        &cache,
+        &["--slug", support::SLUG, "--api-key", API_KEY],
+        &["true"],
+    );
+    assert!(
+        stderr(&out).contains("more than one check has the slug"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_check_deleted_on_the_server_is_looked_up_again_on_the_next_run() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-deleted");
+    let args = [
+        "--slug",
+        "gone-soon",
+        "--api-key",
+        API_KEY,
+        "--period",
+        "1h",
+    ];
+    wrapped(&server, &cache, &args, &["true"]);
+    server.wait_for(3);
+    server.edit_checks(|checks| checks.list.retain(|c| c["slug"] != "gone-soon"));
+    // The remembered UUID is unknown now: 404, and the setup is forgotten...
+    wrapped(&server, &cache, &args, &["true"]);
+    server.wait_for(5);
+    // ...so the next run sets the check up again.
+    let out = wrapped(&server, &cache, &args, &["true"]);
+    assert_eq!(out.status.code(), Some(0));
+    let requests = server.wait_for(8);
+    assert_eq!(requests[5].path, "/api/v3/checks/");
+    assert!(server.checks().iter().any(|c| c["slug"] == "gone-soon"));
+}
+
+#[test]
+fn an_empty_api_key_from_the_environment_never_stops_the_job() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-fork");
+    let out = run(hcwrap()
+        .env("XDG_CACHE_HOME", &cache.0)
+        .env("HC_PING_URL", server.check_url())
+        .env("HC_API_KEY", "")
+        .args(["--grace", "2m", "--", "echo", "ran"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "ran\n");
+    assert!(
+        stderr(&out).contains("warning: the check's settings are not applied: HC_API_KEY is empty"),
+        "{}",
+        stderr(&out)
+    );
+    server.wait_for(2);
+}
+
+#[test]
+fn headers_and_the_key_go_only_where_the_check_is() {
+    let server = Server::start();
+    let other = Server::start();
+    let cache = TempDir::new("setup-origin");
+    let out = wrapped(
+        &server,
+        &cache,
+        &[
+            "--uuid",
+            UUID,
+            "-H",
+            "X-Token: tok123456",
+            "--site-url",
+            &other.site_url(),
+            "--api-key",
+            API_KEY,
+            "--grace",
+            "3m",
+        ],
+        &["true"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let api = &other.wait_for(1)[0];
+    assert_eq!(
+        api.header("X-Token"),
+        None,
+        "a header for the ping server went elsewhere"
+    );
+    assert_eq!(server.wait_for(2)[0].header("X-Token"), Some("tok123456"));
+    // A variable does not send the key away from the site the check's URL implies.
+    let cache = TempDir::new("setup-origin-env");
+    let out = run(hcwrap()
+        .env("XDG_CACHE_HOME", &cache.0)
+        .env("HC_SITE_URL", other.site_url())
+        .args([
+            "--url",
+            &server.check_url(),
+            "--api-key",
+            API_KEY,
+            "--grace",
+            "4m",
+            "--",
+            "true",
+        ]));
+    assert_eq!(out.status.code(), Some(0));
+    server.wait_for(5);
+    assert_eq!(other.requests().len(), 1);
+}
+
+#[test]
+fn a_slug_over_100_characters_is_refused_before_the_run() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-long-slug");
+    let slug = "a".repeat(101);
+    let out = wrapped(
+        &server,
+        &cache,
+        &[
+            "--slug",
+            &slug,
+            "--ping-key",
+            PING_KEY,
+            "--api-key",
+            API_KEY,
+            "--grace",
+            "2m",
+        ],
+        &["echo", "ran"],
+    );
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("over 100 characters"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_tz_rule_that_is_not_a_zone_name_is_said_and_passed_over() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-posix-tz");
+    let out = run(hcwrap()
+        .env("XDG_CACHE_HOME", &cache.0)
+        .env("TZ", "EST5EDT,M3.2.0,M11.1.0")
+        .args([
+            "--dry-run",
+            "--uuid",
+            UUID,
+            "--api-url",
+            &server.api_url(),
+            "--api-key",
+            API_KEY,
+        ])
+        .args(["--schedule", "0 3 * * *", "--", "true"]));
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("warning: TZ='EST5EDT,M3.2.0,M11.1.0' is not a time zone name"),
+        "{}",
+        stderr(&out)
+    );
 }
