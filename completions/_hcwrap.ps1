@@ -155,7 +155,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
         }
         'hcwrap;sync' {
             [CompletionResult]::new('--crontab', '--crontab', [CompletionResultType]::ParameterName, 'A crontab file in the system''s format, with a user field, such as /etc/crontab or /etc/cron.d/backup (repeatable) [default: your own crontab, through crontab -l]')
-            [CompletionResult]::new('--systemd', '--systemd', [CompletionResultType]::ParameterName, 'The *.timer units in DIR and the services they start (repeatable)')
+            [CompletionResult]::new('--systemd', '--systemd', [CompletionResultType]::ParameterName, 'The *.timer units in DIR and the services they start (repeatable) [default DIR: /etc/systemd/system for root, else ~/.config/systemd/user]')
             [CompletionResult]::new('--dropin-dir', '--dropin-dir', [CompletionResultType]::ParameterName, 'Where to write the timers'' drop-in files [default: beside each unit]')
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]')
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone of jobs under no CRON_TZ or TZ line [default: the system''s]')

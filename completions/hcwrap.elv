@@ -148,7 +148,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
         }
         &'hcwrap;sync'= {
             cand --crontab 'A crontab file in the system''s format, with a user field, such as /etc/crontab or /etc/cron.d/backup (repeatable) [default: your own crontab, through crontab -l]'
-            cand --systemd 'The *.timer units in DIR and the services they start (repeatable)'
+            cand --systemd 'The *.timer units in DIR and the services they start (repeatable) [default DIR: /etc/systemd/system for root, else ~/.config/systemd/user]'
             cand --dropin-dir 'Where to write the timers'' drop-in files [default: beside each unit]'
             cand --grace 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]'
             cand --tz 'The time zone of jobs under no CRON_TZ or TZ line [default: the system''s]'

@@ -148,7 +148,7 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l send-log -d 'Al
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l create -d 'Create the check named by --slug if the server does not know it yet'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -s h -l help -d 'Print help'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l crontab -d 'A crontab file in the system\'s format, with a user field, such as /etc/crontab or /etc/cron.d/backup (repeatable) [default: your own crontab, through crontab -l]' -r -F
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l systemd -d 'The *.timer units in DIR and the services they start (repeatable)' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l systemd -d 'The *.timer units in DIR and the services they start (repeatable) [default DIR: /etc/systemd/system for root, else ~/.config/systemd/user]' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l dropin-dir -d 'Where to write the timers\' drop-in files [default: beside each unit]' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l grace -d 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l tz -d 'The time zone of jobs under no CRON_TZ or TZ line [default: the system\'s]' -r

@@ -242,8 +242,8 @@ pub struct SyncCli {
     #[arg(long, value_name = "FILE")]
     pub crontab: Vec<PathBuf>,
 
-    /// The *.timer units in DIR and the services they start (repeatable)
-    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "/etc/systemd/system")]
+    /// The *.timer units in DIR and the services they start (repeatable) [default DIR: /etc/systemd/system for root, else ~/.config/systemd/user]
+    #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true, default_missing_value = "")]
     pub systemd: Vec<PathBuf>,
 
     /// Where to write the timers' drop-in files [default: beside each unit]

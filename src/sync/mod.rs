@@ -128,9 +128,26 @@ impl SyncConfig {
                 .into_owned(),
         };
         let (key_lines, no_key) = key_lines(cli, &api_url, &env);
+        // `--systemd` alone: the administrator's own units (the distribution's, in
+        // /usr/lib/systemd/system, are its own business), or a user's.
+        let mut systemd = Vec::new();
+        for dir in &cli.systemd {
+            if !dir.as_os_str().is_empty() {
+                systemd.push(dir.clone());
+            } else if crate::sys::uid() == 0 {
+                systemd.push(PathBuf::from("/etc/systemd/system"));
+            } else {
+                let Some(home) = env("HOME") else {
+                    bail!(
+                        "--systemd: HOME is not set, so ~/.config/systemd/user is unknown: give --systemd=DIR"
+                    );
+                };
+                systemd.push(Path::new(&home).join(".config/systemd/user"));
+            }
+        }
         Ok(SyncConfig {
             crontabs: cli.crontab.clone(),
-            systemd: cli.systemd.clone(),
+            systemd,
             dropin_dir: cli.dropin_dir.clone(),
             api,
             apply: cli.apply,
