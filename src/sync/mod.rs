@@ -234,11 +234,18 @@ pub fn run(config: SyncConfig) -> Result<i32> {
             failed += 1;
         }
     }
-    if sources
-        .iter()
-        .any(|s| matches!(s.place, Place::Systemd(_)) && s.changed())
-    {
-        println!("Run systemctl daemon-reload for the drop-in files to take effect.");
+    let changed_unit = sources.iter().find_map(|s| match &s.place {
+        Place::Systemd(path) if s.changed() => Some(path),
+        _ => None,
+    });
+    if let Some(path) = changed_unit {
+        let user = path.to_string_lossy().contains("/.config/systemd/user/");
+        let command = if user {
+            "systemctl --user daemon-reload"
+        } else {
+            "systemctl daemon-reload"
+        };
+        println!("Run {command} for the drop-in files to take effect.");
     }
     Ok(i32::from(failed > 0))
 }
