@@ -44,7 +44,10 @@ impl DoctorConfig {
     pub fn from_cli(cli: &DoctorCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let api_key = cli.setup.api_key.is_some() || env("HC_API_KEY").is_some();
-        let check = crate::check_config::check(&cli.check, api_key, false, &env)?;
+        // Nothing that doctor sends creates a check: no `create=1`.
+        let mut check_args = cli.check.clone();
+        check_args.create = false;
+        let check = crate::check_config::check(&check_args, api_key, false, &env)?;
         let http = crate::check_config::http(&cli.http, &check, false, &env)?;
         let settings = Settings::from_cli(&cli.setup, &env)?;
         let api = crate::check_config::api(&cli.setup, &check, false, &http, &env)?;
@@ -141,16 +144,22 @@ pub fn run(config: DoctorConfig) -> Result<i32> {
 
 /// The proxy, name resolution, the connection and the server's answer.
 fn way_to_the_server(config: &DoctorConfig, findings: &mut Findings) {
-    let Some((api, _)) = config.check.id() else {
-        return;
+    // The ping API's root; for a URL of another shape, its server's root.
+    let root = match config.check.id() {
+        Some((api, _)) => format!("{api}/"),
+        None => match Url::parse(&config.check.plain_url()) {
+            Ok(url) => format!("{}/", url.shown_origin()),
+            Err(_) => return,
+        },
     };
-    let Ok(url) = Url::parse(&format!("{api}/")) else {
+    let Ok(url) = Url::parse(&root) else {
         return;
     };
     let timeout = config.http.timeout;
     if let Some(proxy) = &config.http.proxy {
         findings.ok(&format!(
-            "proxy: the pings go through {}:{} (the proxy resolves and connects)",
+            "proxy: the pings go through {}:{}, which resolves the server's name and \
+             connects to it (the next line says whether that works)",
             proxy.host(),
             proxy.port()
         ));
@@ -250,12 +259,25 @@ fn on_the_server(config: &DoctorConfig, api: &Api, findings: &mut Findings) -> O
         }
     };
     let check = match (answer.status, id) {
-        (200, CheckId::Slug(_)) => answer
-            .json
-            .get("checks")
-            .and_then(Value::as_array)
-            .and_then(|list| list.first())
-            .cloned(),
+        (200, CheckId::Slug(slug)) => {
+            let found: Vec<&Value> = answer
+                .json
+                .get("checks")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|c| c.get("slug").and_then(Value::as_str) == Some(slug.as_str()))
+                .collect();
+            if found.len() > 1 {
+                findings.problem(&format!(
+                    "{} checks have the slug '{slug}': its pings are refused as ambiguous \
+                     (409); give one of them another slug, or use --uuid",
+                    found.len()
+                ));
+                return None;
+            }
+            found.first().map(|c| (*c).clone())
+        }
         (200, CheckId::Uuid(_)) => Some(answer.json.clone()),
         (401, _) => {
             findings.problem(&format!(
@@ -358,7 +380,10 @@ fn state(check: &Value, findings: &mut Findings) {
              ignored; resume it in the web UI",
         ),
         "paused" => findings.warning("the check is paused: its next ping resumes it"),
-        "down" => findings.warning("the check is down: the job has missed its time"),
+        "down" => findings.problem(
+            "the check is down: the server has not heard from the job in time (its \
+             integrations have been told)",
+        ),
         _ => {}
     }
     let last = check.get("last_ping").and_then(Value::as_str);

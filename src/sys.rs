@@ -495,6 +495,77 @@ pub fn uid() -> u32 {
     unsafe { libc::getuid() }
 }
 
+/// Whether this process may write in `path` (`access(2)` with `W_OK`: the real user's
+/// permissions, as root's are).
+pub fn can_write(path: &std::path::Path) -> bool {
+    let Ok(path) = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()) else {
+        return false;
+    };
+    // SAFETY: access reads a NUL-terminated path that lives through the call.
+    unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+}
+
+/// The name of the user hcwrap runs as (`LOGNAME`'s way of naming it), or its uid.
+pub fn user_name() -> String {
+    let uid = uid();
+    // SAFETY: getpwuid returns null or a pointer to a static entry, read at once here
+    // (hcwrap reads it from one thread).
+    let name = unsafe {
+        let entry = libc::getpwuid(uid);
+        if entry.is_null() || (*entry).pw_name.is_null() {
+            None
+        } else {
+            Some(
+                std::ffi::CStr::from_ptr((*entry).pw_name)
+                    .to_string_lossy()
+                    .into_owned(),
+            )
+        }
+    };
+    name.unwrap_or_else(|| uid.to_string())
+}
+
+/// Whether `user` may read the file at `path`, by its permission bits (root may read
+/// anything; directories on the way and access lists are not looked at). Unknown users
+/// and missing files count as able: only a clear "no" is worth a warning.
+pub fn may_read(path: &std::path::Path, user: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let (Some((uid, gid)), Ok(meta)) = (user_ids(user), std::fs::metadata(path)) else {
+        return true;
+    };
+    let mode = meta.mode();
+    uid == 0
+        || mode & 0o004 != 0
+        || (meta.uid() == uid && mode & 0o400 != 0)
+        || (meta.gid() == gid && mode & 0o040 != 0)
+}
+
+/// A user's ids (uid, gid) by name; `None` when there is no such user.
+pub fn user_ids(name: &str) -> Option<(u32, u32)> {
+    let name = std::ffi::CString::new(name).ok()?;
+    let mut entry = std::mem::MaybeUninit::<libc::passwd>::uninit();
+    let mut buffer = vec![0 as libc::c_char; 16 * 1024];
+    let mut found: *mut libc::passwd = std::ptr::null_mut();
+    // SAFETY: getpwnam_r writes the entry into `entry` and its strings into `buffer`, both
+    // valid for the sizes given, and sets `found` to `entry` or null; only the two ids are
+    // read, and only when it found the user.
+    let status = unsafe {
+        libc::getpwnam_r(
+            name.as_ptr(),
+            entry.as_mut_ptr(),
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &raw mut found,
+        )
+    };
+    if status != 0 || found.is_null() {
+        return None;
+    }
+    // SAFETY: getpwnam_r succeeded and found the user: `entry` is initialised.
+    let entry = unsafe { entry.assume_init() };
+    Some((entry.pw_uid, entry.pw_gid))
+}
+
 /// Puts TCP socket `fd` in quick-ack mode: the segments it receives next are acknowledged
 /// at once (Linux; the mode ends by itself, so this is set before each read).
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -220,3 +220,64 @@ fn send_log_sends_one_log_entry_and_learns_the_body_limit() {
         stdout(&out)
     );
 }
+
+#[test]
+fn a_url_of_another_shape_is_still_tried_and_a_down_check_is_a_problem() {
+    let dead = format!(
+        "http://127.0.0.1:{}/custom/endpoint/abc",
+        support::dead_port()
+    );
+    let out = run(hcwrap().args(["doctor", "--url", &dead]));
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        lines(&out, "problem")[0].contains("connection: 127.0.0.1:"),
+        "{}",
+        stdout(&out)
+    );
+
+    let server = Server::start();
+    let cache = TempDir::new("doctor-down");
+    server.edit_checks(|checks| {
+        checks.list[0].insert("status".into(), json!("down"));
+        checks.list[0].insert("last_ping".into(), json!("2019-01-01T00:00:00+00:00"));
+    });
+    let out = doctor(&server, &cache, &["--uuid", UUID, "--api-key", API_KEY]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        lines(&out, "problem")[0].contains("the check is down"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn send_log_never_creates_a_check() {
+    let server = Server::start();
+    let cache = TempDir::new("doctor-create");
+    let out = doctor(
+        &server,
+        &cache,
+        &[
+            "--slug",
+            "brand-new",
+            "--ping-key",
+            PING_KEY,
+            "--create",
+            "--send-log",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let log = server
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "POST")
+        .unwrap();
+    assert!(!log.query.contains("create"), "{}", log.query);
+    assert!(
+        lines(&out, "problem")
+            .iter()
+            .any(|l| l.contains("log ping")),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -3,10 +3,11 @@
 
 mod support;
 
+use std::os::unix::fs::PermissionsExt;
 use std::process::Output;
 
 use support::api::{API_KEY, READ_ONLY_KEY};
-use support::{PING_KEY, Server, TempDir, hcwrap, run, stderr, stdout};
+use support::{PING_KEY, Reply, Server, TempDir, hcwrap, run, stderr, stdout};
 
 const HCWRAP: &str = "/usr/bin/hcwrap";
 
@@ -34,9 +35,8 @@ const CRONTAB: &str = "\
 SHELL=/bin/bash
 MAILTO=ops@example.org
 
-CRON_TZ=Europe/Riga
 # hcwrap: slug=db-dump
-30 2 * * * postgres pg_dumpall | gzip > /srv/db.gz   
+30 2 * * * daemon pg_dumpall | gzip > /srv/db.gz   
 0 4 * * * root /usr/local/bin/rotate.sh --keep 7
 @hourly root /usr/local/bin/rotate.sh --quick
 @reboot root /usr/local/bin/warm-cache
@@ -66,7 +66,6 @@ fn a_crontab_is_planned_without_a_change_and_applied_byte_for_byte_then_left_alo
     assert!(api_posts(&server).is_empty());
     for expected in [
         "db-dump   30 2 * * *",
-        "Europe/Riga",
         "rotate    0 4 * * *",
         "rotate-2  0 * * * *",
         "skip: @reboot is not a schedule",
@@ -90,23 +89,27 @@ fn a_crontab_is_planned_without_a_change_and_applied_byte_for_byte_then_left_alo
         stderr(&applied)
     );
     let written = std::fs::read_to_string(&path).unwrap();
-    let expected = CRONTAB
-        .replace(
-            "CRON_TZ=Europe/Riga\n",
-            &format!(
-                "CRON_TZ=Europe/Riga\n# Added by hcwrap sync: what the wrapped jobs ping with.\n\
-                 HC_API_URL={}\nHC_PING_KEY={key_arg}\n",
-                server.api_url()
-            ),
-        )
-        .replace(
-            "postgres pg_dumpall | gzip > /srv/db.gz   ",
-            "postgres /usr/bin/hcwrap --slug db-dump -- /bin/bash -c 'pg_dumpall | gzip > /srv/db.gz'   ",
-        )
-        .replace("root /usr/local/bin/rotate.sh --keep 7", "root /usr/bin/hcwrap --slug rotate -- /usr/local/bin/rotate.sh --keep 7")
-        .replace("root /usr/local/bin/rotate.sh --quick", "root /usr/bin/hcwrap --slug rotate-2 -- /usr/local/bin/rotate.sh --quick")
-        .replace("root mail -s report ops%", "root /usr/bin/hcwrap --slug mail -- mail -s report ops%")
-        .replace("root date +\\%F >> /var/log/dates", "root /usr/bin/hcwrap --slug date -- /bin/bash -c 'date +\\%F >> /var/log/dates'");
+    let expected = format!(
+        "\
+# /etc/cron.d/backup: nightly jobs
+SHELL=/bin/bash
+MAILTO=ops@example.org
+
+# Added by hcwrap sync: what the wrapped jobs ping with.
+HC_API_URL={api}
+HC_PING_KEY={key_arg}
+# hcwrap: slug=db-dump
+30 2 * * * daemon {HCWRAP} --slug=db-dump -- /bin/bash -c 'pg_dumpall | gzip > /srv/db.gz'   
+0 4 * * * root {HCWRAP} --slug=rotate -- /usr/local/bin/rotate.sh --keep 7
+@hourly root {HCWRAP} --slug=rotate-2 -- /usr/local/bin/rotate.sh --quick
+@reboot root /usr/local/bin/warm-cache
+0 5 * * * root {HCWRAP} --slug=mail -- mail -s report ops%Everything is fine.%Bye
+0 6 * * * root {HCWRAP} --slug=date -- /bin/bash -c 'date +\\%F >> /var/log/dates'
+*/5 * * * * root /usr/bin/hcwrap --slug queue -- /usr/local/bin/drain
+0 1 * * 0 root /usr/local/bin/runitor -uuid 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b -- /usr/local/bin/weekly
+",
+        api = server.api_url()
+    );
     assert_eq!(written, expected);
     assert_eq!(
         std::fs::read_to_string(format!("{path}.hcwrap-backup")).unwrap(),
@@ -115,7 +118,7 @@ fn a_crontab_is_planned_without_a_change_and_applied_byte_for_byte_then_left_alo
     let checks = server.checks();
     let db = checks.iter().find(|c| c["slug"] == "db-dump").unwrap();
     assert_eq!(db["schedule"], "30 2 * * *");
-    assert_eq!(db["tz"], "Europe/Riga");
+    assert_eq!(db["tz"], "UTC");
     assert_eq!(db["grace"], 6 * 3600);
     assert_eq!(db["name"], "db-dump");
     let hourly = checks.iter().find(|c| c["slug"] == "rotate-2").unwrap();
@@ -161,7 +164,7 @@ fn runitor_lines_are_migrated_when_asked() {
         std::fs::read_to_string(&path).unwrap(),
         format!(
             "HC_PING_KEY=file:/etc/hc/key\n# Added by hcwrap sync: what the wrapped jobs ping with.\n\
-             HC_API_URL={}\n0 1 * * 0 root /usr/bin/hcwrap --slug weekly -- /usr/local/bin/weekly --all\n",
+             HC_API_URL={}\n0 1 * * 0 root /usr/bin/hcwrap --slug=weekly -- /usr/local/bin/weekly --all\n",
             server.api_url()
         )
     );
@@ -262,6 +265,14 @@ fn timers_get_drop_in_files_that_wrap_their_service() {
         "[Service]\nType=oneshot\nExecStart=-/usr/local/bin/backup --full\n",
     );
     dir.file("boot.timer", "[Timer]\nOnBootSec=5min\n");
+    // Another drop-in's ExecStart= is the one that runs: it is what gets wrapped.
+    std::fs::create_dir_all(dir.0.join("other.service.d")).unwrap();
+    dir.file("other.timer", "[Timer]\nOnCalendar=hourly\n");
+    dir.file("other.service", "[Service]\nExecStart=/usr/bin/first\n");
+    dir.file(
+        "other.service.d/10-override.conf",
+        "[Service]\nExecStart=\nExecStart=/usr/bin/second\n",
+    );
     dir.file("boot.service", "[Service]\nExecStart=/bin/true\n");
     let dropins = TempDir::new("sync-dropins");
     let systemd = format!("--systemd={}", dir.0.display());
@@ -287,7 +298,7 @@ fn timers_get_drop_in_files_that_wrap_their_service() {
     assert!(dropin.ends_with(
         &format!(
             "[Service]\nEnvironment=HC_API_URL={}\nEnvironment=HC_PING_KEY=file:/etc/hc/key\n\
-             ExecStart=\nExecStart=-/usr/bin/hcwrap --slug backup -- /usr/local/bin/backup --full\n",
+             ExecStart=\nExecStart=-/usr/bin/hcwrap --slug=backup -- /usr/local/bin/backup --full\n",
             server.api_url()
         )
     ), "{dropin}");
@@ -304,4 +315,231 @@ fn timers_get_drop_in_files_that_wrap_their_service() {
     assert_eq!(again.status.code(), Some(0));
     assert_eq!(api_posts(&server).len(), posts, "{}", stdout(&again));
     assert!(stdout(&again).contains("unchanged"), "{}", stdout(&again));
+}
+
+#[test]
+fn a_backup_path_that_is_a_symbolic_link_is_replaced_not_written_through() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-symlink");
+    let victim = dir.file("victim", "precious\n");
+    let path = dir.file(
+        "jobs",
+        "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n",
+    );
+    std::os::unix::fs::symlink(&victim, format!("{path}.hcwrap-backup")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let out = sync(&server, &["--crontab", &path, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
+    let backup = std::fs::symlink_metadata(format!("{path}.hcwrap-backup")).unwrap();
+    assert!(backup.is_file(), "the link itself was replaced");
+    assert_eq!(
+        backup.permissions().mode() & 0o777,
+        0o600,
+        "as private as the crontab"
+    );
+    let written = std::fs::metadata(&path).unwrap();
+    assert_eq!(written.permissions().mode() & 0o777, 0o600);
+}
+
+#[test]
+fn a_file_edited_while_the_checks_are_set_up_is_not_overwritten() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-edited");
+    let text = "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/one\n0 4 * * * root /usr/bin/two\n";
+    let path = dir.file("jobs", text);
+    // The list and the first check answer; the second hangs until --ping-timeout.
+    server.script([Reply::Normal, Reply::Normal, Reply::Hang]);
+    let child = hcwrap()
+        .args(["sync", "--api-url", &server.api_url(), "--api-key", API_KEY])
+        .args(["--hcwrap", HCWRAP, "--tz", "UTC", "--ping-timeout", "2s"])
+        .args(["--crontab", &path, "--apply"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for(3);
+    let edited = format!("{text}# added by the admin meanwhile\n");
+    std::fs::write(&path, &edited).unwrap();
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("changed while hcwrap sync ran; nothing was written"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+}
+
+#[test]
+fn key_paths_that_cron_or_systemd_would_misread_are_refused() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-key-path");
+    let path = dir.file("jobs", "0 3 * * * root /usr/bin/backup\n");
+    for key in [
+        "file:/k\n* * * * * root touch /tmp/INJECTED",
+        "file:relative/key",
+        "file:/my dir/key",
+        "file:/a%b",
+    ] {
+        let out = sync(&server, &["--crontab", &path, "--ping-key", key, "--apply"]);
+        assert_eq!(out.status.code(), Some(125), "{key:?}");
+        assert!(
+            stderr(&out).contains("must be an absolute path with no"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "0 3 * * * root /usr/bin/backup\n"
+    );
+    assert!(server.requests().is_empty());
+}
+
+#[test]
+fn environment_lines_count_for_the_jobs_below_them() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-env");
+    let text = "0 1 * * * root /usr/bin/early\nHC_PING_KEY=file:/k\n0 2 * * * root /usr/bin/late\n\
+                HC_API_URL=https://other.example/ping\n0 3 * * * root /usr/bin/elsewhere\n";
+    let path = dir.file("jobs", text);
+    let out = sync(
+        &server,
+        &[
+            "--crontab",
+            &path,
+            "--ping-key",
+            "file:/etc/hc/key",
+            "--apply",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("skip: the crontab sets HC_API_URL above it to another server"),
+        "{}",
+        stdout(&out)
+    );
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.starts_with(&format!(
+        "# Added by hcwrap sync: what the wrapped jobs ping with.\nHC_API_URL={}\nHC_PING_KEY=file:/etc/hc/key\n0 1 * * * root {HCWRAP} --slug=early",
+        server.api_url()
+    )), "{written}");
+    assert!(
+        written.ends_with("0 3 * * * root /usr/bin/elsewhere\n"),
+        "{written}"
+    );
+}
+
+#[test]
+fn a_slug_another_host_synced_is_not_taken_over() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-collision");
+    server.edit_checks(|checks| {
+        let mut theirs = checks.list[0].clone();
+        theirs.insert("slug".into(), serde_json::json!("backup"));
+        theirs.insert(
+            "uuid".into(),
+            serde_json::json!("5f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b"),
+        );
+        theirs.insert(
+            "desc".into(),
+            serde_json::json!("hcwrap sync: otherhost: /etc/cron.d/x"),
+        );
+        checks.list.push(theirs);
+    });
+    let path = dir.file(
+        "jobs",
+        "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n",
+    );
+    let out = sync(&server, &["--crontab", &path, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("--slug=backup-2 --")
+    );
+    let checks = server.checks();
+    let ours = checks.iter().find(|c| c["slug"] == "backup-2").unwrap();
+    assert!(
+        ours["desc"].as_str().unwrap().starts_with("hcwrap sync: "),
+        "{ours:?}"
+    );
+    assert!(ours["desc"].as_str().unwrap().ends_with(&path), "{ours:?}");
+}
+
+#[test]
+fn nothing_is_set_up_for_a_file_that_cannot_be_written() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-preflight");
+    let path = dir.file(
+        "jobs",
+        "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n",
+    );
+    std::fs::create_dir(format!("{path}.hcwrap-backup")).unwrap();
+    let out = sync(&server, &["--crontab", &path, "--apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is a directory, so"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        api_posts(&server).is_empty(),
+        "no check for a line that stays as it was"
+    );
+}
+
+#[test]
+fn a_closed_stdout_or_a_server_that_is_not_healthchecks_fails_cleanly() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-stdout");
+    let path = dir.file(
+        "jobs",
+        "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n",
+    );
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = run(hcwrap()
+        .args([
+            "sync",
+            "--api-url",
+            &server.api_url(),
+            "--api-key",
+            API_KEY,
+            "--hcwrap",
+            HCWRAP,
+        ])
+        .args(["--crontab", &path])
+        .stdout(full));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    server.script([Reply::Status(200, "<html>hello</html>", vec![])]);
+    let out = sync(&server, &["--crontab", &path, "--apply"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("is not the management API's list of checks"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n"
+    );
+}
+
+#[test]
+fn a_crontab_that_is_not_utf8_is_refused_naming_the_line() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-utf8");
+    let path = dir.0.join("jobs");
+    std::fs::write(&path, b"# ok\n# caf\xe9\n0 3 * * * root /bin/true\n").unwrap();
+    let out = sync(&server, &["--crontab", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("line 2 is not UTF-8 text"),
+        "{}",
+        stderr(&out)
+    );
 }

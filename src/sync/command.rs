@@ -28,6 +28,8 @@ pub enum Wrapped {
     Runitor {
         /// Where the command after runitor's `--` starts.
         inner: usize,
+        /// The slug runitor was given (`-slug`), if any.
+        slug: Option<String>,
     },
 }
 
@@ -50,7 +52,13 @@ pub fn wrapped(command: &str) -> Wrapped {
         },
         "runitor" => command
             .find(" -- ")
-            .map_or(Wrapped::No, |at| Wrapped::Runitor { inner: at + 4 }),
+            .map_or(Wrapped::No, |at| Wrapped::Runitor {
+                inner: at + 4,
+                slug: words
+                    .windows(2)
+                    .take_while(|w| w[0] != "--")
+                    .find_map(|w| (w[0] == "-slug" || w[0] == "--slug").then(|| w[1].to_owned())),
+            }),
         _ => Wrapped::No,
     }
 }
@@ -58,20 +66,32 @@ pub fn wrapped(command: &str) -> Wrapped {
 /// `command` wrapped by `hcwrap` (an absolute path) for the check `slug`, run by `shell`
 /// where it needs one.
 pub fn wrap(hcwrap: &str, slug: &str, command: &str, shell: Option<&str>) -> String {
-    let prefix = format!("{} --slug {slug} -- ", quoted_if_needed(hcwrap));
+    // `--slug=`: a slug that starts with '-' is still the option's value.
+    let prefix = format!("{} --slug={slug} -- ", quoted_if_needed(hcwrap));
     if is_plain(command) {
         format!("{prefix}{command}")
     } else {
-        let shell = shell.map_or_else(|| "sh".to_owned(), quoted_if_needed);
+        // cron's own shell, where the crontab names none.
+        let shell = quoted_if_needed(shell.unwrap_or("/bin/sh"));
         format!("{prefix}{shell} -c {}", single_quoted(command))
     }
 }
 
-/// Whether `command` is plain words that mean the same as arguments of hcwrap: no shell
-/// syntax but globs, and no assignment in front.
+/// The shell's builtins and words: a command that starts with one needs the shell (hcwrap
+/// would look for a program of that name, or run /bin/echo where the shell's echo ran).
+const SHELL_WORDS: &[&str] = &[
+    "!", ".", ":", "[", "[[", "{", "alias", "bg", "break", "case", "cd", "command", "continue",
+    "echo", "eval", "exec", "exit", "export", "false", "fc", "fg", "for", "function", "getopts",
+    "hash", "if", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "select",
+    "set", "shift", "source", "test", "time", "times", "trap", "true", "type", "ulimit", "umask",
+    "unalias", "unset", "until", "wait", "while",
+];
+
+/// Whether `command` is plain words that mean the same as arguments of hcwrap: a program
+/// (no builtin), no shell syntax but globs, and no assignment in front.
 fn is_plain(command: &str) -> bool {
     let first = command.split_whitespace().next().unwrap_or("");
-    if first.contains('=') || matches!(first, "exec" | "." | "source" | "eval" | "!" | "{") {
+    if first.contains('=') || SHELL_WORDS.contains(&first) {
         return false;
     }
     let bytes = command.as_bytes();
@@ -245,11 +265,11 @@ mod tests {
                 "/usr/bin/backup --full *.db",
                 None
             ),
-            "/usr/bin/hcwrap --slug backup -- /usr/bin/backup --full *.db"
+            "/usr/bin/hcwrap --slug=backup -- /usr/bin/backup --full *.db"
         );
         assert_eq!(
             wrap("/usr/bin/hcwrap", "b", "date +\\%F", None),
-            "/usr/bin/hcwrap --slug b -- date +\\%F"
+            "/usr/bin/hcwrap --slug=b -- date +\\%F"
         );
         assert_eq!(
             wrap(
@@ -258,11 +278,33 @@ mod tests {
                 "backup | mail -s 'it is done' ops",
                 Some("/bin/bash")
             ),
-            "/usr/bin/hcwrap --slug b -- /bin/bash -c 'backup | mail -s '\\''it is done'\\'' ops'"
+            "/usr/bin/hcwrap --slug=b -- /bin/bash -c 'backup | mail -s '\\''it is done'\\'' ops'"
         );
         assert_eq!(
             wrap("/opt/my tools/hcwrap", "b", "X=1 job", None),
-            "'/opt/my tools/hcwrap' --slug b -- sh -c 'X=1 job'"
+            "'/opt/my tools/hcwrap' --slug=b -- /bin/sh -c 'X=1 job'"
+        );
+    }
+
+    #[test]
+    fn builtins_run_through_the_shell_as_they_did() {
+        for command in [
+            "exit 7",
+            "cd /tmp",
+            ": nothing",
+            "echo -e x",
+            "ulimit -n 10",
+            "test -f x",
+        ] {
+            assert_eq!(
+                wrap("/usr/bin/hcwrap", "j", command, None),
+                format!("/usr/bin/hcwrap --slug=j -- /bin/sh -c '{command}'")
+            );
+        }
+        // A backslash other than cron's `\%` is the shell's business.
+        assert_eq!(
+            wrap("/usr/bin/hcwrap", "j", "echo a\\\\", None),
+            "/usr/bin/hcwrap --slug=j -- /bin/sh -c 'echo a\\\\'"
         );
     }
 
@@ -286,7 +328,10 @@ mod tests {
         );
         assert_eq!(
             wrapped("/usr/local/bin/runitor -uuid 1f1c -- /usr/bin/backup"),
-            Wrapped::Runitor { inner: 37 }
+            Wrapped::Runitor {
+                inner: 37,
+                slug: None
+            }
         );
         assert_eq!(wrapped("/usr/bin/backup"), Wrapped::No);
     }

@@ -47,7 +47,7 @@ pub struct Job {
     pub end: usize,
     /// A slug asked for in a `# hcwrap: slug=...` comment on the line before.
     pub slug_comment: Option<String>,
-    /// The time zone the environment lines above it set (`CRON_TZ`, `TZ`).
+    /// The time zone a `CRON_TZ` line above it sets (as cronie reads it).
     pub tz: Option<String>,
     /// The shell the environment lines above it set (`SHELL`).
     pub shell: Option<String>,
@@ -76,6 +76,12 @@ impl Crontab {
     /// Parses `text`; `system` for the format with a user field.
     pub fn parse(text: &str, system: bool) -> Result<Self> {
         let final_newline = text.ends_with('\n');
+        if !text.is_empty() && !final_newline {
+            anyhow::bail!(
+                "line {}: the last line has no newline, and cron ignores such a crontab: add one",
+                text.lines().count()
+            );
+        }
         let body = text.strip_suffix('\n').unwrap_or(text);
         let mut lines = Vec::new();
         let mut slug_comment = None;
@@ -93,8 +99,10 @@ impl Crontab {
                         Kind::Job(job)
                     }
                     Kind::Env(name, value) => {
+                        // TZ= sets the job's environment only; CRON_TZ= (cronie) its
+                        // schedule's time zone.
                         match name.as_str() {
-                            "CRON_TZ" | "TZ" if !value.is_empty() => tz = Some(value.clone()),
+                            "CRON_TZ" => tz = Some(value.clone()).filter(|v| !v.is_empty()),
                             "SHELL" => shell = Some(value.clone()),
                             _ => {}
                         }
@@ -140,11 +148,16 @@ impl Crontab {
         text
     }
 
-    /// Whether an environment line sets `name`.
-    pub fn sets(&self, name: &str) -> bool {
-        self.lines
+    /// The value of `name` as the lines above line `index` leave it (cron applies an
+    /// environment line to the jobs below it).
+    pub fn env_above(&self, index: usize, name: &str) -> Option<&str> {
+        self.lines[..index]
             .iter()
-            .any(|l| matches!(&l.kind, Kind::Env(n, _) if n == name))
+            .rev()
+            .find_map(|l| match &l.kind {
+                Kind::Env(n, v) if n == name => Some(v.as_str()),
+                _ => None,
+            })
     }
 
     /// Adds `lines` before the first job (after a leading block of comments).
@@ -199,13 +212,27 @@ fn classify(line: &str, system: bool) -> Result<Kind, String> {
         for _ in 0..4 {
             fields.push(words.next().ok_or("fewer than five schedule fields")?);
         }
-        if let Some(bad) = fields.iter().find(|f| !f.bytes().all(is_field_byte)) {
-            return Err(format!("'{}' is not a schedule field", printable(bad)));
+        for (field, (name, low, high)) in fields.iter().zip(FIELDS) {
+            if !valid_field(field, low, high, name) {
+                return Err(format!(
+                    "'{}' is not a valid {name} field",
+                    printable(field)
+                ));
+            }
         }
         fields.join(" ")
     };
     let user = if system {
-        Some(words.next().ok_or("no user field")?.to_owned())
+        let user = words.next().ok_or("no user field")?;
+        // A user's crontab given as a system one: its command's first word is no user.
+        if user.contains('/') || crate::sys::user_ids(user).is_none() {
+            return Err(format!(
+                "'{}' is not a user on this machine (a system crontab has a user field \
+                 before the command; is this a user's crontab?)",
+                printable(user)
+            ));
+        }
+        Some(user.to_owned())
     } else {
         None
     };
@@ -237,8 +264,49 @@ const NICKNAMES: &[&str] = &[
     "@hourly",
 ];
 
-fn is_field_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"*/,-".contains(&b)
+/// The five fields: their names and ranges.
+const FIELDS: [(&str, u32, u32); 5] = [
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+];
+
+const MONTHS: [&str; 12] = [
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const DAYS: [&str; 7] = ["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/// Whether `field` is one cron takes: `*`, numbers in range, names (months and days),
+/// ranges, lists and steps over 0.
+fn valid_field(field: &str, low: u32, high: u32, name: &str) -> bool {
+    let value = |v: &str| -> Option<u32> {
+        if let Ok(n) = v.parse::<u32>() {
+            return (low..=high).contains(&n).then_some(n);
+        }
+        let v = v.to_ascii_lowercase();
+        let names: &[&str] = match name {
+            "month" => &MONTHS,
+            "day of week" => &DAYS,
+            _ => &[],
+        };
+        let at = u32::try_from(names.iter().position(|n| *n == v)?).ok()?;
+        Some(if name == "month" { at + 1 } else { at })
+    };
+    field.split(',').all(|item| {
+        let (range, step) = match item.split_once('/') {
+            Some((range, step)) => (range, Some(step)),
+            None => (item, None),
+        };
+        let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|s| s > 0));
+        let range_ok = range == "*"
+            || match range.split_once('-') {
+                Some((a, b)) => value(a).zip(value(b)).is_some_and(|(a, b)| a <= b),
+                None => value(range).is_some(),
+            };
+        !item.is_empty() && step_ok && range_ok
+    })
 }
 
 /// `NAME = value` (spaces around `=` allowed, the value's quotes removed), as cron reads
@@ -270,7 +338,9 @@ fn command_end(line: &str, start: usize) -> usize {
     let mut i = start;
     while i < bytes.len() {
         match bytes[i] {
-            b'\\' if bytes.get(i + 1) == Some(&b'%') => i += 2,
+            // A backslash escapes the next character, whatever it is (cron drops it
+            // only before '%'): `\\%` is a backslash, then an unescaped '%'.
+            b'\\' => i += 2,
             b'%' => {
                 end = i;
                 break;
@@ -352,17 +422,16 @@ mod tests {
         assert!(
             matches!(&tab.lines[2].kind, Kind::Env(n, v) if n == "MAILTO" && v == "ops@example.org")
         );
-        let no_newline = "0 3 * * * true";
-        assert_eq!(
-            Crontab::parse(no_newline, false).unwrap().text(),
-            no_newline
-        );
+        let names = "0 3 * jan-mar mon,Fri x\n";
+        assert_eq!(Crontab::parse(names, false).unwrap().text(), names);
     }
 
     #[test]
     fn escaped_percent_signs_stay_in_the_command() {
         let text = "0 0 * * * date +\\%Y-\\%m-\\%d > /tmp/d\n";
         assert_eq!(jobs(text, false)[0].1, "date +\\%Y-\\%m-\\%d > /tmp/d");
+        // An escaped backslash, then a '%' that starts stdin.
+        assert_eq!(jobs("0 0 * * * echo a\\\\%in\n", false)[0].1, "echo a\\\\");
     }
 
     #[test]
@@ -408,11 +477,31 @@ mod tests {
                 "\n\n0 3 * * * x\n@every 5m y\n",
                 "line 4: '@every' is not a schedule cron knows",
             ),
-            ("0 3 ? * * x\n", "line 1: '?' is not a schedule field"),
+            (
+                "0 3 ? * * x\n",
+                "line 1: '?' is not a valid day of month field",
+            ),
+            ("60 * * * * x\n", "line 1: '60' is not a valid minute field"),
+            (
+                "*/0 * * * * x\n",
+                "line 1: '*/0' is not a valid minute field",
+            ),
+            (
+                "1,,2 * * * * x\n",
+                "line 1: '1,,2' is not a valid minute field",
+            ),
+            (
+                "0 0 0 * * x\n",
+                "line 1: '0' is not a valid day of month field",
+            ),
+            ("0 3 * * * x", "line 1: the last line has no newline"),
         ] {
             let e = format!("{:#}", Crontab::parse(text, false).unwrap_err());
             assert!(e.starts_with(why), "{e}");
         }
         assert!(Crontab::parse("0 3 * * * root\n", true).is_err());
+        let user_format = "0 1 * * * /usr/local/bin/backup --full\n";
+        let e = format!("{:#}", Crontab::parse(user_format, true).unwrap_err());
+        assert!(e.contains("is not a user on this machine"), "{e}");
     }
 }

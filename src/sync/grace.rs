@@ -1,14 +1,38 @@
 //! The grace a check gets when `hcwrap sync --grace` does not say: a quarter of the
 //! shortest time between two runs of its schedule, at least a minute (the server's
 //! least) and at most six hours. Every 5 minutes gives 1m15s, hourly 15 minutes, daily
-//! and longer 6 hours; an `OnCalendar` expression, which is not worked out here, an hour.
+//! and longer 6 hours. Of `OnCalendar` expressions, the shorthands (`hourly`, `daily`, ...)
+//! and `*:0/N` are worked out; any other gets an hour.
 //! A run must also end within the grace after its start ping, so a job that runs longer
 //! than that needs `--grace`.
 
-/// The default grace for a five-field cron `schedule` (translated from any nickname), in
-/// seconds.
+/// The default grace for a five-field cron `schedule` (translated from any nickname), or
+/// an `OnCalendar` one, in seconds.
 pub fn default_grace(schedule: &str) -> u64 {
-    shortest_gap(schedule).map_or(3600, |gap| (gap / 4).clamp(60, 6 * 3600))
+    shortest_gap(schedule)
+        .or_else(|| calendar_gap(schedule))
+        .map_or(3600, |gap| (gap / 4).clamp(60, 6 * 3600))
+}
+
+/// The time between runs of the `OnCalendar` shorthands and of `*:0/N` (every N minutes);
+/// `None` for other expressions, which are not worked out here.
+fn calendar_gap(schedule: &str) -> Option<u64> {
+    let day = 24 * 3600;
+    let gaps = schedule.lines().map(|line| match line.trim() {
+        "minutely" => Some(60),
+        "hourly" => Some(3600),
+        "daily" => Some(day),
+        "weekly" => Some(7 * day),
+        "monthly" => Some(28 * day),
+        "quarterly" | "semiannually" | "yearly" | "annually" => Some(90 * day),
+        other => other
+            .strip_prefix("*:0/")
+            .or_else(|| other.strip_prefix("*:00/"))
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|n| *n > 0)
+            .map(|n| n * 60),
+    });
+    gaps.collect::<Option<Vec<u64>>>()?.into_iter().min()
 }
 
 /// The shortest time between two runs of a five-field schedule, in seconds; `None` for
@@ -89,6 +113,10 @@ mod tests {
         assert_eq!(default_grace("0 3 * * 1"), 6 * 3600);
         assert_eq!(default_grace("0 */6 * * *"), 5400);
         assert_eq!(default_grace("Mon *-*-* 09:00:00"), 3600);
+        assert_eq!(default_grace("*:0/5"), 75);
+        assert_eq!(default_grace("minutely"), 60);
+        assert_eq!(default_grace("weekly"), 6 * 3600);
+        assert_eq!(default_grace("hourly\ndaily"), 900);
         assert_eq!(default_grace("0 3 * * mon"), 6 * 3600);
     }
 }

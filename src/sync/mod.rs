@@ -16,11 +16,11 @@ mod command;
 mod crontab;
 mod grace;
 mod plan;
+mod show;
+mod sources;
 mod systemd;
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use anyhow::{Context, Result, bail};
 
@@ -29,7 +29,8 @@ use crate::check::{Check, HOSTED_API_URL};
 use crate::check_config;
 use crate::cli::{CheckArgs, SetupArgs, SyncCli};
 use crate::msg::say;
-use plan::{Action, Place};
+use plan::Action;
+use sources::Place;
 
 /// A validated `hcwrap sync`.
 #[derive(Debug)]
@@ -51,6 +52,24 @@ pub struct SyncConfig {
     key_lines: Vec<(String, String)>,
     /// Why no key line can be given, if none can.
     no_key: Option<String>,
+    /// The ping API's base URL.
+    api_url: String,
+    /// This machine's name, for the checks' descriptions.
+    host: String,
+    /// Whether this machine's cron reads `CRON_TZ` lines (cronie does; Debian's cron
+    /// does not, and runs every job in the system's time zone).
+    cron_reads_cron_tz: bool,
+}
+
+impl SyncConfig {
+    /// The key file the crontab names (`file:PATH` of the key line), if any.
+    fn key_path(&self) -> Option<&Path> {
+        self.key_lines
+            .iter()
+            .find(|(name, _)| name != "HC_API_URL")
+            .and_then(|(_, value)| value.strip_prefix("file:"))
+            .map(Path::new)
+    }
 }
 
 impl SyncConfig {
@@ -118,33 +137,9 @@ impl SyncConfig {
             Some(tz) => crate::check_settings::time_zone("--tz", tz)?,
             None => crate::check_settings::machine_time_zone(&env),
         };
-        let hcwrap = match &cli.hcwrap {
-            Some(path) if path.is_absolute() => path.to_string_lossy().into_owned(),
-            Some(_) => bail!("--hcwrap: give an absolute path (cron's PATH is short)"),
-            None => std::env::current_exe()
-                .and_then(|p| p.canonicalize())
-                .context("cannot tell where this hcwrap is: give --hcwrap PATH")?
-                .to_string_lossy()
-                .into_owned(),
-        };
-        let (key_lines, no_key) = key_lines(cli, &api_url, &env);
-        // `--systemd` alone: the administrator's own units (the distribution's, in
-        // /usr/lib/systemd/system, are its own business), or a user's.
-        let mut systemd = Vec::new();
-        for dir in &cli.systemd {
-            if !dir.as_os_str().is_empty() {
-                systemd.push(dir.clone());
-            } else if crate::sys::uid() == 0 {
-                systemd.push(PathBuf::from("/etc/systemd/system"));
-            } else {
-                let Some(home) = env("HOME") else {
-                    bail!(
-                        "--systemd: HOME is not set, so ~/.config/systemd/user is unknown: give --systemd=DIR"
-                    );
-                };
-                systemd.push(Path::new(&home).join(".config/systemd/user"));
-            }
-        }
+        let hcwrap = hcwrap_path(cli.hcwrap.as_deref())?;
+        let systemd = systemd_dirs(&cli.systemd, &env)?;
+        let (key_lines, no_key) = key_lines(cli, &api_url, &env)?;
         Ok(SyncConfig {
             crontabs: cli.crontab.clone(),
             systemd,
@@ -157,17 +152,82 @@ impl SyncConfig {
             tz,
             key_lines,
             no_key,
+            api_url,
+            host: std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+                .map_or_else(|_| "this host".to_owned(), |h| h.trim().to_owned()),
+            cron_reads_cron_tz: cron_reads_cron_tz(),
         })
     }
 }
 
+/// The hcwrap the wrapped lines run: `--hcwrap`, else this one, by an absolute path that
+/// goes into crontabs and unit files as it is (where '%' and spaces mean more).
+fn hcwrap_path(given: Option<&Path>) -> Result<String> {
+    let hcwrap = match given {
+        Some(path) if path.is_absolute() => path.to_string_lossy().into_owned(),
+        Some(_) => bail!("--hcwrap: give an absolute path (cron's PATH is short)"),
+        None => std::env::current_exe()
+            .and_then(|p| p.canonicalize())
+            .context("cannot tell where this hcwrap is: give --hcwrap PATH")?
+            .to_string_lossy()
+            .into_owned(),
+    };
+    if hcwrap
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "'\"%\\$`".contains(c))
+    {
+        bail!(
+            "--hcwrap: {} has spaces, quotes, '%', '\\', '$' or control characters, which \
+             cron and systemd read otherwise; give a plain path",
+            crate::msg::printable(&hcwrap)
+        );
+    }
+    Ok(hcwrap)
+}
+
+/// The unit directories `--systemd` names; `--systemd` alone means the administrator's
+/// own units (/etc/systemd/system; the distribution's, in /usr/lib/systemd/system, are
+/// its own business) for root, a user's (~/.config/systemd/user) for anyone else.
+fn systemd_dirs(given: &[PathBuf], env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<PathBuf>> {
+    let mut dirs = Vec::new();
+    for dir in given {
+        if !dir.as_os_str().is_empty() {
+            dirs.push(dir.clone());
+        } else if crate::sys::uid() == 0 {
+            dirs.push(PathBuf::from("/etc/systemd/system"));
+        } else {
+            let Some(home) = env("HOME") else {
+                bail!(
+                    "--systemd: HOME is not set, so ~/.config/systemd/user is unknown: give \
+                     --systemd=DIR"
+                );
+            };
+            dirs.push(Path::new(&home).join(".config/systemd/user"));
+        }
+    }
+    Ok(dirs)
+}
+
+/// The key lines, or why there can be none.
+type KeyLines = (Vec<(String, String)>, Option<String>);
+
+/// Whether this machine's cron reads `CRON_TZ` (cronie's `crond` does; Debian's
+/// `cron` does not).
+fn cron_reads_cron_tz() -> bool {
+    !Path::new("/usr/sbin/cron").exists() || Path::new("/usr/sbin/crond").exists()
+}
+
 /// The environment lines wrapped jobs need (see [`SyncConfig::key_lines`]), or why there
-/// are none: a key given as itself, which must not be written into a crontab.
+/// are none: a key given as itself, which must not be written into a crontab. A key's
+/// `file:` path goes into crontabs and unit files as it is: it must be absolute (cron
+/// runs jobs from the home directory) and plain (no spaces, quotes, `%`, `\` or control
+/// characters, which cron or systemd would read otherwise).
 fn key_lines(
     cli: &SyncCli,
     api_url: &str,
     env: &dyn Fn(&str) -> Option<String>,
-) -> (Vec<(String, String)>, Option<String>) {
+) -> Result<KeyLines> {
     let mut lines = Vec::new();
     if api_url.trim_end_matches('/') != HOSTED_API_URL {
         lines.push(("HC_API_URL".to_owned(), api_url.to_owned()));
@@ -175,39 +235,74 @@ fn key_lines(
     let ping_key = cli
         .ping_key
         .clone()
-        .or_else(|| env("HC_PING_KEY"))
-        .or_else(|| env("PING_KEY"));
-    let api_key = cli.api_key.clone().or_else(|| env("HC_API_KEY"));
-    match (ping_key, api_key) {
-        (Some(key), _) if key.starts_with("file:") => {
-            lines.push(("HC_PING_KEY".to_owned(), key));
-            (lines, None)
+        .map(|k| ("--ping-key", k))
+        .or_else(|| env("HC_PING_KEY").map(|k| ("HC_PING_KEY", k)))
+        .or_else(|| env("PING_KEY").map(|k| ("PING_KEY", k)));
+    let api_key = cli
+        .api_key
+        .clone()
+        .map(|k| ("--api-key", k))
+        .or_else(|| env("HC_API_KEY").map(|k| ("HC_API_KEY", k)));
+    let (variable, (source, value)) = match (ping_key, api_key) {
+        (Some(key), _) if key.1.starts_with("file:") => ("HC_PING_KEY", key),
+        (None, Some(key)) if key.1.starts_with("file:") => ("HC_API_KEY", key),
+        _ => {
+            return Ok((
+                lines,
+                Some(
+                    "the wrapped jobs need a key to ping with, and the crontab sets none: \
+                     give --ping-key file:PATH (the crontab gets HC_PING_KEY=file:PATH, not \
+                     the key itself), or set HC_PING_KEY in the crontab"
+                        .to_owned(),
+                ),
+            ));
         }
-        (None, Some(key)) if key.starts_with("file:") => {
-            lines.push(("HC_API_KEY".to_owned(), key));
-            (lines, None)
-        }
-        _ => (
-            lines,
-            Some(
-                "the wrapped jobs need a key to ping with, and the crontab sets none: give \
-                 --ping-key file:PATH (the crontab gets HC_PING_KEY=file:PATH, not the key \
-                 itself), or set HC_PING_KEY in the crontab"
-                    .to_owned(),
-            ),
-        ),
+    };
+    let path = value.trim_start_matches("file:");
+    let plain = path.starts_with('/')
+        && !path
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "'\"%\\$`".contains(c));
+    if !plain {
+        bail!(
+            "{source}: the crontab would name {}, which must be an absolute path with no \
+             spaces, quotes, '%', '\\', '$' or control characters",
+            crate::msg::printable(&value)
+        );
     }
+    lines.push((variable.to_owned(), value));
+    Ok((lines, None))
 }
 
 /// Plans, prints the plan, and with `--apply` carries it out.
 #[allow(clippy::needless_pass_by_value)] // For `.and_then(sync::run)`.
 pub fn run(config: SyncConfig) -> Result<i32> {
-    let mut sources = plan::read_sources(&config)?;
-    let existing = plan::existing_checks(&config.api)?;
+    let mut sources = sources::read_sources(&config)?;
+    // The server's trouble, not a usage error: exit 1.
+    let existing = match plan::existing_checks(&config.api) {
+        Ok(existing) => existing,
+        Err(e) => {
+            say(&format!("error: {e:#}"));
+            return Ok(1);
+        }
+    };
     let mut entries = plan::entries(&config, &sources, &existing);
-    plan::print_table(&entries);
+    show::table(&entries);
     let mut failed = 0;
     if config.apply {
+        // A check is set up only for a job whose line can then be written.
+        for (index, source) in sources.iter().enumerate() {
+            if let Err(e) = sources::preflight(source) {
+                say(&format!("error: {e:#}"));
+                failed += 1;
+                for entry in entries
+                    .iter_mut()
+                    .filter(|e| e.source == index && e.to_wrap())
+                {
+                    entry.action = Action::Failed(format!("{e:#}"));
+                }
+            }
+        }
         for entry in &mut entries {
             if matches!(entry.action, Action::Create | Action::Update(_))
                 && let Err(why) = plan::upsert(&config.api, entry)
@@ -223,15 +318,18 @@ pub fn run(config: SyncConfig) -> Result<i32> {
     }
     // A job whose check could not be set up is not wrapped.
     plan::rewrite(&config, &mut sources, &entries);
-    plan::print_diffs(&sources);
+    show::diffs(&sources);
     if !config.apply {
-        println!("Nothing was changed: run with --apply to set the checks up and install this.");
+        show::out("Nothing was changed: run with --apply to set the checks up and install this.");
         return Ok(0);
     }
-    for source in &sources {
-        if let Err(e) = install(source) {
-            say(&format!("error: {e:#}"));
-            failed += 1;
+    for source in sources.iter().filter(|s| s.changed()) {
+        match sources::install(source) {
+            Ok(said) => show::out(&said),
+            Err(e) => {
+                say(&format!("error: {e:#}"));
+                failed += 1;
+            }
         }
     }
     let changed_unit = sources.iter().find_map(|s| match &s.place {
@@ -245,89 +343,9 @@ pub fn run(config: SyncConfig) -> Result<i32> {
         } else {
             "systemctl daemon-reload"
         };
-        println!("Run {command} for the drop-in files to take effect.");
+        show::out(&format!(
+            "Run {command} for the drop-in files to take effect."
+        ));
     }
     Ok(i32::from(failed > 0))
-}
-
-/// Writes a source's new text where it belongs, if it changed.
-fn install(source: &plan::Source) -> Result<()> {
-    if !source.changed() {
-        return Ok(());
-    }
-    match &source.place {
-        Place::UserCrontab => {
-            let mut child = Command::new("crontab")
-                .arg("-")
-                .stdin(Stdio::piped())
-                .spawn()
-                .context("cannot run crontab - to install the new crontab")?;
-            if let Some(mut stdin) = child.stdin.take() {
-                stdin
-                    .write_all(source.new_text.as_bytes())
-                    .context("cannot hand the new crontab to crontab -")?;
-            }
-            let status = child.wait().context("crontab - did not end")?;
-            if !status.success() {
-                bail!("crontab - refused the new crontab ({status}); nothing was changed");
-            }
-            println!("Installed the new crontab (crontab -).");
-        }
-        Place::File(path) => {
-            replace_file(path, &source.old_text, &source.new_text)?;
-            println!(
-                "Wrote {} (the old one is {}).",
-                path.display(),
-                backup_path(path).display()
-            );
-        }
-        Place::Systemd(path) => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)
-                    .with_context(|| format!("cannot make {}", dir.display()))?;
-            }
-            replace_file(path, "", &source.new_text)?;
-            println!("Wrote {}.", path.display());
-        }
-    }
-    Ok(())
-}
-
-fn backup_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".hcwrap-backup");
-    PathBuf::from(name)
-}
-
-/// Replaces `path` with `text` atomically (a file beside it, renamed into place), with
-/// the old file's mode; a file that existed is kept as `<path>.hcwrap-backup`.
-fn replace_file(path: &Path, old: &str, text: &str) -> Result<()> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let mode = std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777);
-    if path.exists() {
-        std::fs::write(backup_path(path), old)
-            .with_context(|| format!("cannot keep the old {} beside it", path.display()))?;
-    }
-    let temporary = path.with_file_name(format!(
-        ".{}.hcwrap-{}",
-        path.file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        std::process::id()
-    ));
-    let written = std::fs::File::options()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&temporary)
-        .and_then(|mut file| {
-            file.write_all(text.as_bytes())?;
-            file.set_permissions(std::fs::Permissions::from_mode(mode))?;
-            file.sync_all()
-        })
-        .and_then(|()| std::fs::rename(&temporary, path));
-    if let Err(e) = written {
-        let _ = std::fs::remove_file(&temporary);
-        return Err(e).with_context(|| format!("cannot write {}", path.display()));
-    }
-    Ok(())
 }

@@ -49,7 +49,7 @@ pub fn timers(dir: &Path) -> Result<Vec<Timer>> {
             .unwrap_or_else(|| format!("{name}.service"));
         let service = dir.join(&unit);
         let exec = match std::fs::read_to_string(&service) {
-            Ok(text) => exec_start(&text),
+            Ok(text) => exec_start(&with_dropins(text, &dir.join(format!("{unit}.d")))),
             Err(_) => Err(format!("its service {unit} is not in {}", dir.display())),
         };
         timers.push(Timer {
@@ -61,6 +61,30 @@ pub fn timers(dir: &Path) -> Result<Vec<Timer>> {
         });
     }
     Ok(timers)
+}
+
+/// A unit's text followed by its drop-ins' (`DIR/*.conf` in name order, but hcwrap's
+/// own), as systemd reads them: a drop-in's `ExecStart=` replaces the unit's.
+fn with_dropins(mut text: String, dir: &Path) -> String {
+    let mut dropins: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension().is_some_and(|e| e == "conf")
+                        && p.file_name().is_some_and(|n| n != "hcwrap.conf")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    dropins.sort();
+    for dropin in dropins {
+        if let Ok(more) = std::fs::read_to_string(dropin) {
+            text.push('\n');
+            text.push_str(&more);
+        }
+    }
+    text
 }
 
 /// The values of `key` in `[section]`, continuation lines joined; an empty assignment
@@ -152,7 +176,7 @@ pub fn dropin(hcwrap: &str, slug: &str, exec: &str, environment: &[String]) -> S
     }
     let _ = writeln!(
         text,
-        "ExecStart=\nExecStart={flags}{hcwrap} --slug {slug} -- {command}"
+        "ExecStart=\nExecStart={flags}{hcwrap} --slug={slug} -- {command}"
     );
     text
 }
@@ -187,7 +211,7 @@ mod tests {
             &["HC_PING_KEY=file:/k".into()],
         );
         assert!(text.ends_with(
-            "[Service]\nEnvironment=HC_PING_KEY=file:/k\nExecStart=\nExecStart=-/usr/bin/hcwrap --slug backup -- /usr/bin/backup --full\n"
+            "[Service]\nEnvironment=HC_PING_KEY=file:/k\nExecStart=\nExecStart=-/usr/bin/hcwrap --slug=backup -- /usr/bin/backup --full\n"
         ), "{text}");
         let dir = std::env::temp_dir().join(format!("hcwrap-dropin-{}", std::process::id()));
         let path = dropin_path(&dir, "backup.service");

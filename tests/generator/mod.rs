@@ -661,8 +661,8 @@ fn sync_description() -> Roff {
         "For each job it proposes a check: a slug from the command (a '# hcwrap: slug=NAME' \
          comment on the line before overrides it; a number is added where two jobs would \
          share one), the schedule as written (@daily and the like translated, @reboot \
-         skipped), the time zone of the CRON_TZ or TZ line above the job or the system's, and \
-         a grace (--grace, or a quarter of the time between runs, from 1 minute to 6 hours). \
+         skipped), cron's own time zone (the system's or --tz; a CRON_TZ line where cron \
+         reads one), and a grace (--grace, or a quarter of the time between runs, from 1 minute to 6 hours). \
          It reads the project's checks in one request and prints a table: job, slug, \
          schedule, time zone, grace, and whether the check is to be created, updated, left \
          unchanged, or why the job is skipped; then each file as it would become, as a diff.",
@@ -675,7 +675,8 @@ fn sync_description() -> Roff {
          (then run systemctl daemon-reload). A job whose check could not be set up is left as \
          it was. Everything else in a crontab stays byte for byte: comments, blank lines, \
          environment lines, % and its escapes, trailing spaces. A command that uses the shell \
-         is wrapped as hcwrap --slug SLUG -- sh -c 'COMMAND' so that it means what it meant. \
+         is wrapped as hcwrap --slug=SLUG -- /bin/sh -c 'COMMAND' so that it means what it \
+         meant. \
          Lines hcwrap already wraps are recognised, so a second run changes nothing; lines \
          runitor wraps are rewritten with --migrate-runitor.",
     );
@@ -711,8 +712,8 @@ fn sync_sections() -> Roff {
         &mut r,
         "See what would change in your crontab, then do it:",
         &[
-            "hcwrap sync --api-key file:~/.config/hcwrap/api-key --ping-key file:/etc/hcwrap/ping-key",
-            "hcwrap sync --api-key file:~/.config/hcwrap/api-key --ping-key file:/etc/hcwrap/ping-key --apply",
+            "hcwrap sync --api-key file:/etc/hcwrap/api-key --ping-key file:/etc/hcwrap/ping-key",
+            "hcwrap sync --api-key file:/etc/hcwrap/api-key --ping-key file:/etc/hcwrap/ping-key --apply",
         ],
     );
     example(

@@ -246,7 +246,8 @@ fn validate(fields: &Map<String, Value>) -> Result<(), String> {
     Ok(())
 }
 
-/// Five cron fields of cron's characters, or something with a time in it (`OnCalendar`).
+/// Five cron fields of cron's characters, or something with a time in it or a shorthand
+/// (`OnCalendar`).
 fn valid_schedule(text: &str) -> bool {
     let fields: Vec<&str> = text.split_whitespace().collect();
     let cron = fields.len() == 5
@@ -254,5 +255,16 @@ fn valid_schedule(text: &str) -> bool {
             f.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b"*/,-".contains(&b))
         });
-    cron || text.contains(':')
+    let shorthand = [
+        "minutely",
+        "hourly",
+        "daily",
+        "weekly",
+        "monthly",
+        "yearly",
+        "annually",
+        "quarterly",
+        "semiannually",
+    ];
+    cron || text.contains(':') || text.lines().all(|l| shorthand.contains(&l.trim()))
 }
