@@ -158,7 +158,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--systemd', '--systemd', [CompletionResultType]::ParameterName, 'The *.timer units in DIR and the services they start (repeatable) [default DIR: /etc/systemd/system for root, else ~/.config/systemd/user]')
             [CompletionResult]::new('--dropin-dir', '--dropin-dir', [CompletionResultType]::ParameterName, 'Where to write the timers'' drop-in files [default: beside each unit]')
             [CompletionResult]::new('--grace', '--grace', [CompletionResultType]::ParameterName, 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]')
-            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone of jobs under no CRON_TZ or TZ line [default: the system''s]')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The schedules'' time zone: cron''s own, where it reads no CRON_TZ line [default: the system''s]')
             [CompletionResult]::new('--hcwrap', '--hcwrap', [CompletionResultType]::ParameterName, 'The hcwrap that the wrapped lines run [default: this one''s absolute path]')
             [CompletionResult]::new('--api-url', '--api-url', [CompletionResultType]::ParameterName, 'The ping API''s base URL [env: HC_API_URL] [default: https://hc-ping.com]')
             [CompletionResult]::new('--ping-key', '--ping-key', [CompletionResultType]::ParameterName, 'The project''s ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]')

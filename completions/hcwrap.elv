@@ -151,7 +151,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --systemd 'The *.timer units in DIR and the services they start (repeatable) [default DIR: /etc/systemd/system for root, else ~/.config/systemd/user]'
             cand --dropin-dir 'Where to write the timers'' drop-in files [default: beside each unit]'
             cand --grace 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]'
-            cand --tz 'The time zone of jobs under no CRON_TZ or TZ line [default: the system''s]'
+            cand --tz 'The schedules'' time zone: cron''s own, where it reads no CRON_TZ line [default: the system''s]'
             cand --hcwrap 'The hcwrap that the wrapped lines run [default: this one''s absolute path]'
             cand --api-url 'The ping API''s base URL [env: HC_API_URL] [default: https://hc-ping.com]'
             cand --ping-key 'The project''s ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]'

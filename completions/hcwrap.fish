@@ -151,7 +151,7 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l crontab -d 'A cro
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l systemd -d 'The *.timer units in DIR and the services they start (repeatable) [default DIR: /etc/systemd/system for root, else ~/.config/systemd/user]' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l dropin-dir -d 'Where to write the timers\' drop-in files [default: beside each unit]' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l grace -d 'The grace of every check [default: a quarter of the time between runs, 1m to 6h]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l tz -d 'The time zone of jobs under no CRON_TZ or TZ line [default: the system\'s]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l tz -d 'The schedules\' time zone: cron\'s own, where it reads no CRON_TZ line [default: the system\'s]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l hcwrap -d 'The hcwrap that the wrapped lines run [default: this one\'s absolute path]' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l api-url -d 'The ping API\'s base URL [env: HC_API_URL] [default: https://hc-ping.com]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l ping-key -d 'The project\'s ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]' -r

@@ -254,7 +254,7 @@ pub struct SyncCli {
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub grace: Option<Duration>,
 
-    /// The time zone of jobs under no CRON_TZ or TZ line [default: the system's]
+    /// The schedules' time zone: cron's own, where it reads no CRON_TZ line [default: the system's]
     #[arg(long, value_name = "NAME")]
     pub tz: Option<String>,
 

@@ -70,6 +70,21 @@ struct Last {
     /// Seconds since the epoch.
     at: u64,
     uuid: Option<String>,
+    /// The server refused this setup, saying this: not asked again before `until`
+    /// (seconds since the epoch) unless the setup changes.
+    refused: Option<(String, u64)>,
+}
+
+/// How long a refusal stands before the same setup is asked for again: a refused
+/// setting, key or full project (400, 401, 403) until it changes or a day has passed;
+/// too many requests (429) a minute. Anything else (no answer, 5xx) is asked again on the
+/// next run.
+fn hold(status: u16) -> Option<u64> {
+    match status {
+        400 | 401 | 403 => Some(FRESH.as_secs()),
+        429 => Some(60),
+        _ => None,
+    }
 }
 
 impl Setup {
@@ -151,10 +166,15 @@ impl Setup {
     fn needed(&self) -> bool {
         let now = now();
         self.last().is_none_or(|last| {
+            let held = last
+                .refused
+                .as_ref()
+                .is_some_and(|(_, until)| now < *until && last.at <= now);
             last.fingerprint != self.fingerprint
                 || last.at > now
-                || now - last.at >= FRESH.as_secs()
-                || (self.pings_by_uuid && last.uuid.is_none())
+                || (!held && now - last.at >= FRESH.as_secs())
+                || (!held && last.refused.is_some())
+                || (!held && self.pings_by_uuid && last.uuid.is_none())
         })
     }
 
@@ -173,8 +193,24 @@ impl Setup {
     /// itself, or the check by the UUID the API gave. Each problem is one line; `None`
     /// when there is no check to ping (a slug with no ping key whose UUID is unknown).
     pub fn prepare(&self, check: &Check, deadline: Option<Instant>) -> Option<Check> {
-        let uuid = if self.needed() {
-            match self.apply(deadline) {
+        // A refusal that still stands is said again, without asking again.
+        let standing = self
+            .last()
+            .filter(|_| !self.needed())
+            .and_then(|last| last.refused)
+            .map(|(why, _)| {
+                format!(
+                    "{why} (so the server answered this setup before; it is asked again \
+                     when the settings change, or later)"
+                )
+            });
+        let attempt = match standing {
+            Some(why) => Err(why),
+            None if self.needed() => self.apply(deadline),
+            None => Ok(self.known_uuid()),
+        };
+        let uuid = {
+            match attempt {
                 Ok(uuid) => uuid,
                 Err(why) => {
                     let then = if self.pings_by_uuid && self.known_uuid().is_none() {
@@ -191,8 +227,6 @@ impl Setup {
                     self.known_uuid()
                 }
             }
-        } else {
-            self.known_uuid()
         };
         // A dry run shows the pings even with no UUID known (a placeholder in the URL).
         if !self.pings_by_uuid || (uuid.is_none() && self.api.is_dry_run()) {
@@ -270,7 +304,9 @@ impl Setup {
                     }
                 }
             }
-            (Action::Update(_), status) => return Err(refusal(&self.api, status, &answer, true)),
+            (Action::Update(_), status) => {
+                return Err(self.refused(status, refusal(&self.api, status, &answer, true)));
+            }
             (_, 404) => {
                 return Err(format!(
                     "there is no management API at {} (404): give the Healthchecks site's \
@@ -280,7 +316,7 @@ impl Setup {
             }
             (action, status) => {
                 let writes = !matches!(action, Action::Find(_));
-                return Err(refusal(&self.api, status, &answer, writes));
+                return Err(self.refused(status, refusal(&self.api, status, &answer, writes)));
             }
         };
         if self.pings_by_uuid && uuid.is_none() {
@@ -294,17 +330,43 @@ impl Setup {
         Ok(uuid)
     }
 
+    /// `why` the server refused the setup with `status`, kept for as long as [`hold`]
+    /// says (with the UUID known before).
+    fn refused(&self, status: u16, why: String) -> String {
+        if let Some(hold) = hold(status) {
+            self.keep(Last {
+                fingerprint: self.fingerprint.clone(),
+                at: now(),
+                uuid: self.last().and_then(|l| l.uuid),
+                refused: Some((why.clone(), now() + hold)),
+            });
+        }
+        why
+    }
+
     /// Keeps this setup, done now, in this process and in the state file.
     fn remember(&self, uuid: Option<String>) {
-        let last = Last {
+        self.keep(Last {
             fingerprint: self.fingerprint.clone(),
             at: now(),
             uuid,
-        };
+            refused: None,
+        });
+    }
+
+    /// Keeps `last` in this process and in the state file.
+    fn keep(&self, last: Last) {
         if let Some((dir, name)) = &self.state {
             let mut text = format!("fingerprint {}\nat {}\n", last.fingerprint, last.at);
             if let Some(uuid) = &last.uuid {
                 let _ = writeln!(text, "uuid {uuid}");
+            }
+            if let Some((why, until)) = &last.refused {
+                let _ = writeln!(
+                    text,
+                    "until {until}\nrefused {}",
+                    crate::msg::printable(why)
+                );
             }
             dir.write(name, &text);
         }
@@ -392,11 +454,14 @@ fn parse_state(text: &str) -> Option<Last> {
     let mut fingerprint = None;
     let mut at = None;
     let mut uuid = None;
+    let (mut until, mut refused) = (None, None);
     for line in text.lines() {
         match line.split_once(' ') {
             Some(("fingerprint", v)) => fingerprint = Some(v.to_owned()),
             Some(("at", v)) => at = v.parse().ok(),
             Some(("uuid", v)) if is_uuid(v) => uuid = Some(v.to_owned()),
+            Some(("until", v)) => until = v.parse::<u64>().ok(),
+            Some(("refused", v)) => refused = Some(crate::msg::printable(v)),
             _ => {}
         }
     }
@@ -404,6 +469,7 @@ fn parse_state(text: &str) -> Option<Last> {
         fingerprint: fingerprint?,
         at: at?,
         uuid,
+        refused: refused.zip(until),
     })
 }
 

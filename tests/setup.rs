@@ -253,7 +253,8 @@ fn a_check_by_uuid_is_updated_with_only_the_fields_given() {
 
 /// A run whose setup the server refuses as `reply` (or, with `Reply::Normal`, on its own):
 /// the command ran, its status came out, its pings went, and one line said why.
-fn refused(args: &[&str], reply: Reply, expected: &str) {
+/// With `held`, the refusal stands for later runs (400, 401, 403, 429).
+fn refused(args: &[&str], reply: Reply, expected: &str, held: bool) {
     let server = Server::start();
     let cache = TempDir::new("setup-refused");
     server.script([reply]);
@@ -284,11 +285,21 @@ fn refused(args: &[&str], reply: Reply, expected: &str) {
     let requests = server.wait_for(3);
     assert_eq!(requests[1].suffix(), "/start");
     assert_eq!(requests[2].suffix(), "/3");
-    // Not remembered as done: the next run asks again.
+    // Not remembered as done. A refusal (400, 401, 403, 429) stands for a while: the next
+    // run says it again without asking; anything else is asked again.
     let again = wrapped(&server, &cache, &all, &["true"]);
     assert_eq!(again.status.code(), Some(0));
-    server.wait_for(6);
-    assert!(server.requests()[3].path.starts_with("/api/v3/checks/"));
+    let requests = server.wait_for(5);
+    if held {
+        assert_eq!(requests[3].suffix(), "/start", "asked again: {requests:?}");
+        let said = stderr(&again);
+        assert!(
+            said.contains(expected) && said.contains("asked again when the settings change"),
+            "{said}"
+        );
+    } else {
+        assert!(requests[3].path.starts_with("/api/v3/checks/"));
+    }
 }
 
 #[test]
@@ -304,11 +315,13 @@ fn a_refused_setting_is_one_line_naming_the_option_and_the_pings_go_on() {
         ],
         Reply::Normal,
         "the server refused --tz: tz is not a valid timezone",
+        true,
     );
     refused(
         &["--api-key", API_KEY, "--schedule", "every day at noon"],
         Reply::Normal,
         "the server refused --schedule: schedule is not a valid cron or OnCalendar expression",
+        true,
     );
 }
 
@@ -338,21 +351,25 @@ fn refused_keys_full_projects_and_rate_limits_are_said_as_such() {
         &["--api-key", "hcw_wrongwrongwrongwrong", "--grace", "1h"],
         Reply::Normal,
         "401",
+        true,
     );
     refused(
         &["--api-key", API_KEY, "--grace", "1h"],
         Reply::Status(403, "", vec![]),
         "no room for another check",
+        true,
     );
     refused(
         &["--api-key", API_KEY, "--grace", "1h"],
         Reply::Status(429, "", vec![]),
         "too many API requests",
+        true,
     );
     refused(
         &["--api-key", API_KEY, "--grace", "1h"],
         Reply::Status(500, "{\"error\": \"boom\"}", vec![]),
         "the server answered 500: boom",
+        false,
     );
 }
 

@@ -35,8 +35,19 @@ pub enum Wrapped {
 
 /// Who wraps `command` already.
 pub fn wrapped(command: &str) -> Wrapped {
-    let words: Vec<&str> = command.split_whitespace().collect();
+    let all: Vec<&str> = command.split_whitespace().collect();
+    // After assignments and wrappers (`CHECK_SLUG=x nice hcwrap -- job` is wrapped too).
+    let first = program_index(&all);
+    let words = &all[first.min(all.len())..];
     let program = words.first().map_or("", |w| basename(w));
+    if program == "hcwrap" && first > 0 {
+        // Its check comes from somewhere this line does not say: not a slug to keep.
+        let slug = words
+            .iter()
+            .take_while(|w| **w != "--")
+            .find_map(|w| w.strip_prefix("--slug=").map(str::to_owned));
+        return Wrapped::Hcwrap { slug };
+    }
     match program {
         "hcwrap" => Wrapped::Hcwrap {
             slug: words
@@ -158,6 +169,34 @@ const WRAPPERS: &[(&str, usize)] = &[
     ("flock", 1),
     ("setlock", 1),
 ];
+
+/// The index of the word that is the program, after leading variable assignments and
+/// the wrappers above (with their options and arguments); `words.len()` if none is.
+fn program_index(words: &[&str]) -> usize {
+    let mut i = 0;
+    while i < words.len() {
+        let name = basename(words[i]);
+        if words[i].contains('=') {
+            i += 1;
+        } else if let Some((_, args)) = WRAPPERS.iter().find(|(w, _)| *w == name) {
+            i += 1;
+            let mut left = *args;
+            while i < words.len() && (words[i].starts_with('-') || left > 0) {
+                if words[i].starts_with('-') {
+                    if matches!(words[i], "-n" | "-u" | "-g" | "-c" | "-k" | "-s" | "-w") {
+                        i += 1;
+                    }
+                } else {
+                    left -= 1;
+                }
+                i += 1;
+            }
+        } else {
+            return i;
+        }
+    }
+    words.len()
+}
 
 /// The slug a command suggests (see the module documentation); `job` when nothing does.
 pub fn suggested_slug(command: &str) -> String {
@@ -334,5 +373,15 @@ mod tests {
             }
         );
         assert_eq!(wrapped("/usr/bin/backup"), Wrapped::No);
+        assert_eq!(
+            wrapped("CHECK_SLUG=x nice -n 5 /usr/bin/hcwrap -- job"),
+            Wrapped::Hcwrap { slug: None }
+        );
+        assert_eq!(
+            wrapped("nice /usr/bin/hcwrap --slug=db -- job"),
+            Wrapped::Hcwrap {
+                slug: Some("db".into())
+            }
+        );
     }
 }
