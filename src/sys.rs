@@ -540,6 +540,32 @@ pub fn may_read(path: &std::path::Path, user: &str) -> bool {
         || (meta.gid() == gid && mode & 0o040 != 0)
 }
 
+/// Whether `user` may run the program at `path`, by the permission bits of the file and
+/// of each directory above it (root needs one execute bit on the file). Unknown users
+/// count as able.
+pub fn may_run(path: &std::path::Path, user: &str) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some((uid, gid)) = user_ids(user) else {
+        return true;
+    };
+    let allowed = |meta: &std::fs::Metadata| {
+        let mode = meta.mode();
+        if uid == 0 {
+            return !meta.is_file() || mode & 0o111 != 0;
+        }
+        let bits = if meta.uid() == uid {
+            mode >> 6
+        } else if meta.gid() == gid {
+            mode >> 3
+        } else {
+            mode
+        };
+        bits & 0o1 != 0
+    };
+    path.ancestors()
+        .all(|p| std::fs::metadata(p).is_ok_and(|meta| allowed(&meta)))
+}
+
 /// A user's ids (uid, gid) by name; `None` when there is no such user.
 pub fn user_ids(name: &str) -> Option<(u32, u32)> {
     let name = std::ffi::CString::new(name).ok()?;

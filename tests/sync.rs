@@ -9,13 +9,23 @@ use std::process::Output;
 use support::api::{API_KEY, READ_ONLY_KEY};
 use support::{PING_KEY, Reply, Server, TempDir, hcwrap, run, stderr, stdout};
 
-const HCWRAP: &str = "/usr/bin/hcwrap";
+/// The hcwrap the wrapped lines name: this build (it must exist, and root can run it).
+const HCWRAP: &str = env!("CARGO_BIN_EXE_hcwrap");
 
 fn sync(server: &Server, args: &[&str]) -> Output {
     run(hcwrap()
         .args(["sync", "--api-url", &server.api_url(), "--api-key", API_KEY])
         .args(["--hcwrap", HCWRAP, "--tz", "UTC"])
         .args(args))
+}
+
+/// Where sync keeps the old text of the crontab at `path`.
+fn backup(path: &str) -> String {
+    let path = std::path::Path::new(path);
+    let name = path.file_name().unwrap().to_string_lossy();
+    path.with_file_name(format!(".{name}.hcwrap-backup"))
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn api_posts(server: &Server) -> Vec<serde_json::Value> {
@@ -36,7 +46,7 @@ SHELL=/bin/bash
 MAILTO=ops@example.org
 
 # hcwrap: slug=db-dump
-30 2 * * * daemon pg_dumpall | gzip > /srv/db.gz   
+30 2 * * * root pg_dumpall | gzip > /srv/db.gz   
 0 4 * * * root /usr/local/bin/rotate.sh --keep 7
 @hourly root /usr/local/bin/rotate.sh --quick
 @reboot root /usr/local/bin/warm-cache
@@ -99,7 +109,7 @@ MAILTO=ops@example.org
 HC_API_URL={api}
 HC_PING_KEY={key_arg}
 # hcwrap: slug=db-dump
-30 2 * * * daemon {HCWRAP} --slug=db-dump -- /bin/bash -c 'pg_dumpall | gzip > /srv/db.gz'   
+30 2 * * * root {HCWRAP} --slug=db-dump -- /bin/bash -c 'pg_dumpall | gzip > /srv/db.gz'   
 0 4 * * * root {HCWRAP} --slug=rotate -- /usr/local/bin/rotate.sh --keep 7
 @hourly root {HCWRAP} --slug=rotate-2 -- /usr/local/bin/rotate.sh --quick
 @reboot root /usr/local/bin/warm-cache
@@ -111,10 +121,7 @@ HC_PING_KEY={key_arg}
         api = server.api_url()
     );
     assert_eq!(written, expected);
-    assert_eq!(
-        std::fs::read_to_string(format!("{path}.hcwrap-backup")).unwrap(),
-        CRONTAB
-    );
+    assert_eq!(std::fs::read_to_string(backup(&path)).unwrap(), CRONTAB);
     let checks = server.checks();
     let db = checks.iter().find(|c| c["slug"] == "db-dump").unwrap();
     assert_eq!(db["schedule"], "30 2 * * *");
@@ -164,7 +171,7 @@ fn runitor_lines_are_migrated_when_asked() {
         std::fs::read_to_string(&path).unwrap(),
         format!(
             "HC_PING_KEY=file:/etc/hc/key\n# Added by hcwrap sync: what the wrapped jobs ping with.\n\
-             HC_API_URL={}\n0 1 * * 0 root /usr/bin/hcwrap --slug=weekly -- /usr/local/bin/weekly --all\n",
+             HC_API_URL={}\n0 1 * * 0 root {HCWRAP} --slug=weekly -- /usr/local/bin/weekly --all\n",
             server.api_url()
         )
     );
@@ -295,13 +302,14 @@ fn timers_get_drop_in_files_that_wrap_their_service() {
     assert!(text.contains("skip: it has no OnCalendar="), "{text}");
     assert!(text.contains("systemctl daemon-reload"), "{text}");
     let dropin = std::fs::read_to_string(dropins.0.join("backup.service.d/hcwrap.conf")).unwrap();
-    assert!(dropin.ends_with(
-        &format!(
+    assert!(
+        dropin.ends_with(&format!(
             "[Service]\nEnvironment=HC_API_URL={}\nEnvironment=HC_PING_KEY=file:/etc/hc/key\n\
-             ExecStart=\nExecStart=-/usr/bin/hcwrap --slug=backup -- /usr/local/bin/backup --full\n",
+             ExecStart=\nExecStart=-{HCWRAP} --slug=backup -- /usr/local/bin/backup --full\n",
             server.api_url()
-        )
-    ), "{dropin}");
+        )),
+        "{dropin}"
+    );
     let check = server
         .checks()
         .into_iter()
@@ -326,12 +334,12 @@ fn a_backup_path_that_is_a_symbolic_link_is_replaced_not_written_through() {
         "jobs",
         "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n",
     );
-    std::os::unix::fs::symlink(&victim, format!("{path}.hcwrap-backup")).unwrap();
+    std::os::unix::fs::symlink(&victim, backup(&path)).unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
     let out = sync(&server, &["--crontab", &path, "--apply"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious\n");
-    let backup = std::fs::symlink_metadata(format!("{path}.hcwrap-backup")).unwrap();
+    let backup = std::fs::symlink_metadata(backup(&path)).unwrap();
     assert!(backup.is_file(), "the link itself was replaced");
     assert_eq!(
         backup.permissions().mode() & 0o777,
@@ -476,7 +484,7 @@ fn nothing_is_set_up_for_a_file_that_cannot_be_written() {
         "jobs",
         "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n",
     );
-    std::fs::create_dir(format!("{path}.hcwrap-backup")).unwrap();
+    std::fs::create_dir(backup(&path)).unwrap();
     let out = sync(&server, &["--crontab", &path, "--apply"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -241,6 +241,12 @@ fn classify(line: &str, system: bool) -> Result<Kind, String> {
     if end == start {
         return Err("no command".to_owned());
     }
+    if line.len() - start > MAX_COMMAND {
+        return Err(format!(
+            "the command is over {MAX_COMMAND} characters, and cron ignores a crontab with \
+             such a line"
+        ));
+    }
     Ok(Kind::Job(Job {
         schedule,
         user,
@@ -251,6 +257,10 @@ fn classify(line: &str, system: bool) -> Result<Kind, String> {
         shell: None,
     }))
 }
+
+/// The longest command cron runs (Debian's cron: 1,000 bytes with the end of the line
+/// and the string's end; a longer one makes it ignore the whole crontab).
+pub const MAX_COMMAND: usize = 998;
 
 /// The schedules a line may start with in place of five fields.
 const NICKNAMES: &[&str] = &[
@@ -294,18 +304,29 @@ fn valid_field(field: &str, low: u32, high: u32, name: &str) -> bool {
         let at = u32::try_from(names.iter().position(|n| *n == v)?).ok()?;
         Some(if name == "month" { at + 1 } else { at })
     };
+    // Refused: what cron refuses for sure (a number out of range, an empty item, a step
+    // of 0 or after a single number). Forms some crons read and others not (a range
+    // backwards, `1#2`) are left to cron, and the server then says about the schedule.
     field.split(',').all(|item| {
         let (range, step) = match item.split_once('/') {
             Some((range, step)) => (range, Some(step)),
             None => (item, None),
         };
-        let step_ok = step.is_none_or(|s| s.parse::<u32>().is_ok_and(|s| s > 0));
-        let range_ok = range == "*"
-            || match range.split_once('-') {
-                Some((a, b)) => value(a).zip(value(b)).is_some_and(|(a, b)| a <= b),
-                None => value(range).is_some(),
-            };
-        !item.is_empty() && step_ok && range_ok
+        let step_ok = step.is_none_or(|s| {
+            let first = s.split('-').next().unwrap_or(s);
+            first.parse::<u32>().is_ok_and(|n| n > 0)
+                && s.bytes().all(|b| b.is_ascii_digit() || b == b'-')
+        });
+        let single = range != "*" && !range.contains('-');
+        let in_range = |v: &str| {
+            let v = v.split('#').next().unwrap_or(v);
+            v == "*" || value(v).is_some()
+        };
+        let range_ok = range.split('-').all(in_range) && !(single && step.is_some());
+        let bytes_ok = item
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"*/-#".contains(&b));
+        bytes_ok && step_ok && range_ok
     })
 }
 
@@ -350,6 +371,15 @@ fn command_end(line: &str, start: usize) -> usize {
     }
     while end > start && matches!(bytes[end - 1], b' ' | b'\t') {
         end -= 1;
+    }
+    // A blank escaped by a backslash (`a\ `) is part of the command.
+    let backslashes = bytes[start..end]
+        .iter()
+        .rev()
+        .take_while(|b| **b == b'\\')
+        .count();
+    if backslashes % 2 == 1 && end < bytes.len() && matches!(bytes[end], b' ' | b'\t') {
+        end += 1;
     }
     end
 }
@@ -422,7 +452,7 @@ mod tests {
         assert!(
             matches!(&tab.lines[2].kind, Kind::Env(n, v) if n == "MAILTO" && v == "ops@example.org")
         );
-        let names = "0 3 * jan-mar mon,Fri x\n";
+        let names = "0 3 * jan-mar mon,Fri x\n5-1 0 * * 7-0 y\n0 0 * * 1#2 z\n";
         assert_eq!(Crontab::parse(names, false).unwrap().text(), names);
     }
 
@@ -430,6 +460,11 @@ mod tests {
     fn escaped_percent_signs_stay_in_the_command() {
         let text = "0 0 * * * date +\\%Y-\\%m-\\%d > /tmp/d\n";
         assert_eq!(jobs(text, false)[0].1, "date +\\%Y-\\%m-\\%d > /tmp/d");
+        // An escaped blank at the end is the command's.
+        assert_eq!(
+            jobs("0 0 * * * argdump a\\  \n", false)[0].1,
+            "argdump a\\ "
+        );
         // An escaped backslash, then a '%' that starts stdin.
         assert_eq!(jobs("0 0 * * * echo a\\\\%in\n", false)[0].1, "echo a\\\\");
     }

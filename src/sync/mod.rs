@@ -135,7 +135,8 @@ impl SyncConfig {
             .transpose()?;
         let tz = match &cli.tz {
             Some(tz) => crate::check_settings::time_zone("--tz", tz)?,
-            None => crate::check_settings::machine_time_zone(&env),
+            // cron's own zone, the system's: not this shell's TZ or CRON_TZ.
+            None => crate::check_settings::machine_time_zone(&|_| None),
         };
         let hcwrap = hcwrap_path(cli.hcwrap.as_deref())?;
         let systemd = systemd_dirs(&cli.systemd, &env)?;
@@ -173,6 +174,9 @@ fn hcwrap_path(given: Option<&Path>) -> Result<String> {
             .to_string_lossy()
             .into_owned(),
     };
+    if !Path::new(&hcwrap).is_file() {
+        bail!("--hcwrap: {} is not a file", crate::msg::printable(&hcwrap));
+    }
     if hcwrap
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || "'\"%\\$`".contains(c))

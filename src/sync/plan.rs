@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::SyncConfig;
 use super::command::{self, Wrapped};
-use super::crontab::{Crontab, Job, Kind};
+use super::crontab::{Crontab, Job, Kind, MAX_COMMAND};
 use super::grace::default_grace;
 use super::sources::{Content, Place, Source};
 use super::systemd::{self, Timer};
@@ -163,12 +163,22 @@ pub fn entries(
                     };
                     let needs_key = keyless && !entry.wrapped;
                     let plan = Plan {
+                        extra_grace: 0,
                         slug: chosen,
                         scheduled,
                         needs_key,
                         reserved: &used,
                     };
                     plan_entry(config, &mut entry, plan, &mut taken, existing);
+                    if entry.to_wrap() {
+                        let wrapped = wrapped_line(config, &entry, job, &line.text);
+                        if wrapped.len() - job.start > MAX_COMMAND {
+                            entry.action = Action::Skip(format!(
+                                "wrapped, its command would be over {MAX_COMMAND} characters, \
+                                 and cron would ignore the whole crontab"
+                            ));
+                        }
+                    }
                     entries.push(entry);
                 }
             }
@@ -186,6 +196,7 @@ pub fn entries(
                 });
                 let needs_key = !entry.wrapped;
                 let plan = Plan {
+                    extra_grace: timer.delay,
                     slug: chosen,
                     scheduled,
                     needs_key,
@@ -228,13 +239,44 @@ fn job_environment(
     }
     if ["HC_PING_KEY", "PING_KEY"]
         .iter()
-        .any(|k| env(k) == Some(""))
-        && env("HC_API_KEY").is_none_or(str::is_empty)
+        .any(|k| env(k).is_some_and(|v| v.trim().is_empty()))
+        && env("HC_API_KEY").is_none_or(|v| v.trim().is_empty())
     {
         return Some("an empty HC_PING_KEY= line above it leaves it no key to ping with".into());
     }
-    // The key file the crontab will name: can the job's user read it?
+    // A key the crontab names itself must be the one the checks are set up with.
+    let ours = config.key_lines.iter().find(|(n, _)| n == "HC_PING_KEY");
+    if let (Some((_, ours)), Some(theirs)) = (ours, env("HC_PING_KEY"))
+        && !theirs.trim().is_empty()
+        && theirs.trim() != ours
+    {
+        return Some(
+            "the crontab sets HC_PING_KEY above it to another key than --ping-key".to_owned(),
+        );
+    }
+    // Its shell must read the quoting hcwrap writes.
+    if let Some(shell) = &job.shell {
+        let name = shell.rsplit('/').next().unwrap_or(shell);
+        if !matches!(
+            name,
+            "sh" | "bash" | "dash" | "ksh" | "mksh" | "zsh" | "ash"
+        ) {
+            return Some(format!(
+                "the crontab's SHELL is {}, whose quoting hcwrap does not write: wrap it by hand",
+                printable(shell)
+            ));
+        }
+    }
     let user = job.user.clone().unwrap_or_else(crate::sys::user_name);
+    // The job's user must be able to run the hcwrap the line will name.
+    if !crate::sys::may_run(std::path::Path::new(&config.hcwrap), &user) {
+        return Some(format!(
+            "{user} cannot run {} (it, or a directory above it, is closed to them): give \
+             --hcwrap with a path every job's user can run, such as /usr/local/bin/hcwrap",
+            config.hcwrap
+        ));
+    }
+    // The key file the crontab will name: can the job's user read it?
     if let Some(path) = config.key_path()
         && !crate::sys::may_read(path, &user)
         && warned.insert(user.clone())
@@ -364,6 +406,9 @@ struct Plan<'a> {
     needs_key: bool,
     /// Slugs chosen by hand or in use by wrapped lines.
     reserved: &'a HashSet<String>,
+    /// Added to the default grace: how much later than its time a run may start
+    /// (a timer's `RandomizedDelaySec=`).
+    extra_grace: u64,
 }
 
 /// Fills in an entry's slug (made unique), schedule, grace and action.
@@ -410,7 +455,9 @@ fn plan_entry(
     }
     taken.insert(unique.clone());
     entry.slug = unique;
-    entry.grace = config.grace.unwrap_or_else(|| default_grace(&scheduled));
+    entry.grace = config
+        .grace
+        .unwrap_or_else(|| (default_grace(&scheduled) + plan.extra_grace).min(31_536_000));
     entry.schedule = scheduled;
     entry.action = match existing.get(&entry.slug) {
         None => Action::Create,
@@ -461,6 +508,17 @@ pub fn upsert(api: &Api, entry: &Entry) -> Result<(), String> {
     }
 }
 
+/// A job's line with its command wrapped for `entry`'s check.
+fn wrapped_line(config: &SyncConfig, entry: &Entry, job: &Job, text: &str) -> String {
+    let (start, end) = (job.start, job.end);
+    let command = &text[start..end];
+    let wrapped = match entry.runitor {
+        Some(inner) => command::wrap(&config.hcwrap, &entry.slug, &command[inner..], None),
+        None => command::wrap(&config.hcwrap, &entry.slug, command, job.shell.as_deref()),
+    };
+    format!("{}{wrapped}{}", &text[..start], &text[end..])
+}
+
 /// Each source's new text: its jobs to wrap wrapped (not those whose check could not be
 /// set up), and the key lines they need.
 pub fn rewrite(config: &SyncConfig, sources: &mut [Source], entries: &[Entry]) {
@@ -483,23 +541,7 @@ pub fn rewrite(config: &SyncConfig, sources: &mut [Source], entries: &[Entry]) {
                     urlless |= tab.env_above(line_index, "HC_API_URL").is_none();
                     let line = &mut tab.lines[line_index];
                     let Kind::Job(job) = &line.kind else { continue };
-                    let (start, end) = (job.start, job.end);
-                    let command = &line.text[start..end];
-                    let wrapped = match entry.runitor {
-                        Some(inner) => command::wrap(
-                            &config.hcwrap,
-                            &entry.slug,
-                            &command[inner..],
-                            Some("/bin/sh"),
-                        ),
-                        None => command::wrap(
-                            &config.hcwrap,
-                            &entry.slug,
-                            command,
-                            job.shell.as_deref(),
-                        ),
-                    };
-                    line.text = format!("{}{wrapped}{}", &line.text[..start], &line.text[end..]);
+                    line.text = wrapped_line(config, entry, job, &line.text);
                 }
                 let missing: Vec<String> = config
                     .key_lines

@@ -250,11 +250,14 @@ pub fn install(source: &Source) -> Result<String> {
     }
 }
 
-/// `path` with `.hcwrap-backup` after its name.
+/// Where the old text of `path` is kept: `.NAME.hcwrap-backup` beside it, a name no cron
+/// reads as a crontab (cronie skips names that start with a dot, Debian's cron names
+/// with a dot in them).
 pub fn backup_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_owned();
-    name.push(".hcwrap-backup");
-    PathBuf::from(name)
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    path.with_file_name(format!(".{name}.hcwrap-backup"))
 }
 
 /// Replaces `path` with `text` atomically: a new file beside it (never an existing one

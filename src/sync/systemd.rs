@@ -25,6 +25,32 @@ pub struct Timer {
     pub unit: String,
     /// The service's one `ExecStart=` command, or why there is none to wrap.
     pub exec: Result<String, String>,
+    /// `RandomizedDelaySec=`, in seconds: how much later than its time a run may start.
+    pub delay: u64,
+}
+
+/// A drop-in in `dir` that sorts after `hcwrap.conf` and sets `ExecStart=`, if any.
+fn overriding(dir: &Path) -> Option<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.ends_with(".conf") && n.as_str() > "hcwrap.conf")
+        .collect();
+    names.sort();
+    names.into_iter().find(|n| {
+        std::fs::read_to_string(dir.join(n)).is_ok_and(|text| {
+            !values(&text, "Service", "ExecStart").is_empty() || text.contains("ExecStart=")
+        })
+    })
+}
+
+/// A systemd time span in seconds: `90`, `3h`, `1h 30min`.
+fn parse_seconds(value: &str) -> Option<u64> {
+    let value = value.trim();
+    value
+        .parse::<u64>()
+        .ok()
+        .or_else(|| humantime::parse_duration(value).ok().map(|d| d.as_secs()))
 }
 
 /// The timers in `dir`, in name order.
@@ -48,16 +74,30 @@ pub fn timers(dir: &Path) -> Result<Vec<Timer>> {
             .pop()
             .unwrap_or_else(|| format!("{name}.service"));
         let service = dir.join(&unit);
+        let dropins = dir.join(format!("{unit}.d"));
         let exec = match std::fs::read_to_string(&service) {
-            Ok(text) => exec_start(&with_dropins(text, &dir.join(format!("{unit}.d")))),
+            Ok(text) => exec_start(&with_dropins(text, &dropins)),
             Err(_) => Err(format!("its service {unit} is not in {}", dir.display())),
         };
+        let exec = exec.and_then(|exec| match overriding(&dropins) {
+            Some(name) => Err(format!(
+                "its drop-in {name} sorts after hcwrap.conf and sets ExecStart=, so it would \
+                 undo the wrapping: rename it to sort before, or wrap its command by hand"
+            )),
+            None => Ok(exec),
+        });
+        // A run may start that much later than the calendar says: the grace must allow it.
+        let delay = values(&text, "Timer", "RandomizedDelaySec")
+            .pop()
+            .and_then(|v| parse_seconds(&v))
+            .unwrap_or(0);
         timers.push(Timer {
             path,
             name,
             schedule: (!calendar.is_empty()).then(|| calendar.join("\n")),
             unit,
             exec,
+            delay,
         });
     }
     Ok(timers)
@@ -129,7 +169,10 @@ fn exec_start(service: &str) -> Result<String, String> {
         0 => Err("its service has no ExecStart=".to_owned()),
         1 => {
             let exec = exec.remove(0);
-            if exec.starts_with('@') {
+            if exec
+                .trim_start_matches(['-', ':', '+', '!'])
+                .starts_with('@')
+            {
                 Err(
                     "its ExecStart= sets argv[0] with '@', which hcwrap does not pass on"
                         .to_owned(),
