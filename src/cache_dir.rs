@@ -48,8 +48,8 @@ impl CacheDir {
     /// Makes the directory (mode 0700) if it is missing, and says whether it is fit to
     /// use. Nothing is made outside the user's own directories: the home directory must
     /// exist and be the user's (`sudo -E` keeps another user's HOME; Debian's `nobody` has
-    /// HOME=/nonexistent), `~/.cache` is made only inside it, `$XDG_CACHE_HOME` must exist
-    /// and be the user's, and the `hcwrap` directory must be the user's and writable by no
+    /// HOME=/nonexistent), `~/.cache` is made only inside it, `$XDG_CACHE_HOME` must be the
+    /// user's (made if missing, inside a directory of the user's), and the `hcwrap` directory must be the user's and writable by no
     /// one else.
     fn ready(&self) -> bool {
         // The home and the cache base may be symbolic links to the user's own directories
@@ -65,6 +65,16 @@ impl CacheDir {
         };
         if self.home.is_some() && !make(&self.base) {
             return false;
+        }
+        // `$XDG_CACHE_HOME` not made yet: made, in a directory of the user's own.
+        if self.home.is_none()
+            && !self.base.exists()
+            && self
+                .base
+                .parent()
+                .is_some_and(|parent| is_own_dir(parent, Follow::Links, false))
+        {
+            make(&self.base);
         }
         is_own_dir(&self.base, Follow::Links, false)
             && make(&self.dir)

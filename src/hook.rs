@@ -241,7 +241,7 @@ pub fn run(hook: Hook) -> Result<i32> {
         });
         // A check the server does not know (deleted there): set it up again next time.
         if let (Some(setup), Some(Delivery::NotDelivered(failure))) = (&setup, &delivery)
-            && failure.why.starts_with("404")
+            && failure.check_unknown()
         {
             setup.forget();
         }

@@ -64,6 +64,17 @@ pub enum Delivery {
     NotDelivered(Failure),
 }
 
+/// The start of why a ping was not recorded when the server does not know the check.
+const UNKNOWN_CHECK: &str = "the server does not know this check";
+
+impl Failure {
+    /// Whether the server said it does not know the check (404, or the hosted service's
+    /// `OK (not found)`): deleted, or never there.
+    pub fn check_unknown(&self) -> bool {
+        self.why.starts_with("404") || self.why.starts_with(UNKNOWN_CHECK)
+    }
+}
+
 /// Why a ping was not recorded, for the one line that says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -163,17 +174,7 @@ impl Pinger {
         for attempt in 1..=attempts {
             match self.attempt(&url, body, give_up_at) {
                 Attempt::Delivered { body_limit, answer } => {
-                    if let Some(answer) = answer
-                        && !matches!(answer.trim(), "OK" | "Created")
-                    {
-                        say(&format!(
-                            "the server answered the {} with \"{}\": the check may be unknown \
-                             or rate limited (more than about 5 pings a minute)",
-                            endpoint.name(),
-                            short(&answer)
-                        ));
-                    }
-                    return Delivery::Delivered { body_limit };
+                    return Self::delivered(endpoint, answer.as_deref(), body_limit, &shown());
                 }
                 Attempt::Refused(why) => {
                     return Delivery::NotDelivered(Failure {
@@ -246,6 +247,36 @@ impl Pinger {
             why: last_error,
             endpoint_name: endpoint.name(),
         })
+    }
+
+    /// What a delivered answer means: the hosted service's `OK (not found)` is a ping not
+    /// recorded; any other text but `OK` is said.
+    fn delivered(
+        endpoint: Endpoint,
+        answer: Option<&str>,
+        body_limit: Option<usize>,
+        shown: &str,
+    ) -> Delivery {
+        if answer.is_some_and(|a| a.trim() == "OK (not found)") {
+            let why = format!("{UNKNOWN_CHECK} (it answered \"OK (not found)\")");
+            return Delivery::NotDelivered(Failure {
+                line: format!("the {} to {shown} was not recorded: {why}", endpoint.name()),
+                how: "refused".to_owned(),
+                why,
+                endpoint_name: endpoint.name(),
+            });
+        }
+        if let Some(answer) = answer
+            && !matches!(answer.trim(), "OK" | "Created")
+        {
+            say(&format!(
+                "the server answered the {} with \"{}\": the check may be unknown or rate \
+                 limited (more than about 5 pings a minute)",
+                endpoint.name(),
+                short(answer)
+            ));
+        }
+        Delivery::Delivered { body_limit }
     }
 
     /// One attempt: the request and the redirects it is given, within one deadline. What

@@ -271,12 +271,10 @@ fn pings(
         last.and_then(|last| send_final(&pinger, target, server_limit, last, final_stop));
     // A check the server does not know (deleted there): the next run sets it up again
     // rather than a day later.
-    let unknown = |d: &Option<Delivery>| matches!(d, Some(Delivery::NotDelivered(f)) if f.why.starts_with("404"));
+    let unknown =
+        |d: &Option<Delivery>| matches!(d, Some(Delivery::NotDelivered(f)) if f.check_unknown());
     if let Some(setup) = &target.setup
-        && (unknown(&final_delivery)
-            || start_failure
-                .as_ref()
-                .is_some_and(|f| f.why.starts_with("404")))
+        && (unknown(&final_delivery) || start_failure.as_ref().is_some_and(Failure::check_unknown))
     {
         setup.forget();
     }

@@ -406,7 +406,7 @@ pub fn refusal(api: &Api, status: u16, answer: &Answer, writes: bool) -> String 
                 UUID (is the key another project's?)"
             .to_owned(),
         429 => "the server answered 429: too many API requests (it allows about 100 a \
-                minute); it is tried again on the next run"
+                minute): it is asked again a minute later"
             .to_owned(),
         status if said.is_empty() => format!("the server answered {status}"),
         status => format!("the server answered {status}: {said}"),

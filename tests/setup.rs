@@ -827,3 +827,64 @@ fn a_tz_rule_that_is_not_a_zone_name_is_said_and_passed_over() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_hosted_services_ok_not_found_forgets_the_check_too() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-ok-not-found");
+    let args = [
+        "--slug",
+        "gone-hosted",
+        "--api-key",
+        API_KEY,
+        "--period",
+        "1h",
+    ];
+    wrapped(&server, &cache, &args, &["true"]);
+    server.wait_for(3);
+    // As hc-ping.com answers a UUID it does not know.
+    server.script([Reply::Status(200, "OK (not found)", vec![])]);
+    let out = wrapped(&server, &cache, &args, &["true"]);
+    assert!(
+        stderr(&out).contains("was not recorded: the server does not know this check"),
+        "{}",
+        stderr(&out)
+    );
+    server.wait_for(5);
+    wrapped(&server, &cache, &args, &["true"]);
+    let requests = server.wait_for(8);
+    assert_eq!(
+        requests[5].path, "/api/v3/checks/",
+        "set up again: {requests:?}"
+    );
+}
+
+#[test]
+fn a_cache_directory_not_made_yet_is_made() {
+    let server = Server::start();
+    let cache = TempDir::new("setup-xdg-missing");
+    let missing = cache.0.join("not-yet");
+    for _ in 0..3 {
+        let out = run(hcwrap()
+            .env("XDG_CACHE_HOME", &missing)
+            .args([
+                "--api-url",
+                &server.api_url(),
+                "--uuid",
+                UUID,
+                "--api-key",
+                API_KEY,
+            ])
+            .args(["--grace", "2m", "--", "true"]));
+        assert_eq!(out.status.code(), Some(0));
+    }
+    let requests = server.wait_for(7);
+    assert_eq!(
+        requests
+            .iter()
+            .filter(|r| r.path.starts_with("/api/"))
+            .count(),
+        1
+    );
+    assert!(missing.join("hcwrap").is_dir());
+}

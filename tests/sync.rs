@@ -81,7 +81,8 @@ fn a_crontab_is_planned_without_a_change_and_applied_byte_for_byte_then_left_alo
         "skip: @reboot is not a schedule",
         "skip: runitor wraps it: --migrate-runitor rewrites it for hcwrap",
         "queue",
-        "+HC_PING_KEY=file:",
+        // A runitor line below would read HC_API_URL: the key goes on each wrapped line.
+        "--ping-key=file:",
     ] {
         assert!(text.contains(expected), "{expected:?} not in:\n{text}");
     }
@@ -105,20 +106,17 @@ fn a_crontab_is_planned_without_a_change_and_applied_byte_for_byte_then_left_alo
 SHELL=/bin/bash
 MAILTO=ops@example.org
 
-# Added by hcwrap sync: what the wrapped jobs ping with.
-HC_API_URL={api}
-HC_PING_KEY={key_arg}
 # hcwrap: slug=db-dump
-30 2 * * * root {HCWRAP} --slug=db-dump -- /bin/bash -c 'pg_dumpall | gzip > /srv/db.gz'   
-0 4 * * * root {HCWRAP} --slug=rotate -- /usr/local/bin/rotate.sh --keep 7
-@hourly root {HCWRAP} --slug=rotate-2 -- /usr/local/bin/rotate.sh --quick
+30 2 * * * root {HCWRAP} {o} --slug=db-dump -- /bin/bash -c 'pg_dumpall | gzip > /srv/db.gz'   
+0 4 * * * root {HCWRAP} {o} --slug=rotate -- /usr/local/bin/rotate.sh --keep 7
+@hourly root {HCWRAP} {o} --slug=rotate-2 -- /usr/local/bin/rotate.sh --quick
 @reboot root /usr/local/bin/warm-cache
-0 5 * * * root {HCWRAP} --slug=mail -- mail -s report ops%Everything is fine.%Bye
-0 6 * * * root {HCWRAP} --slug=date -- /bin/bash -c 'date +\\%F >> /var/log/dates'
+0 5 * * * root {HCWRAP} {o} --slug=mail -- mail -s report ops%Everything is fine.%Bye
+0 6 * * * root {HCWRAP} {o} --slug=date -- /bin/bash -c 'date +\\%F >> /var/log/dates'
 */5 * * * * root /usr/bin/hcwrap --slug queue -- /usr/local/bin/drain
 0 1 * * 0 root /usr/local/bin/runitor -uuid 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b -- /usr/local/bin/weekly
 ",
-        api = server.api_url()
+        o = format!("--api-url={} --ping-key={key_arg}", server.api_url())
     );
     assert_eq!(written, expected);
     assert_eq!(std::fs::read_to_string(backup(&path)).unwrap(), CRONTAB);
@@ -550,4 +548,141 @@ fn a_crontab_that_is_not_utf8_is_refused_naming_the_line() {
         "{}",
         stderr(&out)
     );
+}
+
+#[test]
+fn lines_cron_reads_otherwise_are_left_alone_saying_why() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-edges");
+    let long = format!("0 1 * * * root echo {}\n", "x".repeat(990));
+    let text = format!(
+        "HC_PING_KEY=file:/k\n\
+         0 2 * * * root /tmp/argdump a\\ \n\
+         {long}\
+         SHELL=/usr/bin/fish\n\
+         0 3 * * * root echo fishy\n"
+    );
+    let path = dir.file("jobs", &text);
+    let out = sync(&server, &["--crontab", &path, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = stdout(&out);
+    assert!(
+        plan.contains("its command would be over 998 characters"),
+        "{plan}"
+    );
+    assert!(plan.contains("SHELL is /usr/bin/fish"), "{plan}");
+    let written = std::fs::read_to_string(&path).unwrap();
+    // The escaped blank stays inside the quotes.
+    assert!(
+        written.contains(&format!(
+            "root {HCWRAP} --slug=argdump -- /bin/sh -c '/tmp/argdump a\\ '\n"
+        )),
+        "{written}"
+    );
+    assert!(written.contains(&long) && written.contains("0 3 * * * root echo fishy\n"));
+
+    let too_long = dir.file(
+        "long",
+        &format!("0 1 * * * root echo {}\n", "x".repeat(1000)),
+    );
+    let out = sync(&server, &["--crontab", &too_long]);
+    assert_eq!(out.status.code(), Some(125));
+    assert!(
+        stderr(&out).contains("over 998 characters"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn a_foreign_hcwrap_line_keeps_its_environment() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-foreign");
+    let text = "0 1 * * * root /usr/bin/hcwrap --uuid 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b -- /bin/true\n\
+                0 2 * * * root /usr/bin/newjob\n";
+    let path = dir.file("jobs", text);
+    let out = sync(
+        &server,
+        &[
+            "--crontab",
+            &path,
+            "--ping-key",
+            "file:/etc/hc/key",
+            "--apply",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(
+        written,
+        format!(
+            "0 1 * * * root /usr/bin/hcwrap --uuid 1f1c2e3d-4b5a-6978-8a9b-0c1d2e3f4a5b -- /bin/true\n\
+             0 2 * * * root {HCWRAP} --api-url={} --ping-key=file:/etc/hc/key --slug=newjob -- /usr/bin/newjob\n",
+            server.api_url()
+        )
+    );
+}
+
+#[test]
+fn an_hcwrap_the_jobs_user_cannot_run_is_not_written() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-no-exec");
+    let closed = dir.file("hcwrap", "not a program");
+    std::fs::set_permissions(&closed, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let path = dir.file(
+        "jobs",
+        "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n",
+    );
+    let out = run(hcwrap()
+        .args(["sync", "--api-url", &server.api_url(), "--api-key", API_KEY])
+        .args(["--hcwrap", &closed, "--crontab", &path, "--apply"]));
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("root cannot run"), "{}", stdout(&out));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "HC_PING_KEY=file:/k\n0 3 * * * root /usr/bin/backup\n"
+    );
+}
+
+#[test]
+fn timers_that_cannot_be_wrapped_safely_are_skipped_and_delays_count_in_the_grace() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-timers-edge");
+    dir.file(
+        "late.timer",
+        "[Timer]\nOnCalendar=*-*-* 03:00:00\nRandomizedDelaySec=3h\n",
+    );
+    dir.file("late.service", "[Service]\nExecStart=/usr/bin/late\n");
+    dir.file("argv.timer", "[Timer]\nOnCalendar=daily\n");
+    dir.file("argv.service", "[Service]\nExecStart=-@/bin/echo echo hi\n");
+    dir.file("zz.timer", "[Timer]\nOnCalendar=daily\n");
+    dir.file("zz.service", "[Service]\nExecStart=/usr/bin/zz\n");
+    std::fs::create_dir(dir.0.join("zz.service.d")).unwrap();
+    dir.file(
+        "zz.service.d/zz-local.conf",
+        "[Service]\nExecStart=\nExecStart=/bin/echo from-zz\n",
+    );
+    let systemd = format!("--systemd={}", dir.0.display());
+    let out = sync(
+        &server,
+        &[&systemd, "--ping-key", "file:/etc/hc/key", "--apply"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = stdout(&out);
+    assert!(plan.contains("sets argv[0] with '@'"), "{plan}");
+    assert!(
+        plan.contains("zz-local.conf sorts after hcwrap.conf"),
+        "{plan}"
+    );
+    let late = server
+        .checks()
+        .into_iter()
+        .find(|c| c["slug"] == "late")
+        .unwrap();
+    assert_eq!(
+        late["grace"],
+        3600 + 3 * 3600,
+        "the hour, and the 3 h delay"
+    );
+    assert!(!dir.0.join("zz.service.d/hcwrap.conf").exists());
 }

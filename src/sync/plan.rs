@@ -8,6 +8,7 @@
 //! report to one check, whichever order they are synced in.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
@@ -62,6 +63,9 @@ pub struct Entry {
     pub runitor: Option<usize>,
     /// The check's description: which sync set it up.
     pub desc: String,
+    /// The key and server go on the wrapped line as options, not in environment lines
+    /// (see [`inline_keys`]).
+    pub inline: bool,
 }
 
 impl Entry {
@@ -140,11 +144,13 @@ pub fn entries(
         let desc = format!("hcwrap sync: {}: {}", config.host, where_(source));
         match &source.content {
             Content::Crontab(tab) => {
+                let inline = inline_keys(config, tab);
                 for (line_index, line) in tab.lines.iter().enumerate() {
                     let Kind::Job(job) = &line.kind else { continue };
                     let mut entry =
                         crontab_entry(config, index, source, line_index, job, &line.text);
                     entry.desc.clone_from(&desc);
+                    entry.inline = inline;
                     let keyless = ["HC_PING_KEY", "PING_KEY", "HC_API_KEY"]
                         .iter()
                         .all(|k| tab.env_above(line_index, k).is_none_or(str::is_empty));
@@ -208,6 +214,44 @@ pub fn entries(
         }
     }
     entries
+}
+
+/// Whether the key lines must go on the wrapped lines as options: when environment lines
+/// before the first job would also reach a job this sync does not wrap that reads them
+/// (one hcwrap or runitor wraps in another way), and change where it pings.
+fn inline_keys(config: &SyncConfig, tab: &Crontab) -> bool {
+    tab.lines.iter().enumerate().any(|(i, line)| {
+        let Kind::Job(job) = &line.kind else {
+            return false;
+        };
+        let reads_keys = match command::wrapped(job.command(&line.text)) {
+            Wrapped::Hcwrap { slug } => slug.is_none(),
+            Wrapped::Runitor { .. } => !config.migrate_runitor,
+            Wrapped::No => false,
+        };
+        reads_keys
+            && config
+                .key_lines
+                .iter()
+                .any(|(name, _)| tab.env_above(i, name).is_none())
+    })
+}
+
+/// The hcwrap a wrapped line runs, with the key and server as options where they go
+/// there (see [`inline_keys`]).
+fn hcwrap_command(config: &SyncConfig, entry: &Entry) -> String {
+    let mut command = config.hcwrap.clone();
+    if entry.inline {
+        for (name, value) in &config.key_lines {
+            let option = match name.as_str() {
+                "HC_API_URL" => "--api-url",
+                "HC_PING_KEY" => "--ping-key",
+                _ => "--api-key",
+            };
+            let _ = write!(command, " {option}={value}");
+        }
+    }
+    command
 }
 
 /// Where a source is, for a check's description.
@@ -320,6 +364,7 @@ fn crontab_entry(
         wrapped: false,
         runitor: None,
         desc: String::new(),
+        inline: false,
     };
     if entry.tz.is_empty() {
         entry.action = Action::Skip("the CRON_TZ line above it names no time zone".into());
@@ -384,6 +429,7 @@ fn timer_entry(config: &SyncConfig, index: usize, source: &Source, timer: &Timer
         wrapped: dropin_slug.is_some(),
         runitor: None,
         desc: String::new(),
+        inline: false,
     };
     let slug = match &timer.exec {
         Ok(_) => dropin_slug.unwrap_or_else(|| command::slugify(&timer.name)),
@@ -512,9 +558,10 @@ pub fn upsert(api: &Api, entry: &Entry) -> Result<(), String> {
 fn wrapped_line(config: &SyncConfig, entry: &Entry, job: &Job, text: &str) -> String {
     let (start, end) = (job.start, job.end);
     let command = &text[start..end];
+    let hcwrap = hcwrap_command(config, entry);
     let wrapped = match entry.runitor {
-        Some(inner) => command::wrap(&config.hcwrap, &entry.slug, &command[inner..], None),
-        None => command::wrap(&config.hcwrap, &entry.slug, command, job.shell.as_deref()),
+        Some(inner) => command::wrap(&hcwrap, &entry.slug, &command[inner..], None),
+        None => command::wrap(&hcwrap, &entry.slug, command, job.shell.as_deref()),
     };
     format!("{}{wrapped}{}", &text[..start], &text[end..])
 }
@@ -543,9 +590,11 @@ pub fn rewrite(config: &SyncConfig, sources: &mut [Source], entries: &[Entry]) {
                     let Kind::Job(job) = &line.kind else { continue };
                     line.text = wrapped_line(config, entry, job, &line.text);
                 }
+                let inline = wrap.iter().any(|e| e.inline);
                 let missing: Vec<String> = config
                     .key_lines
                     .iter()
+                    .filter(|_| !inline)
                     .filter(|(name, _)| {
                         if name == "HC_API_URL" {
                             urlless

@@ -34,7 +34,10 @@ fn overriding(dir: &Path) -> Option<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .ok()?
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
-        .filter(|n| n.ends_with(".conf") && n.as_str() > "hcwrap.conf")
+        .filter(|n| {
+            // systemd reads `.conf` in exactly that case.
+            Path::new(n).extension().is_some_and(|e| e == "conf") && n.as_str() > "hcwrap.conf"
+        })
         .collect();
     names.sort();
     names.into_iter().find(|n| {

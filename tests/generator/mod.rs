@@ -671,7 +671,7 @@ fn sync_description() -> Roff {
         &mut r,
         "Without --apply nothing changes. With it, each check is set up (one request each), \
          then the crontab is installed (crontab - for your own; a file is replaced atomically, \
-         its old text kept as FILE.hcwrap-backup) or the timers' drop-in files are written \
+         its old text kept as .FILE.hcwrap-backup beside it) or the timers' drop-in files are written \
          (then run systemctl daemon-reload). A job whose check could not be set up is left as \
          it was. Everything else in a crontab stays byte for byte: comments, blank lines, \
          environment lines, % and its escapes, trailing spaces. A command that uses the shell \
