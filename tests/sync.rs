@@ -686,3 +686,20 @@ fn timers_that_cannot_be_wrapped_safely_are_skipped_and_delays_count_in_the_grac
     );
     assert!(!dir.0.join("zz.service.d/hcwrap.conf").exists());
 }
+
+#[test]
+fn a_job_under_its_own_check_variables_is_left_alone() {
+    let server = Server::start();
+    let dir = TempDir::new("sync-own-check");
+    let text = "HC_PING_KEY=file:/k\nHC_PING_URL=https://hc-ping.com/legacy\n\
+                0 3 * * * root /usr/local/bin/pings-itself\n";
+    let path = dir.file("jobs", text);
+    let out = sync(&server, &["--crontab", &path, "--apply"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("skip: the crontab sets HC_PING_URL above it"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}

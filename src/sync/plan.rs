@@ -288,6 +288,17 @@ fn job_environment(
     {
         return Some("an empty HC_PING_KEY= line above it leaves it no key to ping with".into());
     }
+    // The job may use the check the crontab names for it (`curl $HC_PING_URL`): hcwrap
+    // would set that variable to the new check's URL for it.
+    if let Some(name) = ["HC_PING_URL", "CHECK_UUID", "CHECK_SLUG"]
+        .into_iter()
+        .find(|n| env(n).is_some_and(|v| !v.trim().is_empty()))
+    {
+        return Some(format!(
+            "the crontab sets {name} above it, which the job may use itself: wrapped, its \
+             HC_PING_URL would name the new check"
+        ));
+    }
     // A key the crontab names itself must be the one the checks are set up with.
     let ours = config.key_lines.iter().find(|(n, _)| n == "HC_PING_KEY");
     if let (Some((_, ours)), Some(theirs)) = (ours, env("HC_PING_KEY"))
