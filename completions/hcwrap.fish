@@ -27,7 +27,7 @@ end
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
-complete -c hcwrap -n "__fish_hcwrap_needs_command" -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l slug -d 'The check\'s slug, with --ping-key or --api-key [env: CHECK_SLUG]' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l on-success -d 'The ping to send when the command exits with status 0' -r -f -a "success\t'A success ping: the check\'s plain URL'
 fail\t'A failure ping: /fail'
@@ -94,7 +94,7 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l max-time -d 'Give
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l slug -d 'The check\'s slug, with --ping-key or --api-key [env: CHECK_SLUG]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
@@ -127,7 +127,7 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand probe" -s h -l help -d 'Pr
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l url -d 'The check\'s full ping URL, as its page shows it [env: HC_PING_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l uuid -d 'The check\'s UUID [env: CHECK_UUID]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l slug -d 'The check\'s slug, with --ping-key [env: CHECK_SLUG]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l slug -d 'The check\'s slug, with --ping-key or --api-key [env: CHECK_SLUG]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r

@@ -572,7 +572,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "URL", help_heading = "Check")]
     pub api_url: Option<String>,
 
-    /// The check's slug, with --ping-key [env: CHECK_SLUG]
+    /// The check's slug, with --ping-key or --api-key [env: CHECK_SLUG]
     #[arg(long, value_name = "SLUG", help_heading = "Check")]
     pub slug: Option<String>,
 
