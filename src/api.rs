@@ -11,10 +11,9 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use ureq::Agent;
 
 use crate::check::{Check, HOSTED_API_URL};
-use crate::http::{self, AgentSpec, Url, describe};
+use crate::http::{Url, describe};
 use crate::msg::printable;
 use crate::ping::HttpOptions;
 
@@ -127,7 +126,7 @@ impl Api {
         if limit.is_zero() {
             return Err("no time left for it".to_owned());
         }
-        let agent = self.agent(limit);
+        let agent = self.http.agent(self.site.starts_with("https:"), limit);
         let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(&url)
@@ -190,22 +189,6 @@ impl Api {
         }
     }
 
-    /// The agent for one request.
-    fn agent(&self, limit: Duration) -> Agent {
-        let https_proxy = self
-            .http
-            .proxy
-            .as_ref()
-            .is_some_and(|p| p.uri().scheme_str() == Some("https"));
-        let tls = self.site.starts_with("https:") || https_proxy;
-        http::agent(AgentSpec {
-            timeout: Some(limit),
-            proxy: self.http.proxy.clone(),
-            tls: tls.then_some(self.http.cacert.as_slice()),
-            system_roots: self.http.system_roots.clone(),
-        })
-    }
-
     /// What the server said in an error answer (`{"error": "..."}`), hidden, escaped
     /// and cut to one short line; empty when it said nothing.
     pub fn error_text(&self, answer: &Answer) -> String {
@@ -217,6 +200,17 @@ impl Api {
         let text: String = self.redact(text).chars().take(200).collect();
         printable(&text)
     }
+}
+
+/// The checks in a list answer (`{"checks": [...]}`) whose slug is `slug`: only those,
+/// for a server that ignored the `?slug=` filter must not have another check taken.
+pub fn checks_with_slug<'a>(list: &'a Value, slug: &str) -> Vec<&'a Value> {
+    list.get("checks")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter(|c| c.get("slug").and_then(Value::as_str) == Some(slug))
+        .collect()
 }
 
 #[cfg(test)]

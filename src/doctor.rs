@@ -22,7 +22,7 @@ use crate::api::Api;
 use crate::check::{Check, CheckId, Endpoint};
 use crate::check_settings::Settings;
 use crate::cli::DoctorCli;
-use crate::http::{self, AgentSpec, Url};
+use crate::http::{self, Url};
 use crate::limit_cache::LimitCache;
 use crate::msg::printable;
 use crate::ping::{Delivery, HttpOptions, Pinger};
@@ -206,17 +206,7 @@ fn way_to_the_server(config: &DoctorConfig, findings: &mut Findings) {
             }
         }
     }
-    let https_proxy = config
-        .http
-        .proxy
-        .as_ref()
-        .is_some_and(|p| p.uri().scheme_str() == Some("https"));
-    let agent = http::agent(AgentSpec {
-        timeout: Some(timeout),
-        proxy: config.http.proxy.clone(),
-        tls: (url.is_https() || https_proxy).then_some(config.http.cacert.as_slice()),
-        system_roots: config.http.system_roots.clone(),
-    });
+    let agent = config.http.agent(url.is_https(), timeout);
     let started = Instant::now();
     let mut request = agent.get(url.to_string());
     for (name, value) in &config.http.headers {
@@ -260,14 +250,7 @@ fn on_the_server(config: &DoctorConfig, api: &Api, findings: &mut Findings) -> O
     };
     let check = match (answer.status, id) {
         (200, CheckId::Slug(slug)) => {
-            let found: Vec<&Value> = answer
-                .json
-                .get("checks")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter(|c| c.get("slug").and_then(Value::as_str) == Some(slug.as_str()))
-                .collect();
+            let found = crate::api::checks_with_slug(&answer.json, slug);
             if found.len() > 1 {
                 findings.problem(&format!(
                     "{} checks have the slug '{slug}': its pings are refused as ambiguous \

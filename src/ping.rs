@@ -52,6 +52,25 @@ pub struct HttpOptions {
     pub dry_run: bool,
 }
 
+impl HttpOptions {
+    /// An agent for requests to a server that speaks TLS if `https`, within `timeout`. The
+    /// trust store is read (a few milliseconds) only when TLS will be spoken: to that
+    /// server, or to an https proxy.
+    pub fn agent(&self, https: bool, timeout: Duration) -> Agent {
+        let https_proxy = self
+            .proxy
+            .as_ref()
+            .is_some_and(|p| p.uri().scheme_str() == Some("https"));
+        let tls = https || (https_proxy && !self.dry_run);
+        http::agent(AgentSpec {
+            timeout: Some(timeout),
+            proxy: self.proxy.clone(),
+            tls: tls.then_some(self.cacert.as_slice()),
+            system_roots: self.system_roots.clone(),
+        })
+    }
+}
+
 /// What became of a ping.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
@@ -126,17 +145,7 @@ impl Pinger {
     /// Builds the agent. Reads the system's trust store (a few milliseconds) only when a
     /// ping will really go over TLS: not for http, not in a dry run.
     pub fn new(check: Check, options: HttpOptions) -> Self {
-        let https_proxy = options
-            .proxy
-            .as_ref()
-            .is_some_and(|p| p.uri().scheme_str() == Some("https"));
-        let needs_tls = !options.dry_run && (check.is_https() || https_proxy);
-        let agent = http::agent(AgentSpec {
-            timeout: Some(options.timeout),
-            proxy: options.proxy.clone(),
-            tls: needs_tls.then_some(options.cacert.as_slice()),
-            system_roots: options.system_roots.clone(),
-        });
+        let agent = options.agent(!options.dry_run && check.is_https(), options.timeout);
         // A server may quote a header's value back in its answer.
         let check = check.hiding(options.headers.iter().filter_map(|(_, v)| v.to_str().ok()));
         let own = options

@@ -278,16 +278,7 @@ impl Setup {
         let uuid = match (&self.action, answer.status) {
             (Action::Upsert(_), 200 | 201) | (Action::Update(_), 200) => uuid_of(&answer.json),
             (Action::Find(slug), 200) => {
-                // Only checks with this very slug: a server that ignored the filter must
-                // not have another check pinged.
-                let found: Vec<&Value> = answer
-                    .json
-                    .get("checks")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                    .filter(|c| c.get("slug").and_then(Value::as_str) == Some(slug.as_str()))
-                    .collect();
+                let found = crate::api::checks_with_slug(&answer.json, slug);
                 match found.as_slice() {
                     [check] => uuid_of(check),
                     [] => {

@@ -242,27 +242,35 @@ const WRAPPERS: &[(&str, usize)] = &[
     ("setlock", 1),
 ];
 
+/// If `words[i]` is one of the wrappers above, the index after it and its options and
+/// arguments.
+fn past_wrapper(words: &[&str], mut i: usize) -> Option<usize> {
+    let (_, args) = WRAPPERS.iter().find(|(w, _)| *w == basename(words[i]))?;
+    i += 1;
+    let mut left = *args;
+    while i < words.len() && (words[i].starts_with('-') || left > 0) {
+        if words[i].starts_with('-') {
+            // The options of these wrappers that take a value as the next word.
+            if matches!(words[i], "-n" | "-u" | "-g" | "-c" | "-k" | "-s" | "-w") {
+                i += 1;
+            }
+        } else {
+            left -= 1;
+        }
+        i += 1;
+    }
+    Some(i)
+}
+
 /// The index of the word that is the program, after leading variable assignments and
 /// the wrappers above (with their options and arguments); `words.len()` if none is.
 fn program_index(words: &[&str]) -> usize {
     let mut i = 0;
     while i < words.len() {
-        let name = basename(words[i]);
         if words[i].contains('=') {
             i += 1;
-        } else if let Some((_, args)) = WRAPPERS.iter().find(|(w, _)| *w == name) {
-            i += 1;
-            let mut left = *args;
-            while i < words.len() && (words[i].starts_with('-') || left > 0) {
-                if words[i].starts_with('-') {
-                    if matches!(words[i], "-n" | "-u" | "-g" | "-c" | "-k" | "-s" | "-w") {
-                        i += 1;
-                    }
-                } else {
-                    left -= 1;
-                }
-                i += 1;
-            }
+        } else if let Some(next) = past_wrapper(words, i) {
+            i = next;
         } else {
             return i;
         }
@@ -285,20 +293,8 @@ pub fn suggested_slug(command: &str) -> String {
             i += 1;
         } else if name == "cd" {
             i += 2;
-        } else if let Some((_, args)) = WRAPPERS.iter().find(|(w, _)| *w == name) {
-            i += 1;
-            let mut left = *args;
-            while i < words.len() && (words[i].starts_with('-') || left > 0) {
-                if words[i].starts_with('-') {
-                    // The options of these wrappers that take a value as the next word.
-                    if matches!(words[i], "-n" | "-u" | "-g" | "-c" | "-k" | "-s" | "-w") {
-                        i += 1;
-                    }
-                } else {
-                    left -= 1;
-                }
-                i += 1;
-            }
+        } else if let Some(next) = past_wrapper(&words, i) {
+            i = next;
         } else if interpreter.is_none() && INTERPRETERS.contains(&name) {
             interpreter = Some(name);
             i += 1;
