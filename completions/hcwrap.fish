@@ -47,7 +47,7 @@ none\t'No ping at all'"
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l body-limit -d 'Send at most this many bytes of output (can only lower the server\'s limit)' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l redact -d 'Replace VALUE by [redacted] in the output sent with the final ping (repeatable)' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l redact-env -d 'Replace the value of environment variable NAME by [redacted] in the output sent (repeatable)' -r
-complete -c hcwrap -n "__fish_hcwrap_needs_command" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l api-key -d 'The project\'s API key, for the management API, through which hcwrap sets the check up with the settings given (a read-write key; doctor needs only a read-only one) [env: HC_API_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l schedule -d 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l tz -d 'The schedule\'s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system\'s]' -r
@@ -96,7 +96,7 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l uuid -d 'The chec
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l slug -d 'The check\'s slug, with --ping-key or --api-key [env: CHECK_SLUG]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l api-key -d 'The project\'s API key, for the management API, through which hcwrap sets the check up with the settings given (a read-write key; doctor needs only a read-only one) [env: HC_API_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l schedule -d 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l tz -d 'The schedule\'s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system\'s]' -r
@@ -129,7 +129,7 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l uuid -d 'The ch
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l api-url -d 'The ping API\'s base URL, for --uuid and --slug [env: HC_API_URL] [default: https://hc-ping.com]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l slug -d 'The check\'s slug, with --ping-key or --api-key [env: CHECK_SLUG]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l ping-key -d 'The project\'s ping key, for --slug [env: HC_PING_KEY, then PING_KEY]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l api-key -d 'The project\'s API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l api-key -d 'The project\'s API key, for the management API, through which hcwrap sets the check up with the settings given (a read-write key; doctor needs only a read-only one) [env: HC_API_KEY]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l schedule -d 'When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand doctor" -l tz -d 'The schedule\'s time zone, such as Europe/Riga [default: CRON_TZ, else TZ, else the system\'s]' -r
@@ -155,8 +155,8 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l tz -d 'The schedu
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l hcwrap -d 'The hcwrap that the wrapped lines run [default: this one\'s absolute path]' -r -F
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l api-url -d 'The ping API\'s base URL [env: HC_API_URL] [default: https://hc-ping.com]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l ping-key -d 'The project\'s ping key, as file:PATH: the crontab gets HC_PING_KEY=file:PATH, never the key [env: HC_PING_KEY]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l api-key -d 'The project\'s API key (read-write for --apply) [env: HC_API_KEY]' -r
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l site-url -d 'The management API\'s site, when the ping API\'s URL does not say it [env: HC_SITE_URL]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l api-key -d 'The project\'s API key, for the management API, through which hcwrap sets the check up with the settings given (a read-write key; doctor needs only a read-only one) [env: HC_API_KEY]' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l site-url -d 'The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r

@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use crate::api::Api;
 use crate::check::{Check, HOSTED_API_URL};
 use crate::check_settings::Settings;
-use crate::cli::{CheckArgs, HttpArgs, SetupArgs};
+use crate::cli::{ApiArgs, CheckArgs, HttpArgs, SetupArgs};
 use crate::http::proxy::proxy;
 use crate::http::settings::{parse_header, read_cacert, system_roots};
 use crate::ping::HttpOptions;
@@ -155,6 +155,19 @@ pub struct SetupContext {
     pub check_from_env: bool,
 }
 
+impl SetupContext {
+    /// The context for the check `args` choose; `key_blank` as the raw environment says.
+    pub fn new(args: &CheckArgs, key_blank: bool) -> Self {
+        SetupContext {
+            create: args.create,
+            key_blank,
+            check_from_env: [&args.url, &args.uuid, &args.slug]
+                .iter()
+                .all(|v| v.is_none()),
+        }
+    }
+}
+
 /// The check's setup through the management API (see `setup.rs`), from `args` and the
 /// environment; `None` when there is nothing to set up. Settings with no API key are a
 /// usage error, unless `HC_API_KEY` is set and empty (a CI fork without its secrets); an
@@ -172,7 +185,7 @@ pub fn setup(
     if check.is_placeholder() {
         return Ok(None);
     }
-    let api = api(args, check, settings.is_some(), http, env).map_err(|e| {
+    let api = api(&args.api, check, settings.is_some(), http, env).map_err(|e| {
         if context.check_from_env {
             environment(e)
         } else {
@@ -217,7 +230,7 @@ pub fn setup(
 /// The site is `--site-url`, else the one the ping URL implies, else `HC_SITE_URL`: a
 /// variable never sends the key elsewhere than the check's own server says.
 pub fn api(
-    args: &SetupArgs,
+    args: &ApiArgs,
     check: &Check,
     needed: bool,
     http: &HttpOptions,

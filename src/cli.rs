@@ -279,18 +279,9 @@ pub struct SyncCli {
     )]
     pub ping_key: Option<String>,
 
-    /// The project's API key (read-write for --apply) [env: HC_API_KEY]
-    #[arg(
-        long,
-        value_name = "KEY",
-        allow_hyphen_values = true,
-        help_heading = "Check"
-    )]
-    pub api_key: Option<String>,
-
-    /// The management API's site, when the ping API's URL does not say it [env: HC_SITE_URL]
-    #[arg(long, value_name = "URL", help_heading = "Check")]
-    pub site_url: Option<String>,
+    /// The key (read-write for --apply) and site of the management API.
+    #[command(flatten)]
+    pub api: ApiArgs,
 
     /// How the server is reached.
     #[command(flatten)]
@@ -590,11 +581,11 @@ pub struct CheckArgs {
     pub create: bool,
 }
 
-/// The check's settings on the server, set through the management API; shared by the
-/// wrapped run and `hcwrap ping`.
+/// The management API: the project's key and the site; shared by every subcommand that
+/// uses it.
 #[derive(Debug, Clone, Args)]
-pub struct SetupArgs {
-    /// The project's API key, for the management API: with it and a setting below, hcwrap makes sure the check exists and has those settings [env: HC_API_KEY]
+pub struct ApiArgs {
+    /// The project's API key, for the management API, through which hcwrap sets the check up with the settings given (a read-write key; doctor needs only a read-only one) [env: HC_API_KEY]
     #[arg(
         long,
         value_name = "KEY",
@@ -606,6 +597,15 @@ pub struct SetupArgs {
     /// The Healthchecks site whose management API to use, when it cannot be told from the ping URL (https://hc-ping.com means https://healthchecks.io, and <site>/ping means <site>) [env: HC_SITE_URL]
     #[arg(long, value_name = "URL", help_heading = "Check setup")]
     pub site_url: Option<String>,
+}
+
+/// The check's settings on the server, set through the management API; shared by the
+/// wrapped run and `hcwrap ping`.
+#[derive(Debug, Clone, Args)]
+pub struct SetupArgs {
+    /// The key and site of the management API.
+    #[command(flatten)]
+    pub api: ApiArgs,
 
     /// When the job runs: a five-field cron expression (or @daily, @hourly, ...) or a systemd OnCalendar expression
     #[arg(long, value_name = "EXPR", help_heading = "Check setup")]

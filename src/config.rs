@@ -80,7 +80,7 @@ impl Config {
     pub fn from_cli(cli: Cli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let key_blank = env("HC_API_KEY").is_some_and(|v| v.trim().is_empty());
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let api_key = cli.setup.api_key.is_some() || env("HC_API_KEY").is_some();
+        let api_key = cli.setup.api.api_key.is_some() || env("HC_API_KEY").is_some();
         let (check, mut unmonitored) =
             match check_config::check(&cli.check, api_key, cli.dry_run, &env) {
                 Ok(check) => (check, None),
@@ -107,13 +107,7 @@ impl Config {
         };
         let http = check_config::http(&cli.http, &check, cli.dry_run, &http_env)?;
         let setup = if monitored {
-            let context = check_config::SetupContext {
-                create: cli.check.create,
-                key_blank,
-                check_from_env: [&cli.check.url, &cli.check.uuid, &cli.check.slug]
-                    .iter()
-                    .all(|v| v.is_none()),
-            };
+            let context = check_config::SetupContext::new(&cli.check, key_blank);
             setup(&cli, &check, context, &http, &env, &mut unmonitored)?
         } else {
             None

@@ -43,14 +43,14 @@ impl DoctorConfig {
     /// Validates `cli`, reading the environment through `env`.
     pub fn from_cli(cli: &DoctorCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let api_key = cli.setup.api_key.is_some() || env("HC_API_KEY").is_some();
+        let api_key = cli.setup.api.api_key.is_some() || env("HC_API_KEY").is_some();
         // Nothing that doctor sends creates a check: no `create=1`.
         let mut check_args = cli.check.clone();
         check_args.create = false;
         let check = crate::check_config::check(&check_args, api_key, false, &env)?;
         let http = crate::check_config::http(&cli.http, &check, false, &env)?;
         let settings = Settings::from_cli(&cli.setup, &env)?;
-        let api = crate::check_config::api(&cli.setup, &check, false, &http, &env)?;
+        let api = crate::check_config::api(&cli.setup.api, &check, false, &http, &env)?;
         let limit_cache = LimitCache::for_server(&env, &check.plain_url());
         Ok(DoctorConfig {
             check,

@@ -82,7 +82,7 @@ impl Hook {
             why: format!("{e:#}"),
             drain_stdin,
         };
-        let api_key = cli.setup.api_key.is_some() || env("HC_API_KEY").is_some();
+        let api_key = cli.setup.api.api_key.is_some() || env("HC_API_KEY").is_some();
         let check = match check_config::check(&cli.check, api_key, cli.dry_run, &env) {
             Ok(check) => check,
             Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {
@@ -92,13 +92,7 @@ impl Hook {
         };
         let mut http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
         http.max_time = Some(check_config::positive("--max-time", cli.max_time)?);
-        let context = check_config::SetupContext {
-            create: cli.check.create,
-            key_blank,
-            check_from_env: [&cli.check.url, &cli.check.uuid, &cli.check.slug]
-                .iter()
-                .all(|v| v.is_none()),
-        };
+        let context = check_config::SetupContext::new(&cli.check, key_blank);
         let setup = match check_config::setup(&cli.setup, &check, context, &http, &env) {
             Ok(setup) => setup,
             Err(e) if !cli.strict && e.is::<check_config::FromEnvironment>() => {

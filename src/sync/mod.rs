@@ -27,7 +27,7 @@ use anyhow::{Context, Result, bail};
 use crate::api::Api;
 use crate::check::{Check, HOSTED_API_URL};
 use crate::check_config;
-use crate::cli::{CheckArgs, SetupArgs, SyncCli};
+use crate::cli::{CheckArgs, SyncCli};
 use crate::msg::say;
 use plan::Action;
 use sources::Place;
@@ -102,19 +102,7 @@ impl SyncConfig {
             None => Check::awaiting_uuid(&api_url, "sync")?,
         };
         let http = check_config::http(&cli.http, &project, false, &env)?;
-        let setup = SetupArgs {
-            api_key: cli.api_key.clone(),
-            site_url: cli.site_url.clone(),
-            schedule: None,
-            tz: None,
-            grace: None,
-            period: None,
-            name: None,
-            tags: None,
-            desc: None,
-            channels: None,
-        };
-        let Some(api) = check_config::api(&setup, &project, true, &http, &env)? else {
+        let Some(api) = check_config::api(&cli.api, &project, true, &http, &env)? else {
             bail!(
                 "hcwrap sync sets checks up through the management API, which needs the \
                  project's API key: give --api-key or set HC_API_KEY"
@@ -243,6 +231,7 @@ fn key_lines(
         .or_else(|| env("HC_PING_KEY").map(|k| ("HC_PING_KEY", k)))
         .or_else(|| env("PING_KEY").map(|k| ("PING_KEY", k)));
     let api_key = cli
+        .api
         .api_key
         .clone()
         .map(|k| ("--api-key", k))
