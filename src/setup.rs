@@ -209,23 +209,21 @@ impl Setup {
             None if self.needed() => self.apply(deadline),
             None => Ok(self.known_uuid()),
         };
-        let uuid = {
-            match attempt {
-                Ok(uuid) => uuid,
-                Err(why) => {
-                    let then = if self.pings_by_uuid && self.known_uuid().is_none() {
-                        "with no ping key, its ping URL is not known, so the run is not \
-                         reported (give --ping-key, or mend the above)"
-                    } else {
-                        "its pings go on as usual"
-                    };
-                    say(&format!(
-                        "could not set up {} on {}: {why}; {then}",
-                        self.shown(),
-                        self.api.site()
-                    ));
-                    self.known_uuid()
-                }
+        let uuid = match attempt {
+            Ok(uuid) => uuid,
+            Err(why) => {
+                let then = if self.pings_by_uuid && self.known_uuid().is_none() {
+                    "with no ping key, its ping URL is not known, so the run is not \
+                     reported (give --ping-key, or mend the above)"
+                } else {
+                    "its pings go on as usual"
+                };
+                say(&format!(
+                    "could not set up {} on {}: {why}; {then}",
+                    self.shown(),
+                    self.api.site()
+                ));
+                self.known_uuid()
             }
         };
         // A dry run shows the pings even with no UUID known (a placeholder in the URL).
