@@ -48,6 +48,12 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
             [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
             [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--tolerate', '--tolerate', [CompletionResultType]::ParameterName, 'Report up to N failures in a row as log pings; the next one as a failure (a success resets the count)')
+            [CompletionResult]::new('--min-runtime', '--min-runtime', [CompletionResultType]::ParameterName, 'Count a run that exits 0 sooner than DURATION as failed')
+            [CompletionResult]::new('--fail-on', '--fail-on', [CompletionResultType]::ParameterName, 'Count a run that exits 0 as failed when a line of its output contains TEXT (plain text, case-sensitive; repeatable)')
+            [CompletionResult]::new('--fail-exit', '--fail-exit', [CompletionResultType]::ParameterName, 'Exit with STATUS instead of 0 when --min-runtime, --fail-on-stderr or --fail-on counts a run as failed')
+            [CompletionResult]::new('--run-log', '--run-log', [CompletionResultType]::ParameterName, 'Append one JSON line per run to FILE')
+            [CompletionResult]::new('--metrics-file', '--metrics-file', [CompletionResultType]::ParameterName, 'Keep the last run''s numbers in FILE, in node_exporter''s textfile format (labelled by check)')
             [CompletionResult]::new('--lock', '--lock', [CompletionResultType]::ParameterName, 'Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)')
             [CompletionResult]::new('--on-lock-busy', '--on-lock-busy', [CompletionResultType]::ParameterName, 'The ping to send when --lock finds a previous run still running')
             [CompletionResult]::new('--every', '--every', [CompletionResultType]::ParameterName, 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap')
@@ -64,6 +70,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout (it is still captured)')
             [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout or stderr (both are still captured), nor hcwrap''s notices (a timeout, a signal, a skipped run); errors and warnings still show')
             [CompletionResult]::new('--silent', '--silent', [CompletionResultType]::ParameterName, 'Do not show the command''s stdout or stderr (both are still captured), nor hcwrap''s notices (a timeout, a signal, a skipped run); errors and warnings still show')
+            [CompletionResult]::new('--fail-on-stderr', '--fail-on-stderr', [CompletionResultType]::ParameterName, 'Count a run that exits 0 but writes to stderr as failed')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
@@ -72,6 +79,7 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap')
+            [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver the final pings that earlier runs could not deliver and kept')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -176,11 +184,24 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'hcwrap;flush' {
+            [CompletionResult]::new('--ping-timeout', '--ping-timeout', [CompletionResultType]::ParameterName, 'Time limit for each attempt to send a ping')
+            [CompletionResult]::new('--ping-retries', '--ping-retries', [CompletionResultType]::ParameterName, 'How many times to retry a ping that failed for a reason worth retrying')
+            [CompletionResult]::new('--proxy', '--proxy', [CompletionResultType]::ParameterName, 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'Also trust the CA certificates in this PEM file')
+            [CompletionResult]::new('-H', '-H ', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--header', '--header', [CompletionResultType]::ParameterName, 'Add this header to every ping, as ''Name: value'' (repeatable)')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'List what is waiting without sending anything')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'hcwrap;help' {
             [CompletionResult]::new('ping', 'ping', [CompletionResultType]::ParameterValue, 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status')
             [CompletionResult]::new('probe', 'probe', [CompletionResultType]::ParameterValue, 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering')
             [CompletionResult]::new('sync', 'sync', [CompletionResultType]::ParameterValue, 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap')
+            [CompletionResult]::new('flush', 'flush', [CompletionResultType]::ParameterValue, 'Deliver the final pings that earlier runs could not deliver and kept')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
         }
@@ -194,6 +215,9 @@ Register-ArgumentCompleter -Native -CommandName 'hcwrap' -ScriptBlock {
             break
         }
         'hcwrap;help;sync' {
+            break
+        }
+        'hcwrap;help;flush' {
             break
         }
         'hcwrap;help;help' {

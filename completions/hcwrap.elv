@@ -45,6 +45,12 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --cacert 'Also trust the CA certificates in this PEM file'
             cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
             cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --tolerate 'Report up to N failures in a row as log pings; the next one as a failure (a success resets the count)'
+            cand --min-runtime 'Count a run that exits 0 sooner than DURATION as failed'
+            cand --fail-on 'Count a run that exits 0 as failed when a line of its output contains TEXT (plain text, case-sensitive; repeatable)'
+            cand --fail-exit 'Exit with STATUS instead of 0 when --min-runtime, --fail-on-stderr or --fail-on counts a run as failed'
+            cand --run-log 'Append one JSON line per run to FILE'
+            cand --metrics-file 'Keep the last run''s numbers in FILE, in node_exporter''s textfile format (labelled by check)'
             cand --lock 'Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)'
             cand --on-lock-busy 'The ping to send when --lock finds a previous run still running'
             cand --every 'Run the command now and then every DURATION after the first start, until a signal ends hcwrap'
@@ -61,6 +67,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand --quiet 'Do not show the command''s stdout (it is still captured)'
             cand -s 'Do not show the command''s stdout or stderr (both are still captured), nor hcwrap''s notices (a timeout, a signal, a skipped run); errors and warnings still show'
             cand --silent 'Do not show the command''s stdout or stderr (both are still captured), nor hcwrap''s notices (a timeout, a signal, a skipped run); errors and warnings still show'
+            cand --fail-on-stderr 'Count a run that exits 0 but writes to stderr as failed'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
@@ -69,6 +76,7 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
             cand doctor 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering'
             cand sync 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
+            cand flush 'Deliver the final pings that earlier runs could not deliver and kept'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hcwrap;ping'= {
@@ -168,11 +176,23 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'hcwrap;flush'= {
+            cand --ping-timeout 'Time limit for each attempt to send a ping'
+            cand --ping-retries 'How many times to retry a ping that failed for a reason worth retrying'
+            cand --proxy 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)'
+            cand --cacert 'Also trust the CA certificates in this PEM file'
+            cand -H 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --header 'Add this header to every ping, as ''Name: value'' (repeatable)'
+            cand --dry-run 'List what is waiting without sending anything'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'hcwrap;help'= {
             cand ping 'Send one ping, as a backup tool''s or scheduler''s hook would: start, success, fail, log or an exit status'
             cand probe 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
             cand doctor 'Check what can silently defeat monitoring: the way to the server, and with an API key the check''s settings, pause and filtering'
             cand sync 'Make a crontab''s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
+            cand flush 'Deliver the final pings that earlier runs could not deliver and kept'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'hcwrap;help;ping'= {
@@ -182,6 +202,8 @@ set edit:completion:arg-completer[hcwrap] = {|@words|
         &'hcwrap;help;doctor'= {
         }
         &'hcwrap;help;sync'= {
+        }
+        &'hcwrap;help;flush'= {
         }
         &'hcwrap;help;help'= {
         }

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_hcwrap_global_optspecs
-    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run strict redact= redact-env= q/quiet s/silent api-key= site-url= schedule= tz= grace= period= name= tags= desc= channels= ping-timeout= ping-retries= proxy= cacert= H/header= lock= on-lock-busy= every= jitter= timeout= kill-after= h/help V/version
+    string join \n url= uuid= api-url= slug= ping-key= create no-start-ping no-run-id on-success= on-nonzero-exit= on-exec-fail= body-limit= no-output dry-run strict redact= redact-env= q/quiet s/silent api-key= site-url= schedule= tz= grace= period= name= tags= desc= channels= ping-timeout= ping-retries= proxy= cacert= H/header= tolerate= min-runtime= fail-on-stderr fail-on= fail-exit= run-log= metrics-file= lock= on-lock-busy= every= jitter= timeout= kill-after= h/help V/version
 end
 
 function __fish_hcwrap_needs_command
@@ -62,6 +62,12 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -l ping-retries -d 'How many
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l tolerate -d 'Report up to N failures in a row as log pings; the next one as a failure (a success resets the count)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l min-runtime -d 'Count a run that exits 0 sooner than DURATION as failed' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l fail-on -d 'Count a run that exits 0 as failed when a line of its output contains TEXT (plain text, case-sensitive; repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l fail-exit -d 'Exit with STATUS instead of 0 when --min-runtime, --fail-on-stderr or --fail-on counts a run as failed' -r
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l run-log -d 'Append one JSON line per run to FILE' -r -F
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l metrics-file -d 'Keep the last run\'s numbers in FILE, in node_exporter\'s textfile format (labelled by check)' -r -F
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l lock -d 'Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)' -r -F
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l on-lock-busy -d 'The ping to send when --lock finds a previous run still running' -r -f -a "log\t'A log entry (/log) saying the run was skipped'
 fail\t'A failure ping (/fail)'
@@ -78,12 +84,14 @@ complete -c hcwrap -n "__fish_hcwrap_needs_command" -l dry-run -d 'Print the pin
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -l strict -d 'Refuse to run (exit 125) when the environment names no usable check, instead of running the command unmonitored'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s q -l quiet -d 'Do not show the command\'s stdout (it is still captured)'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s s -l silent -d 'Do not show the command\'s stdout or stderr (both are still captured), nor hcwrap\'s notices (a timeout, a signal, a skipped run); errors and warnings still show'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -l fail-on-stderr -d 'Count a run that exits 0 but writes to stderr as failed'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -s V -l version -d 'Print version'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "sync" -d 'Make a crontab\'s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
+complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "flush" -d 'Deliver the final pings that earlier runs could not deliver and kept'
 complete -c hcwrap -n "__fish_hcwrap_needs_command" -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l rid -d 'The run id to report into [env: HC_RUN_ID, as hcwrap sets it for a wrapped command]' -r
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand ping" -l message -d 'The ping\'s body (it may start with \'-\', as an error text may)' -r
@@ -165,11 +173,19 @@ complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -s H -l header -d 'A
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l apply -d 'Set the checks up and install the rewritten crontab (or drop-in files); without it, only print the plan'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -l migrate-runitor -d 'Rewrite lines that runitor wraps to use hcwrap (with the slug derived as for others)'
 complete -c hcwrap -n "__fish_hcwrap_using_subcommand sync" -s h -l help -d 'Print help'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "sync" -d 'Make a crontab\'s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
-complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand flush" -l ping-timeout -d 'Time limit for each attempt to send a ping' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand flush" -l ping-retries -d 'How many times to retry a ping that failed for a reason worth retrying' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand flush" -l proxy -d 'Send pings through this proxy (default: https_proxy, http_proxy or ALL_PROXY, minus NO_PROXY)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand flush" -l cacert -d 'Also trust the CA certificates in this PEM file' -r -F
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand flush" -s H -l header -d 'Add this header to every ping, as \'Name: value\' (repeatable)' -r
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand flush" -l dry-run -d 'List what is waiting without sending anything'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand flush" -s h -l help -d 'Print help'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync flush help" -f -a "ping" -d 'Send one ping, as a backup tool\'s or scheduler\'s hook would: start, success, fail, log or an exit status'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync flush help" -f -a "probe" -d 'Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync flush help" -f -a "doctor" -d 'Check what can silently defeat monitoring: the way to the server, and with an API key the check\'s settings, pause and filtering'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync flush help" -f -a "sync" -d 'Make a crontab\'s jobs (or systemd timers) checks: set each one up with its schedule, and wrap its command with hcwrap'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync flush help" -f -a "flush" -d 'Deliver the final pings that earlier runs could not deliver and kept'
+complete -c hcwrap -n "__fish_hcwrap_using_subcommand help; and not __fish_seen_subcommand_from ping probe doctor sync flush help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 
 # After `--`, complete the wrapped command line as fish would complete it alone.
 function __hcwrap_complete_wrapped

@@ -41,6 +41,8 @@ pub enum Sub {
     Doctor(Box<DoctorCli>),
     /// `hcwrap sync`.
     Sync(Box<SyncCli>),
+    /// `hcwrap flush`.
+    Flush(Box<FlushCli>),
 }
 
 const PING_ABOUT: &str = "Send one ping, as a backup tool's or scheduler's hook would: \
@@ -78,6 +80,7 @@ const DOCTOR_ABOUT: &str = "Check what can silently defeat monitoring: the way t
                             and with an API key the check's settings, pause and filtering";
 const SYNC_ABOUT: &str = "Make a crontab's jobs (or systemd timers) checks: set each one up with \
                           its schedule, and wrap its command with hcwrap";
+const FLUSH_ABOUT: &str = "Deliver the final pings that earlier runs could not deliver and kept";
 const PROBE_ABOUT: &str =
     "Check an HTTP(S) endpoint and exit 0 if it is healthy, for a container HEALTHCHECK";
 
@@ -90,6 +93,7 @@ impl Subcommand for Sub {
                 ProbeCli::augment_args,
                 DoctorCli::augment_args,
                 SyncCli::augment_args,
+                FlushCli::augment_args,
             ],
         )
     }
@@ -102,21 +106,27 @@ impl Subcommand for Sub {
                 ProbeCli::augment_args_for_update,
                 DoctorCli::augment_args_for_update,
                 SyncCli::augment_args_for_update,
+                FlushCli::augment_args_for_update,
             ],
         )
     }
 
     fn has_subcommand(name: &str) -> bool {
-        matches!(name, "ping" | "probe" | "doctor" | "sync")
+        matches!(name, "ping" | "probe" | "doctor" | "sync" | "flush")
     }
 }
 
-/// `ping`, `probe`, `doctor` and `sync`, each with its arguments deferred to its own `args`.
-fn subcommands(cmd: Command, [ping, probe, doctor, sync]: [fn(Command) -> Command; 4]) -> Command {
+/// `ping`, `probe`, `doctor`, `sync` and `flush`, each with its arguments deferred to its
+/// own `args`.
+fn subcommands(
+    cmd: Command,
+    [ping, probe, doctor, sync, flush]: [fn(Command) -> Command; 5],
+) -> Command {
     cmd.subcommand(Command::new("ping").about(PING_ABOUT).defer(ping))
         .subcommand(Command::new("probe").about(PROBE_ABOUT).defer(probe))
         .subcommand(Command::new("doctor").about(DOCTOR_ABOUT).defer(doctor))
         .subcommand(Command::new("sync").about(SYNC_ABOUT).defer(sync))
+        .subcommand(Command::new("flush").about(FLUSH_ABOUT).defer(flush))
 }
 
 impl FromArgMatches for Sub {
@@ -126,6 +136,7 @@ impl FromArgMatches for Sub {
             Some(("probe", sub)) => Ok(Sub::Probe(ProbeCli::from_arg_matches(sub)?)),
             Some(("doctor", sub)) => Ok(Sub::Doctor(Box::new(DoctorCli::from_arg_matches(sub)?))),
             Some(("sync", sub)) => Ok(Sub::Sync(Box::new(SyncCli::from_arg_matches(sub)?))),
+            Some(("flush", sub)) => Ok(Sub::Flush(Box::new(FlushCli::from_arg_matches(sub)?))),
             _ => Err(clap::Error::new(clap::error::ErrorKind::MissingSubcommand)),
         }
     }
@@ -134,6 +145,26 @@ impl FromArgMatches for Sub {
         *self = Self::from_arg_matches(matches)?;
         Ok(())
     }
+}
+
+/// `hcwrap flush`: the kept reports delivered, or listed.
+#[derive(Debug, Args)]
+#[command(
+    about = FLUSH_ABOUT,
+    after_help = "Reports are kept in the state directory ($HC_STATE_DIR; for root \
+                  /var/lib/hcwrap; else $XDG_STATE_HOME/hcwrap or ~/.local/state/hcwrap). A \
+                  wrapped run delivers its own check's before its pings; this delivers every \
+                  check's, oldest first.\n\nExit status: 0 when nothing is left waiting; 1 when \
+                  some could not be delivered; 125 for usage errors."
+)]
+pub struct FlushCli {
+    /// List what is waiting without sending anything
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// How pings are sent.
+    #[command(flatten)]
+    pub http: HttpArgs,
 }
 
 /// `hcwrap ping`: one ping, with the wrapped run's check options and HTTP rules.
@@ -410,7 +441,7 @@ pub enum OnLockBusy {
     name = "hcwrap",
     version,
     about = "Run a command and report how it went to Healthchecks",
-    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]\n       hcwrap doctor [OPTIONS]\n       hcwrap sync [OPTIONS]",
+    override_usage = "hcwrap [OPTIONS] -- <COMMAND> [ARGS]...\n       hcwrap ping <KIND> [OPTIONS]\n       hcwrap probe <URL> [OPTIONS]\n       hcwrap doctor [OPTIONS]\n       hcwrap sync [OPTIONS]\n       hcwrap flush [OPTIONS]",
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     after_help = AFTER_HELP
@@ -506,6 +537,39 @@ pub struct Cli {
     /// How pings are sent.
     #[command(flatten)]
     pub http: HttpArgs,
+
+    /// Report up to N failures in a row as log pings; the next one as a failure (a success resets the count)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=10000), help_heading = "Judging")]
+    pub tolerate: Option<u32>,
+
+    /// Count a run that exits 0 sooner than DURATION as failed
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, help_heading = "Judging")]
+    pub min_runtime: Option<Duration>,
+
+    /// Count a run that exits 0 but writes to stderr as failed
+    #[arg(long, help_heading = "Judging")]
+    pub fail_on_stderr: bool,
+
+    /// Count a run that exits 0 as failed when a line of its output contains TEXT (plain text, case-sensitive; repeatable)
+    #[arg(
+        long,
+        value_name = "TEXT",
+        allow_hyphen_values = true,
+        help_heading = "Judging"
+    )]
+    pub fail_on: Vec<String>,
+
+    /// Exit with STATUS instead of 0 when --min-runtime, --fail-on-stderr or --fail-on counts a run as failed
+    #[arg(long, value_name = "STATUS", value_parser = clap::value_parser!(u8).range(1..=255), help_heading = "Judging")]
+    pub fail_exit: Option<u8>,
+
+    /// Append one JSON line per run to FILE
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Records")]
+    pub run_log: Option<PathBuf>,
+
+    /// Keep the last run's numbers in FILE, in node_exporter's textfile format (labelled by check)
+    #[arg(long, value_name = "FILE", value_hint = ValueHint::FilePath, help_heading = "Records")]
+    pub metrics_file: Option<PathBuf>,
 
     /// Run only if no other run holds the lock (default file: named from the check, in $XDG_RUNTIME_DIR, else /run/hcwrap for root, else ~/.cache/hcwrap)
     #[arg(long, value_name = "PATH", num_args = 0..=1, require_equals = true, help_heading = "Job control")]

@@ -16,8 +16,13 @@ use crate::check_config;
 use crate::cli::{Cli, OnEnd, OnLockBusy};
 use crate::limit_cache::LimitCache;
 use crate::lock;
+use crate::outbox::Outbox;
+use crate::own_dir::OwnDir;
 use crate::ping::{HttpOptions, MAX_BODY_LIMIT};
+use crate::records::{self, Records};
+use crate::run_state::RunState;
 use crate::setup::Setup;
+use crate::verdict::Judge;
 
 /// Everything a wrapped run needs, validated.
 #[derive(Debug)]
@@ -72,6 +77,14 @@ pub struct Config {
     pub on_lock_busy: OnLockBusy,
     /// The command and its arguments.
     pub command: Vec<OsString>,
+    /// `--fail-on`: texts that make a line of output count as a failure.
+    pub fail_on: Vec<String>,
+    /// The rules that can count a run that exited 0 as failed.
+    pub judge: Judge,
+    /// `--tolerate`.
+    pub tolerate: Option<u32>,
+    /// What the run keeps besides its pings.
+    pub records: Arc<Records>,
 }
 
 impl Config {
@@ -147,7 +160,13 @@ impl Config {
         }
         // Unmonitored: every ping is off, so that nothing is sent anywhere.
         let ping = |on: OnEnd| if monitored { on } else { OnEnd::None };
+        let (judge, fail_on) = judging(&cli)?;
+        let records = records(&cli, &check, monitored, &env)?;
         Ok(Config {
+            judge,
+            fail_on,
+            tolerate: cli.tolerate,
+            records: Arc::new(records),
             check,
             setup: setup.map(Arc::new),
             unmonitored,
@@ -184,6 +203,101 @@ impl Config {
             command: cli.command,
         })
     }
+}
+
+/// The rules that judge a run beyond its exit status, and `--fail-on`'s texts.
+fn judging(cli: &Cli) -> Result<(Judge, Vec<String>)> {
+    for text in &cli.fail_on {
+        if text.is_empty() {
+            bail!(
+                "--fail-on: the text is empty, and would match every line; give the text to look for"
+            );
+        }
+        if text.contains('\n') {
+            bail!(
+                "--fail-on: the text holds a newline, and lines are matched one at a time; give one line's text"
+            );
+        }
+        if text.len() > 1024 {
+            bail!("--fail-on: the text is longer than 1024 bytes; give a shorter part of the line");
+        }
+    }
+    let min_runtime = cli
+        .min_runtime
+        .map(|d| check_config::positive("--min-runtime", d))
+        .transpose()?;
+    if cli.fail_exit.is_some()
+        && min_runtime.is_none()
+        && !cli.fail_on_stderr
+        && cli.fail_on.is_empty()
+    {
+        bail!(
+            "--fail-exit: no rule can count a run as failed; give --min-runtime, \
+             --fail-on-stderr or --fail-on with it"
+        );
+    }
+    let judge = Judge {
+        min_runtime,
+        fail_on_stderr: cli.fail_on_stderr,
+        fail_exit: cli.fail_exit,
+    };
+    Ok((judge, cli.fail_on.clone()))
+}
+
+/// What the run keeps besides its pings: the counts `--tolerate` and `--metrics-file`
+/// need, the outbox for an undelivered final ping, `--run-log`, `--metrics-file`.
+fn records(
+    cli: &Cli,
+    check: &Check,
+    monitored: bool,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Records> {
+    for (flag, path) in [
+        ("--run-log", &cli.run_log),
+        ("--metrics-file", &cli.metrics_file),
+    ] {
+        let Some(path) = path else { continue };
+        if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') {
+            bail!(
+                "{flag}: {} is a directory; name a file in it",
+                path.display()
+            );
+        }
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty());
+        if let Some(parent) = parent
+            && !parent.is_dir()
+        {
+            bail!(
+                "{flag}: the directory {} does not exist; make it first",
+                parent.display()
+            );
+        }
+    }
+    if !monitored {
+        return Ok(Records {
+            run_log: cli.run_log.clone(),
+            ..Records::default()
+        });
+    }
+    let state = OwnDir::state(env);
+    let url = check.plain_url();
+    let counted = cli.tolerate.is_some() || cli.metrics_file.is_some();
+    if counted && state.is_none() {
+        crate::msg::say(
+            "warning: no state directory to count failures in a row in (set HC_STATE_DIR, or \
+             HOME); --tolerate tolerates none, and --metrics-file has no count",
+        );
+    }
+    Ok(Records {
+        label: Some(records::label(check)),
+        counts: state
+            .clone()
+            .filter(|_| counted)
+            .map(|dir| RunState::new(dir, &url)),
+        outbox: state.map(|dir| Outbox::new(dir, &url)),
+        run_log: cli.run_log.clone(),
+        metrics: cli.metrics_file.clone(),
+    })
 }
 
 /// The check's setup (see `setup.rs`). What the environment gets wrong (`HC_API_KEY`

@@ -6,7 +6,6 @@
 
 mod api;
 mod body;
-mod cache_dir;
 mod check;
 mod check_config;
 mod check_settings;
@@ -15,19 +14,24 @@ pub mod cli;
 mod config;
 mod doctor;
 mod exit_codes;
+mod flush;
 mod hidden;
 mod hook;
 mod http;
 mod limit_cache;
 mod lock;
 mod msg;
+mod outbox;
+mod own_dir;
 mod ping;
 mod pings;
 mod probe;
 mod random;
+mod records;
 mod redact;
 mod report;
 mod ring;
+mod run_state;
 mod schedule;
 mod setup;
 mod signals;
@@ -35,6 +39,7 @@ mod small_file;
 mod stop;
 mod sync;
 mod sys;
+mod verdict;
 mod wrap;
 
 use clap::Parser;
@@ -64,6 +69,9 @@ fn dispatch(cli: cli::Cli) -> anyhow::Result<i32> {
         Some(cli::Sub::Sync(args)) => sync::SyncConfig::from_cli(&args, &env).and_then(sync::run),
         Some(cli::Sub::Doctor(args)) => {
             doctor::DoctorConfig::from_cli(&args, &env).and_then(doctor::run)
+        }
+        Some(cli::Sub::Flush(args)) => {
+            flush::FlushConfig::from_cli(&args, &env).and_then(flush::run)
         }
         None => config::Config::from_cli(cli, &env).and_then(schedule::run),
     }

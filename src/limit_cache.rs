@@ -7,17 +7,17 @@
 //! from its start ping; a hook's single `hcwrap ping fail --body-file log`, or a run with
 //! `--no-start-ping`, has nothing to learn it from. So the last limit each server
 //! announced is kept in a small file per server in hcwrap's cache directory (see
-//! `cache_dir.rs`), and used when the run has no answer of its own yet. The file is named
+//! `own_dir.rs`), and used when the run has no answer of its own yet. The file is named
 //! by a hash of the server's origin (scheme, host, port) and holds the number.
 
-use crate::cache_dir::CacheDir;
 use crate::http::url::Url;
 use crate::lock::fnv1a;
+use crate::own_dir::OwnDir;
 
 /// Where one server's limit is remembered.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LimitCache {
-    dir: CacheDir,
+    dir: OwnDir,
     name: String,
 }
 
@@ -28,7 +28,7 @@ impl LimitCache {
         let scheme = if url.is_https() { "https" } else { "http" };
         let origin = format!("{scheme}://{}:{}", url.host(), url.port());
         Some(LimitCache {
-            dir: CacheDir::from_env(env)?,
+            dir: OwnDir::cache(env)?,
             name: format!("body-limit-{:016x}", fnv1a(origin.as_bytes())),
         })
     }

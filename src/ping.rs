@@ -169,12 +169,23 @@ impl Pinger {
         body: &str,
         stop: &Stop,
     ) -> Delivery {
+        self.send_counted(endpoint, run_id, body, stop).0
+    }
+
+    /// [`send`](Self::send), saying also how many attempts were made.
+    pub fn send_counted(
+        &self,
+        endpoint: Endpoint,
+        run_id: Option<&str>,
+        body: &str,
+        stop: &Stop,
+    ) -> (Delivery, u32) {
         let url = self.check.url(endpoint, run_id);
         // Redacted only for a message: a ping that goes through needs none.
         let shown = || self.check.redact(&url);
         if self.options.dry_run {
             print_dry_run(&shown(), body.len(), &self.check.redact(body));
-            return Delivery::Delivered { body_limit: None };
+            return (Delivery::Delivered { body_limit: None }, 0);
         }
         let start = self.options.max_time_start.unwrap_or_else(Instant::now);
         let give_up_at = self.options.max_time.map(|d| start + d);
@@ -183,15 +194,18 @@ impl Pinger {
         for attempt in 1..=attempts {
             match self.attempt(&url, body, give_up_at) {
                 Attempt::Delivered { body_limit, answer } => {
-                    return Self::delivered(endpoint, answer.as_deref(), body_limit, &shown());
+                    let delivery =
+                        Self::delivered(endpoint, answer.as_deref(), body_limit, &shown());
+                    return (delivery, attempt);
                 }
                 Attempt::Refused(why) => {
-                    return Delivery::NotDelivered(Failure {
+                    let failure = Failure {
                         line: format!("the {} to {} was refused: {why}", endpoint.name(), shown()),
                         how: "refused".to_owned(),
                         why,
                         endpoint_name: endpoint.name(),
-                    });
+                    };
+                    return (Delivery::NotDelivered(failure), attempt);
                 }
                 Attempt::Retry { why, after } => {
                     last_error = why;
@@ -215,7 +229,7 @@ impl Pinger {
                         );
                         // Say when the server's own Retry-After is what ran past it.
                         let last_error = with_retry_after(last_error, after, at);
-                        return Delivery::NotDelivered(Failure {
+                        let failure = Failure {
                             line: format!(
                                 "could not deliver the {} to {} within --max-time {} ({attempt} \
                                  attempt{}): {last_error}",
@@ -227,10 +241,11 @@ impl Pinger {
                             how,
                             why: last_error,
                             endpoint_name: endpoint.name(),
-                        });
+                        };
+                        return (Delivery::NotDelivered(failure), attempt);
                     }
                     if stop.sleep(delay) {
-                        return Delivery::NotDelivered(Failure {
+                        let failure = Failure {
                             line: format!(
                                 "gave up on the {} to {} after {attempt} attempt{}: {last_error}",
                                 endpoint.name(),
@@ -240,12 +255,13 @@ impl Pinger {
                             how: format!("given up after {attempt} attempt{}", plural(attempt)),
                             why: last_error,
                             endpoint_name: endpoint.name(),
-                        });
+                        };
+                        return (Delivery::NotDelivered(failure), attempt);
                     }
                 }
             }
         }
-        Delivery::NotDelivered(Failure {
+        let failure = Failure {
             line: format!(
                 "could not deliver the {} to {} after {attempts} attempt{}: {last_error}",
                 endpoint.name(),
@@ -255,7 +271,8 @@ impl Pinger {
             how: format!("{attempts} attempt{}", plural(attempts)),
             why: last_error,
             endpoint_name: endpoint.name(),
-        })
+        };
+        (Delivery::NotDelivered(failure), attempts)
     }
 
     /// What a delivered answer means: the hosted service's `OK (not found)` is a ping not

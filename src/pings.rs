@@ -17,12 +17,15 @@ use crate::check::{Check, Endpoint};
 use crate::child::Ended;
 use crate::limit_cache::LimitCache;
 use crate::msg::say;
+use crate::outbox::{self, Outbox, Report};
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, Failure, HttpOptions, MAX_BODY_LIMIT, Pinger};
+use crate::records::{PingRecord, RunRecord};
 use crate::report::{self, Rules};
 use crate::setup::Setup;
 use crate::signals::{Meaning, Signals};
 use crate::stop::Stop;
 use crate::sys;
+use crate::verdict::{self, Verdict};
 
 /// What the final ping is about.
 #[derive(Debug)]
@@ -48,6 +51,8 @@ pub struct Target {
     pub limit_cache: Option<LimitCache>,
     /// The check's setup, applied (when needed) before the first ping.
     pub setup: Option<Arc<Setup>>,
+    /// What the run keeps besides its pings.
+    pub records: Arc<crate::records::Records>,
     /// hcwrap exits once this run's pings are done (no `--every`): the thread then stays
     /// parked until the exit ends it instead of tearing itself down, which costs about
     /// 0.2 ms at the end of a run on a virtual machine (unmapping its stack and signal
@@ -115,16 +120,21 @@ impl RunPings {
             let _ = hand.send(last);
         } else {
             let cached = self.target.limit_cache.as_ref().and_then(LimitCache::read);
-            let delivery = send_final(
+            let sent = send_final(
                 &OnceCell::new(),
                 &self.target,
                 cached,
                 last,
                 &self.final_stop,
             );
-            if let Some(Delivery::NotDelivered(failure)) = delivery {
-                say(&failure.line);
+            if let Some(Delivery::NotDelivered(failure)) = &sent.delivery {
+                say(&format!(
+                    "{}{}",
+                    failure.line,
+                    sent.kept.as_deref().unwrap_or("")
+                ));
             }
+            sent.conclude(&self.target, None);
         }
     }
 
@@ -245,14 +255,22 @@ fn pings(
             Ordering::Relaxed,
         );
     }
-    let delivery = start.then(|| {
-        pinger.get_or_init(|| self::pinger(target)).send(
+    // Reports earlier runs could not deliver go first, so the server sees them in order.
+    if let Some(outbox) = &target.records.outbox {
+        deliver_waiting(outbox, target, start_stop);
+    }
+    let started = start.then(|| {
+        pinger.get_or_init(|| self::pinger(target)).send_counted(
             Endpoint::Start,
             target.run_id.as_deref(),
             "",
             start_stop,
         )
     });
+    let start_record = started
+        .as_ref()
+        .map(|(delivery, attempts)| ping_record(Endpoint::Start, delivery, *attempts));
+    let delivery = started.map(|(delivery, _)| delivery);
     let (announced, start_failure) = match delivery {
         Some(Delivery::Delivered { body_limit }) => (body_limit, None),
         Some(Delivery::NotDelivered(failure)) => (None, Some(failure)),
@@ -266,9 +284,11 @@ fn pings(
             Ordering::Relaxed,
         );
     }
-    let last = handed.recv().ok();
-    let final_delivery =
-        last.and_then(|last| send_final(&pinger, target, server_limit, last, final_stop));
+    let Ok(last) = handed.recv() else {
+        return;
+    };
+    let sent = send_final(&pinger, target, server_limit, last, final_stop);
+    let final_delivery = sent.delivery.clone();
     // A check the server does not know (deleted there): the next run sets it up again
     // rather than a day later.
     let unknown =
@@ -279,9 +299,12 @@ fn pings(
         setup.forget();
     }
     // A server that is down costs one line, not one per ping.
+    let kept = sent.kept.as_deref().unwrap_or("");
     match (start_failure, final_delivery) {
-        (Some(start), Some(Delivery::NotDelivered(end))) => say(&both_failed(target, &start, &end)),
-        (None, Some(Delivery::NotDelivered(end))) => say(&end.line),
+        (Some(start), Some(Delivery::NotDelivered(end))) => {
+            say(&format!("{}{kept}", both_failed(target, &start, &end)));
+        }
+        (None, Some(Delivery::NotDelivered(end))) => say(&format!("{}{kept}", end.line)),
         (start, end) => {
             if let Some(start) = start {
                 say(&start.line);
@@ -289,6 +312,96 @@ fn pings(
             if let Some(Delivery::Delivered { body_limit }) = end {
                 remember(target, body_limit, server_limit);
             }
+        }
+    }
+    sent.conclude(target, start_record);
+}
+
+/// Delivers the reports earlier runs of the check kept (see [`outbox`]), oldest first,
+/// each in one attempt, until one cannot be delivered; unless another run is doing so.
+fn deliver_waiting(outbox: &Outbox, target: &Target, stop: &Stop) {
+    let waiting = outbox.waiting();
+    if waiting.is_empty() {
+        return;
+    }
+    let Some(_held) = outbox.claim() else {
+        return;
+    };
+    let once = HttpOptions {
+        retries: 0,
+        ..target.http.clone()
+    };
+    let pinger = Pinger::new(target.check.clone(), once);
+    // Read again under the lock: another run may have delivered some meanwhile.
+    for report in outbox.waiting() {
+        if deliver_late(&pinger, &report, &|t| target.check.redact(t), stop).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends `report` late with `pinger` and removes it once the server recorded it (or
+/// refused it), saying so; `Err` with why it could not be delivered, to stop there.
+pub fn deliver_late(
+    pinger: &Pinger,
+    report: &Report,
+    redact: &dyn Fn(&str) -> String,
+    stop: &Stop,
+) -> Result<(), String> {
+    let (endpoint, body) = report.late_ping();
+    match pinger.send(endpoint, None, &body, stop) {
+        Delivery::Delivered { .. } => {
+            let _ = std::fs::remove_file(&report.file);
+            say(&format!("delivered late: {}", report.describe(redact)));
+            Ok(())
+        }
+        Delivery::NotDelivered(failure) if failure.how == "refused" => {
+            let _ = std::fs::remove_file(&report.file);
+            say(&format!(
+                "dropped a kept report the server refused ({}): {}",
+                failure.why,
+                report.describe(redact)
+            ));
+            Ok(())
+        }
+        Delivery::NotDelivered(failure) => Err(failure.why),
+    }
+}
+
+/// The run log's entry for one ping.
+fn ping_record(endpoint: Endpoint, delivery: &Delivery, attempts: u32) -> PingRecord {
+    let kind = match endpoint {
+        Endpoint::ExitCode(n) => n.to_string(),
+        Endpoint::Success => "success".to_owned(),
+        other => other.name().trim_end_matches(" ping").to_owned(),
+    };
+    PingRecord {
+        kind,
+        delivered: matches!(delivery, Delivery::Delivered { .. }),
+        attempts,
+        error: match delivery {
+            Delivery::NotDelivered(f) => Some(f.why.clone()),
+            Delivery::Delivered { .. } => None,
+        },
+    }
+}
+
+/// What became of the final ping, and the run's record.
+struct FinalSent {
+    delivery: Option<Delivery>,
+    record: Option<RunRecord>,
+    /// Where the undelivered final ping was kept, to add to the line that says so.
+    kept: Option<String>,
+}
+
+impl FinalSent {
+    /// Writes the run's records, with the start ping's entry first.
+    fn conclude(self, target: &Target, start: Option<PingRecord>) {
+        if let Some(mut record) = self.record {
+            if let Some(start) = start {
+                record.pings.insert(0, start);
+            }
+            target.records.write(&record);
         }
     }
 }
@@ -319,25 +432,117 @@ fn remember(target: &Target, announced: Option<usize>, known: Option<usize>) {
     }
 }
 
+/// Judges the run, counts it, and sends its final ping; keeps the report when the ping
+/// could not be delivered.
 fn send_final(
     pinger: &OnceCell<Pinger>,
     target: &Target,
     server_limit: Option<usize>,
     last: Final,
     stop: &Stop,
-) -> Option<Delivery> {
+) -> FinalSent {
     let limit = body_limit(server_limit, target.body_limit);
-    let ping = match last {
-        Final::Run(mut ended, rules) => report::final_ping(&mut ended, &rules, limit),
-        Final::Fixed(endpoint, body) => Some((endpoint, body)),
+    let (ping, mut record, summary) = match last {
+        Final::Run(mut ended, rules) => {
+            let (record, streak, summary) = judged(&ended, &rules, target);
+            let ping = report::final_ping(&mut ended, &rules, limit, streak);
+            (ping, Some(record), summary)
+        }
+        Final::Fixed(endpoint, body) => (Some((endpoint, body)), None, "it did not run".into()),
     };
-    let (endpoint, body) = ping?;
-    Some(pinger.get_or_init(|| self::pinger(target)).send(
+    let Some((endpoint, body)) = ping else {
+        return FinalSent {
+            delivery: None,
+            record,
+            kept: None,
+        };
+    };
+    let (delivery, attempts) = pinger.get_or_init(|| self::pinger(target)).send_counted(
         endpoint,
         target.run_id.as_deref(),
         &body,
         stop,
-    ))
+    );
+    let mut kept = None;
+    if let Delivery::NotDelivered(failure) = &delivery
+        && failure.how != "refused"
+        && let Some(outbox) = &target.records.outbox
+    {
+        let report = Report {
+            file: std::path::PathBuf::new(),
+            url: target.check.plain_url(),
+            endpoint,
+            ended: record.as_ref().map_or_else(outbox::now_secs, |r| {
+                (r.started + r.ran)
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            }),
+            summary,
+            body: body.clone(),
+        };
+        kept = Some(match outbox.keep(&report) {
+            Ok((file, dropped)) => format!(
+                "; kept in {}: the next run, or `hcwrap flush`, delivers it{}",
+                file.display(),
+                if dropped > 0 {
+                    format!(
+                        " (the oldest kept report was dropped to make room: {} are kept)",
+                        outbox::MAX_KEPT
+                    )
+                } else {
+                    String::new()
+                }
+            ),
+            Err(e) => format!("; it could not be kept for later: {e:#}"),
+        });
+    }
+    if let Some(record) = &mut record {
+        record.sent = Some(body.len());
+        record
+            .pings
+            .push(ping_record(endpoint, &delivery, attempts));
+    }
+    FinalSent {
+        delivery: Some(delivery),
+        record,
+        kept,
+    }
+}
+
+/// The run judged and counted: its record, the failures in a row it ends (where they are
+/// counted), and how it went in a few words.
+fn judged(ended: &Ended, rules: &Rules, target: &Target) -> (RunRecord, Option<u64>, String) {
+    let status = report::exit_status(ended);
+    let verdict = report::verdict(ended, rules);
+    let exit_status = verdict::exit_status(status, &verdict, &rules.judge);
+    let mut record = RunRecord::of(ended, target.records.label.clone(), exit_status);
+    record.failed = verdict.failed();
+    let summary = match &verdict {
+        Verdict::Succeeded => "it succeeded".to_owned(),
+        Verdict::Failed => report::cut_short(ended).unwrap_or_else(|| ended.outcome.describe()),
+        Verdict::FailedRules(why) => {
+            record.rule_failures.clone_from(why);
+            "exit status 0, counted as failed".to_owned()
+        }
+    };
+    let mut streak = None;
+    if let Some(counts) = &target.records.counts {
+        let end = record.started + record.ran;
+        let at = end
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        match counts.record(verdict.failed(), at) {
+            Ok(c) => {
+                streak = Some(c.failures);
+                record.failures_in_a_row = Some(c.failures);
+                record.last_success = c.last_success;
+            }
+            Err(e) => say(&format!(
+                "cannot count this run's failures in a row ({e:#}); it is reported as it ended"
+            )),
+        }
+    }
+    (record, streak, summary)
 }
 
 /// The final ping's body limit: the server's, or the default, lowered by `--body-limit`.

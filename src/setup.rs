@@ -16,7 +16,7 @@
 //! **How often.** At most one request per run, and none when the same settings were
 //! applied from this machine less than a day ago: each check's last setup (a fingerprint
 //! of the request, when, and the check's UUID) is kept in a small file in hcwrap's cache
-//! directory (`cache_dir.rs`; mode 0600, as the UUID is a secret). After a day it is
+//! directory (`own_dir.rs`; mode 0600, as the UUID is a secret). After a day it is
 //! applied again, so that a check deleted on the server comes back.
 
 use std::fmt::Write as _;
@@ -27,11 +27,11 @@ use anyhow::{Result, bail};
 use serde_json::{Map, Value};
 
 use crate::api::{Answer, Api};
-use crate::cache_dir::CacheDir;
 use crate::check::{Check, CheckId, is_uuid, redact_partial};
 use crate::check_settings::Settings;
 use crate::lock::fnv1a;
 use crate::msg::say;
+use crate::own_dir::OwnDir;
 
 /// How long a setup is trusted before it is applied again.
 const FRESH: Duration = Duration::from_secs(24 * 60 * 60);
@@ -57,7 +57,7 @@ pub struct Setup {
     /// The pings go to the UUID the API gives (a slug with no ping key).
     pings_by_uuid: bool,
     /// Where the last setup is remembered, if anywhere.
-    state: Option<(CacheDir, String)>,
+    state: Option<(OwnDir, String)>,
     fingerprint: String,
     /// The last setup, as the state file and this process know it.
     last: Mutex<Option<Last>>,
@@ -133,7 +133,7 @@ impl Setup {
             "{:016x}",
             fnv1a(Value::Object(body.clone()).to_string().as_bytes())
         );
-        let state = CacheDir::from_env(env).map(|dir| (dir, name));
+        let state = OwnDir::cache(env).map(|dir| (dir, name));
         let last = state
             .as_ref()
             .and_then(|(dir, name)| dir.read(name, 1024))

@@ -24,18 +24,46 @@ pub enum ChildState {
     Gone,
 }
 
-/// Collects a change in child `pid`'s state without blocking; an ended child is reaped.
-pub fn wait_child(pid: i32) -> ChildState {
+/// What the kernel counted for an ended child and the descendants it waited for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// CPU time in user mode.
+    pub user: Duration,
+    /// CPU time in the kernel.
+    pub system: Duration,
+    /// The largest resident set of the child or any one of those descendants, in KiB.
+    pub max_rss_kib: u64,
+}
+
+/// Collects a change in child `pid`'s state without blocking; an ended child is reaped,
+/// and what it used is put in `usage`.
+pub fn wait_child(pid: i32, usage: &mut Usage) -> ChildState {
     let mut status = 0;
     loop {
-        // SAFETY: status is valid, writable memory for the duration of the call.
+        // SAFETY: rusage is plain data, for which zeroed is a valid value.
+        let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: status and rusage are valid, writable memory for the duration of the call.
         let r = unsafe {
-            libc::waitpid(
+            libc::wait4(
                 pid,
                 &raw mut status,
                 libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED,
+                &raw mut rusage,
             )
         };
+        if r > 0 && (libc::WIFEXITED(status) || libc::WIFSIGNALED(status)) {
+            let time = |t: libc::timeval| {
+                Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+                    + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
+            };
+            *usage = Usage {
+                user: time(rusage.ru_utime),
+                system: time(rusage.ru_stime),
+                // Linux counts KiB, macOS bytes.
+                max_rss_kib: u64::try_from(rusage.ru_maxrss).unwrap_or(0)
+                    / if cfg!(target_os = "macos") { 1024 } else { 1 },
+            };
+        }
         if r == 0 {
             return ChildState::Running;
         }
@@ -487,6 +515,21 @@ pub fn try_flock(fd: RawFd) -> io::Result<bool> {
         return Ok(false);
     }
     Err(e)
+}
+
+/// Takes an exclusive `flock` on `fd`, waiting while another open file holds it (for the
+/// moment another run takes to rewrite a small file).
+pub fn flock(fd: RawFd) -> io::Result<()> {
+    loop {
+        // SAFETY: flock has no memory-safety preconditions; the descriptor is open.
+        if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
 }
 
 /// hcwrap's real user id.

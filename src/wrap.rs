@@ -27,6 +27,7 @@ use crate::random;
 use crate::report::{self, Rules};
 use crate::ring::Ring;
 use crate::signals::{self, Signals};
+use crate::verdict::{self, Verdict};
 
 /// A run, over: how hcwrap should end for it, and its pings, which may still be going.
 #[derive(Debug)]
@@ -50,6 +51,7 @@ fn target(config: &Config, run_id: Option<String>) -> Target {
         body_limit: config.body_limit,
         limit_cache: config.limit_cache.clone(),
         setup: config.setup.clone(),
+        records: Arc::clone(&config.records),
         last_run: config.every.is_none(),
     }
 }
@@ -106,6 +108,7 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         },
         timeout: config.timeout,
         kill_after: config.kill_after,
+        fail_on: &config.fail_on,
     };
     let rules = Rules {
         on_success: config.on_success,
@@ -113,6 +116,8 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         on_exec_fail: config.on_exec_fail,
         send_output: config.send_output,
         redact: config.redact.clone(),
+        judge: config.judge.clone(),
+        tolerate: config.tolerate,
     };
     let (ended, mut pings, unsent) = match child::start(&spec) {
         Ok(child) => {
@@ -133,11 +138,10 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
             (*ended, RunPings::begin(target(run_id), false, None), None)
         }
     };
-    let status = report::exit_status(&ended);
-    if config.notices
-        && let Some(line) = report::cut_short(&ended)
-    {
-        say(&line);
+    let verdict = report::verdict(&ended, &rules);
+    let status = verdict::exit_status(report::exit_status(&ended), &verdict, &rules.judge);
+    if config.notices {
+        notices(&ended, &verdict);
     }
     let mut die_by = ending_signal(&ended);
     let mut late_signal = ended.late_signal;
@@ -160,6 +164,22 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         pings,
         late_signal,
     })
+}
+
+/// hcwrap's own lines about how a run ended, where it says more than the exit status: a
+/// timeout or signal, the out-of-memory killer, a rule that counts it as failed.
+fn notices(ended: &Ended, verdict: &Verdict) {
+    if let Some(line) = report::cut_short(ended) {
+        say(&line);
+    }
+    if let Some(cgroup) = &ended.oom_killed_in {
+        say(&report::oom_note(cgroup));
+    }
+    if let Verdict::FailedRules(why) = verdict {
+        for reason in why {
+            say(&format!("exit status 0, counted as failed: {reason}"));
+        }
+    }
 }
 
 /// The signal hcwrap should end by for a run that ended as `ended` did (see
@@ -247,6 +267,10 @@ mod tests {
             sigkilled: None,
             capture: None,
             late_signal: false,
+            started_at: std::time::SystemTime::now(),
+            ran: std::time::Duration::ZERO,
+            usage: None,
+            oom_killed_in: None,
         };
         let sigint = libc::SIGINT;
         assert_eq!(

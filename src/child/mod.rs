@@ -10,23 +10,29 @@
 //! The command is reaped by this loop as soon as it has exited. Its process group is
 //! signalled only before that, so a group id the system may reuse is never signalled.
 
+mod oom;
 mod pump;
+mod scan;
 mod spawn;
 mod terminal;
 
 use std::ffi::OsString;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use libc::{SIGCONT, SIGKILL, SIGTERM, SIGTSTP, SIGTTIN, SIGTTOU};
 
 pub use pump::{Capture, Echo, Unsent};
+#[cfg(test)]
+pub use scan::Match;
 
 use crate::exit_codes;
 use crate::ring::Ring;
 use crate::signals::{self, Meaning, Signals};
-use crate::sys::{self, ChildState};
+use crate::sys::{self, ChildState, Usage};
+use oom::OomCount;
 use pump::{POLL_SLOTS, Pump};
+use scan::Scanner;
 use terminal::Terminal;
 
 /// How the command ended.
@@ -87,6 +93,16 @@ pub struct Ended {
     pub capture: Option<Capture>,
     /// An interrupting signal arrived after the command had ended.
     pub late_signal: bool,
+    /// When the command started.
+    pub started_at: SystemTime,
+    /// How long the command ran, from its start to its end.
+    pub ran: Duration,
+    /// What the command and the descendants it waited for used; `None` when it did not
+    /// start.
+    pub usage: Option<Usage>,
+    /// The memory cgroup in which the out-of-memory killer killed something during the
+    /// run, when the command died of a SIGKILL hcwrap did not send.
+    pub oom_killed_in: Option<String>,
 }
 
 /// What to run and how.
@@ -102,6 +118,8 @@ pub struct Spec<'a> {
     pub timeout: Option<Duration>,
     /// `--kill-after`.
     pub kill_after: Duration,
+    /// `--fail-on`: texts searched for in the output's lines.
+    pub fail_on: &'a [String],
 }
 
 /// The command, running.
@@ -111,22 +129,35 @@ pub struct Child {
     pump: Pump,
     terminal: Option<Terminal>,
     started: Instant,
+    started_at: SystemTime,
     timeout: Option<Duration>,
     kill_after: Duration,
+    usage: Usage,
+    oom: Option<OomCount>,
 }
 
 /// Starts the command; a command that cannot start comes back as its [`Ended`].
 pub fn start(spec: &Spec<'_>) -> Result<Child, Box<Ended>> {
     let terminal = Terminal::open();
     let started = Instant::now();
+    let started_at = SystemTime::now();
     match spawn::spawn(spec.command, spec.env, terminal.as_ref()) {
         Ok(s) => Ok(Child {
             pid: s.pid,
-            pump: Pump::new(s.stdout, s.stderr, spec.echo),
+            pump: Pump::new(
+                s.stdout,
+                s.stderr,
+                spec.echo,
+                (!spec.fail_on.is_empty()).then(|| Scanner::new(spec.fail_on)),
+            ),
             terminal,
             started,
+            started_at,
             timeout: spec.timeout,
             kill_after: spec.kill_after,
+            usage: Usage::default(),
+            // Read while the command starts: the count before anything it does.
+            oom: OomCount::start(),
         }),
         Err((status, reason)) => {
             if let Some(terminal) = &terminal {
@@ -139,6 +170,10 @@ pub fn start(spec: &Spec<'_>) -> Result<Child, Box<Ended>> {
                 sigkilled: None,
                 capture: None,
                 late_signal: false,
+                started_at,
+                ran: started.elapsed(),
+                usage: None,
+                oom_killed_in: None,
             }))
         }
     }
@@ -152,6 +187,7 @@ struct Run {
     kill_at: Option<Instant>,
     sigkilled: Option<Duration>,
     late_signal: bool,
+    ran: Duration,
 }
 
 impl Child {
@@ -207,12 +243,22 @@ impl Child {
             }
         }
         let (capture, unsent) = self.pump.finish(ring);
+        let outcome = run.outcome.unwrap_or(Outcome::Exited(1));
+        // A SIGKILL hcwrap sent (--kill-after) is not the OOM killer's.
+        let oom_killed_in = match (&outcome, run.sigkilled, &self.oom) {
+            (Outcome::Signaled(SIGKILL), None, Some(count)) => count.rose().map(str::to_owned),
+            _ => None,
+        };
         let ended = Ended {
-            outcome: run.outcome.unwrap_or(Outcome::Exited(1)),
+            outcome,
             cut: run.cut,
             sigkilled: run.sigkilled,
             capture: Some(capture),
             late_signal: run.late_signal,
+            started_at: self.started_at,
+            ran: run.ran,
+            usage: Some(self.usage),
+            oom_killed_in,
         };
         (ended, unsent)
     }
@@ -270,7 +316,7 @@ impl Child {
     /// Collects the command's state changes.
     fn check(&mut self, run: &mut Run, now: Instant) {
         while run.outcome.is_none() {
-            let outcome = match sys::wait_child(self.pid) {
+            let outcome = match sys::wait_child(self.pid, &mut self.usage) {
                 ChildState::Running | ChildState::Continued => return,
                 ChildState::Stopped(signal) => {
                     self.stopped(signal);
@@ -287,6 +333,7 @@ impl Child {
                 terminal.take_back(Some(self.pid));
             }
             self.pump.command_exited(now);
+            run.ran = now.saturating_duration_since(self.started);
             run.outcome = Some(outcome);
         }
     }

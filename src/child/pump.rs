@@ -22,6 +22,7 @@ use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
+use super::scan::{Match, Scanner};
 use crate::ring::Ring;
 use crate::sys::{self, FileKind};
 
@@ -61,6 +62,10 @@ pub struct Capture {
     pub ring: Ring,
     /// Something still held the output open when hcwrap stopped reading.
     pub still_open: bool,
+    /// How many bytes were read from stdout and from stderr.
+    pub printed: [u64; 2],
+    /// The first line that matched `--fail-on`, if one did.
+    pub matched: Option<Match>,
 }
 
 /// Where one stream's output is echoed: a descriptor of hcwrap's own on its stdout or
@@ -194,6 +199,9 @@ pub struct Pump {
     /// When output was last read, and whether the two last pieces came close together.
     last_read: Option<Instant>,
     flowing: bool,
+    printed: [u64; 2],
+    /// `--fail-on`'s search, if it was given.
+    scanner: Option<Scanner>,
 }
 
 /// Two pieces of output this close together mean output is flowing; see [`Pump::flowing`].
@@ -204,8 +212,8 @@ const FLOWING: Duration = Duration::from_micros(100);
 pub const POLL_SLOTS: usize = 4;
 
 impl Pump {
-    /// Takes the command's pipes; echoes as `echo` says.
-    pub fn new(stdout: OwnedFd, stderr: OwnedFd, echo: Echo) -> Self {
+    /// Takes the command's pipes; echoes as `echo` says, and searches as `scanner` does.
+    pub fn new(stdout: OwnedFd, stderr: OwnedFd, echo: Echo, scanner: Option<Scanner>) -> Self {
         let stream = |pipe: OwnedFd, echo: bool, to: BorrowedFd<'_>| {
             // Larger pipes mean fewer, larger reads and fewer switches between the
             // command and hcwrap.
@@ -229,6 +237,8 @@ impl Pump {
             still_open: false,
             last_read: None,
             flowing: false,
+            printed: [0; 2],
+            scanner,
         }
     }
 
@@ -355,6 +365,10 @@ impl Pump {
                 if let Some(owed) = stream.owed.as_mut() {
                     *owed = owed.saturating_sub(n);
                 }
+                self.printed[i] += n as u64;
+                if let Some(scanner) = self.scanner.as_mut() {
+                    scanner.feed(i, &buf[..n]);
+                }
                 let now = Instant::now();
                 self.flowing = self
                     .last_read
@@ -382,6 +396,8 @@ impl Pump {
             Capture {
                 ring,
                 still_open: self.still_open,
+                printed: self.printed,
+                matched: self.scanner.and_then(Scanner::finish),
             },
             Unsent {
                 sinks: [out.sink, err.sink],

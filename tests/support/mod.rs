@@ -54,7 +54,20 @@ impl Request {
         self.query.split('&').find_map(|p| p.strip_prefix("rid="))
     }
 
+    /// The body, without the line of resources a failed run's body ends with (its
+    /// numbers differ from run to run; `tests/judge.rs` checks it).
     pub fn body_text(&self) -> String {
+        let text = self.full_body();
+        match text.rfind("[hcwrap] ran ") {
+            Some(at) if text[at..].ends_with("the processes it waited for)\n") => {
+                text[..at].to_owned()
+            }
+            _ => text,
+        }
+    }
+
+    /// The body as sent.
+    pub fn full_body(&self) -> String {
         String::from_utf8(self.body.clone()).expect("the body is valid UTF-8")
     }
 
@@ -567,8 +580,18 @@ pub fn hcwrap() -> Command {
     if let Some(path) = std::env::var_os("PATH") {
         cmd.env("PATH", path);
     }
+    // A state directory of this command's own: a report one test's run keeps must never
+    // be delivered by another's (ports are reused), nor land in /var/lib/hcwrap.
+    cmd.env("HC_STATE_DIR", fresh_state_dir());
     cmd.stdin(Stdio::null());
     cmd
+}
+
+/// A state directory no other command uses (made by hcwrap when it needs it).
+pub fn fresh_state_dir() -> std::path::PathBuf {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    std::env::temp_dir().join(format!("hcwrap-test-{}-state-{n}", std::process::id()))
 }
 
 /// Sends `signal` to the running `child`.

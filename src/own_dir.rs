@@ -1,8 +1,12 @@
-//! hcwrap's own directory for what it remembers between runs (each server's body limit,
-//! each check's last setup): `$XDG_CACHE_HOME/hcwrap`, else `~/.cache/hcwrap`.
+//! hcwrap's own directories for what it remembers between runs.
+//!
+//! The cache (each server's body limit, each check's last setup, what can be learnt
+//! again): `$XDG_CACHE_HOME/hcwrap`, else `~/.cache/hcwrap`. The state (failure counts,
+//! reports waiting to be delivered: what must not be lost): `$HC_STATE_DIR`; else, for
+//! root, `/var/lib/hcwrap`; else `$XDG_STATE_HOME/hcwrap`, else `~/.local/state/hcwrap`.
 //!
 //! Only a directory of the user's own that no one else can write is used (made mode 0700;
-//! see [`CacheDir::ready`]); with neither variable set, or a directory that is not the
+//! see [`OwnDir::ready`]); with no variable to name one, or a directory that is not the
 //! user's, nothing is remembered. Files are read only when they are the user's and
 //! written to a file of their own first, then renamed into place, so that a reader never
 //! sees half of one. Everything here is best effort and silent: a cache that cannot be
@@ -15,29 +19,62 @@ use std::path::{Path, PathBuf};
 
 use crate::sys;
 
-/// The cache directory, as the environment names it.
+/// A directory of hcwrap's own, as the environment names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CacheDir {
-    /// `$XDG_CACHE_HOME`, or `~/.cache`.
+pub struct OwnDir {
+    /// `$XDG_CACHE_HOME`, `~/.cache`, and so on: where `dir` is made.
     base: PathBuf,
-    /// The home directory, when `base` is `~/.cache` (which may be made if missing).
+    /// The home directory, when `base` is in it (and may be made there if missing).
     home: Option<PathBuf>,
-    /// `base/hcwrap`.
+    /// `base/hcwrap`, or `base` itself for `$HC_STATE_DIR`.
     dir: PathBuf,
 }
 
-impl CacheDir {
-    /// The directory the environment names; `None` when it names none.
-    pub fn from_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
-        let (base, home) = if let Some(cache) = env("XDG_CACHE_HOME").filter(|d| d.starts_with('/'))
-        {
-            (PathBuf::from(cache), None)
+impl OwnDir {
+    /// The cache directory the environment names; `None` when it names none.
+    pub fn cache(env: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+        Self::in_home_or(env, "XDG_CACHE_HOME", ".cache")
+    }
+
+    /// The state directory the environment names; `None` when it names none.
+    pub fn state(env: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
+        if let Some(dir) = env("HC_STATE_DIR").filter(|d| d.starts_with('/')) {
+            let dir = PathBuf::from(dir);
+            return Some(OwnDir {
+                base: dir.clone(),
+                home: None,
+                dir,
+            });
+        }
+        if sys::uid() == 0 {
+            return Some(OwnDir {
+                base: PathBuf::from("/var/lib"),
+                home: None,
+                dir: PathBuf::from("/var/lib/hcwrap"),
+            });
+        }
+        Self::in_home_or(env, "XDG_STATE_HOME", ".local/state")
+    }
+
+    /// `$variable/hcwrap`, else `~/in_home/hcwrap`.
+    fn in_home_or(
+        env: &dyn Fn(&str) -> Option<String>,
+        variable: &str,
+        in_home: &str,
+    ) -> Option<Self> {
+        let (base, home) = if let Some(base) = env(variable).filter(|d| d.starts_with('/')) {
+            (PathBuf::from(base), None)
         } else {
             let home = PathBuf::from(env("HOME").filter(|h| h.starts_with('/') && h != "/")?);
-            (home.join(".cache"), Some(home))
+            (home.join(in_home), Some(home))
         };
         let dir = base.join("hcwrap");
-        Some(CacheDir { base, home, dir })
+        Some(OwnDir { base, home, dir })
+    }
+
+    /// The directory itself.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// The path of the file `name` in the directory.
@@ -51,7 +88,7 @@ impl CacheDir {
     /// HOME=/nonexistent), `~/.cache` is made only inside it, `$XDG_CACHE_HOME` must be the
     /// user's (made if missing, inside a directory of the user's), and the `hcwrap` directory must be the user's and writable by no
     /// one else.
-    fn ready(&self) -> bool {
+    pub fn ready(&self) -> bool {
         // The home and the cache base may be symbolic links to the user's own directories
         // (a home on another disk); the `hcwrap` directory itself may not.
         if let Some(home) = &self.home
@@ -63,7 +100,14 @@ impl CacheDir {
             Ok(()) => true,
             Err(e) => e.kind() == std::io::ErrorKind::AlreadyExists,
         };
-        if self.home.is_some() && !make(&self.base) {
+        // `~/.local/state` may need `~/.local` first.
+        if self.home.is_some()
+            && DirBuilder::new()
+                .mode(0o700)
+                .recursive(true)
+                .create(&self.base)
+                .is_err()
+        {
             return false;
         }
         // `$XDG_CACHE_HOME` not made yet: made, in a directory of the user's own.
@@ -124,7 +168,7 @@ impl CacheDir {
     }
 }
 
-impl CacheDir {
+impl OwnDir {
     /// Removes the file `name`, if it is there.
     pub fn remove(&self, name: &str) {
         let _ = std::fs::remove_file(self.path(name));
@@ -152,25 +196,25 @@ fn is_own_dir(dir: &Path, follow: Follow, private: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::CacheDir;
+    use super::OwnDir;
 
     #[test]
     fn the_directory_needs_a_home_or_cache_variable() {
         let env = |name: &str| (name == "HOME").then(|| "/home/u".to_owned());
-        let dir = CacheDir::from_env(&env).unwrap();
+        let dir = OwnDir::cache(&env).unwrap();
         assert_eq!(
             dir.path("x"),
             std::path::Path::new("/home/u/.cache/hcwrap/x")
         );
         let xdg = |name: &str| (name == "XDG_CACHE_HOME").then(|| "/var/c".to_owned());
         assert!(
-            CacheDir::from_env(&xdg)
+            OwnDir::cache(&xdg)
                 .unwrap()
                 .path("x")
                 .starts_with("/var/c/hcwrap/")
         );
-        assert_eq!(CacheDir::from_env(&|_| None), None);
+        assert_eq!(OwnDir::cache(&|_| None), None);
         let relative = |name: &str| (name == "HOME").then(|| "relative".to_owned());
-        assert_eq!(CacheDir::from_env(&relative), None);
+        assert_eq!(OwnDir::cache(&relative), None);
     }
 }

@@ -1,0 +1,130 @@
+//! `hcwrap flush`: delivers every check's kept reports (see [`outbox`](crate::outbox)),
+//! oldest first, or with `--dry-run` lists them.
+//!
+//! Each check's reports are delivered while holding that check's outbox lock, so a run of
+//! the check starting meanwhile does not send them twice; a check whose lock another run
+//! holds is left to it. A report that cannot be delivered stops that check's (they must
+//! arrive in order); the other checks' go on.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::check::Check;
+use crate::check_config;
+use crate::cli::FlushCli;
+use crate::exit_codes;
+use crate::msg::say;
+use crate::outbox::{self, Report};
+use crate::own_dir::OwnDir;
+use crate::ping::{HttpOptions, Pinger};
+use crate::stop::Stop;
+
+/// One kept report, with where and how to send it.
+#[derive(Debug)]
+struct Item {
+    report: Report,
+    check: Check,
+    http: HttpOptions,
+}
+
+/// What `hcwrap flush` does, validated.
+#[derive(Debug)]
+pub struct FlushConfig {
+    dry_run: bool,
+    /// The state directory, if the environment names one.
+    dir: Option<PathBuf>,
+    /// The kept reports, by their outbox lock file, oldest first.
+    checks: BTreeMap<PathBuf, Vec<Item>>,
+}
+
+impl FlushConfig {
+    /// Reads the kept reports and the HTTP options for each one's server.
+    pub fn from_cli(cli: &FlushCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let state = OwnDir::state(&env);
+        let mut checks: BTreeMap<PathBuf, Vec<Item>> = BTreeMap::new();
+        for report in state.as_ref().map(outbox::all_waiting).unwrap_or_default() {
+            let check = Check::from_url("a kept report's URL", &report.url)
+                .with_context(|| format!("in {}", report.file.display()))?;
+            let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
+            let Some(lock) = outbox::lock_of(&report) else {
+                continue;
+            };
+            checks.entry(lock).or_default().push(Item {
+                report,
+                check,
+                http,
+            });
+        }
+        Ok(FlushConfig {
+            dry_run: cli.dry_run,
+            dir: state.map(|s| s.dir().to_owned()),
+            checks,
+        })
+    }
+}
+
+/// Delivers (or lists) the kept reports; exit status 0 when none is left waiting.
+#[allow(clippy::needless_pass_by_value, clippy::unnecessary_wraps)] // `.and_then(flush::run)`.
+pub fn run(config: FlushConfig) -> Result<i32> {
+    let Some(dir) = &config.dir else {
+        say("no state directory (set HC_STATE_DIR, or HOME): no reports are kept");
+        return Ok(0);
+    };
+    let total: usize = config.checks.values().map(Vec::len).sum();
+    if total == 0 {
+        println!("no reports waiting in {}", dir.display());
+        return Ok(0);
+    }
+    if config.dry_run {
+        for item in config.checks.values().flatten() {
+            println!("{}", item.report.describe(&|t| item.check.redact(t)));
+        }
+        println!(
+            "{total} report{} waiting in {}",
+            plural(total),
+            dir.display()
+        );
+        return Ok(0);
+    }
+    let stop = Stop::default();
+    let mut left = 0;
+    for (lock, items) in &config.checks {
+        let Some(_held) = outbox::claim(lock) else {
+            say(&format!(
+                "{} report{} of one check left: a run of it is delivering them now",
+                items.len(),
+                plural(items.len())
+            ));
+            left += items.len();
+            continue;
+        };
+        for (i, item) in items.iter().enumerate() {
+            let pinger = Pinger::new(item.check.clone(), item.http.clone());
+            let redact = |t: &str| item.check.redact(t);
+            if let Err(why) = crate::pings::deliver_late(&pinger, &item.report, &redact, &stop) {
+                let rest = items.len() - i;
+                say(&format!(
+                    "could not deliver {} ({why}); it and {} later report{} of the check stay \
+                     kept",
+                    item.report.describe(&redact),
+                    rest - 1,
+                    plural(rest - 1)
+                ));
+                left += rest;
+                break;
+            }
+        }
+    }
+    Ok(if left == 0 {
+        0
+    } else {
+        exit_codes::NOT_DELIVERED
+    })
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
+}

@@ -1,0 +1,331 @@
+//! Final pings that could not be delivered, kept on disk until they can be.
+//!
+//! When a run's final ping is not delivered after all its retries (no network, the
+//! server down), the report is kept in the state directory (`own_dir.rs`) as
+//! `report-<hash of the check's URL>-<end time>-<pid>-<random>`, mode 0600 (it holds the
+//! check's URL). At most [`MAX_KEPT`] per check are kept, the newest, each at most
+//! [`MAX_BODY`] bytes (the end of the body, where the news is). The next run of the check
+//! delivers them, oldest first, before its own pings; `hcwrap flush` delivers every
+//! check's. A report is removed once the server recorded it, or refused it (a refusal
+//! would only come again).
+//!
+//! A late report must not mislead: the server records a ping at its arrival. So a report
+//! of a success goes as a `/log` ping, which changes no state (a late success must not
+//! make a check look recently up), and a failure as the failure ping it was (`/fail` or
+//! `/<status>`), so the people alerted still hear of it. Each says first that it comes
+//! late and when the run ended, and carries no run id: paired with a start ping long ago,
+//! the server would show a duration that never was.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result, bail};
+
+use crate::check::Endpoint;
+use crate::own_dir::OwnDir;
+use crate::sys;
+
+/// The most reports kept per check: the newest.
+pub const MAX_KEPT: usize = 5;
+/// The most of a report's body kept: the hosted service's body limit.
+pub const MAX_BODY: usize = 100_000;
+
+/// A report waiting to be delivered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The file it is kept in.
+    pub file: PathBuf,
+    /// The check's URL (`HC_PING_URL`'s form): a secret.
+    pub url: String,
+    /// The ping it was to be.
+    pub endpoint: Endpoint,
+    /// When the run ended, in seconds since the epoch.
+    pub ended: u64,
+    /// How the run went, in a few words: "it succeeded", "exit status 3".
+    pub summary: String,
+    /// The body it was to carry.
+    pub body: String,
+}
+
+impl Report {
+    /// The ping to send for it now: the endpoint and the body (see the module
+    /// documentation).
+    pub fn late_ping(&self) -> (Endpoint, String) {
+        let endpoint = match self.endpoint {
+            Endpoint::Fail | Endpoint::ExitCode(_) => self.endpoint,
+            _ => Endpoint::Log,
+        };
+        let body = format!(
+            "[hcwrap] delivered late: the run that ended at {} ({}) could not be reported \
+             then\n{}",
+            rfc3339(self.ended),
+            self.summary,
+            self.body
+        );
+        (endpoint, body)
+    }
+
+    /// One line for `hcwrap flush --dry-run` and messages, without the check's secret.
+    pub fn describe(&self, redact: &dyn Fn(&str) -> String) -> String {
+        format!(
+            "{}: the run that ended at {} ({}): a {} of {} bytes",
+            redact(&self.url),
+            rfc3339(self.ended),
+            self.summary,
+            self.late_ping().0.name(),
+            self.body.len()
+        )
+    }
+}
+
+/// A time in seconds since the epoch as RFC 3339, in UTC.
+pub fn rfc3339(secs: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+}
+
+/// The reports of one check.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    dir: OwnDir,
+    prefix: String,
+}
+
+impl Outbox {
+    /// The reports of the check whose URL (as the configuration named it) is `check_url`.
+    pub fn new(dir: OwnDir, check_url: &str) -> Self {
+        let prefix = format!("report-{:016x}-", crate::lock::fnv1a(check_url.as_bytes()));
+        Outbox { dir, prefix }
+    }
+
+    /// Keeps a report; returns its file and how many older ones were dropped to make room.
+    pub fn keep(&self, report: &Report) -> Result<(PathBuf, usize)> {
+        if !self.dir.ready() {
+            bail!(
+                "the state directory {} is missing, not the user's own, or writable by others",
+                self.dir.dir().display()
+            );
+        }
+        let name = format!(
+            "{}{:020}-{}-{:08x}",
+            self.prefix,
+            report.ended,
+            std::process::id(),
+            crate::random::fraction().to_bits() & 0xffff_ffff
+        );
+        if !self.dir.write(&name, &render(report)) {
+            bail!("cannot write {}", self.dir.path(&name).display());
+        }
+        let mut kept = self.files();
+        let mut dropped = 0;
+        while kept.len() > MAX_KEPT {
+            let oldest = kept.remove(0);
+            if std::fs::remove_file(&oldest).is_ok() {
+                dropped += 1;
+            }
+        }
+        Ok((self.dir.path(&name), dropped))
+    }
+
+    /// This check's report files, oldest first.
+    fn files(&self) -> Vec<PathBuf> {
+        files_with_prefix(self.dir.dir(), &self.prefix)
+    }
+
+    /// This check's reports, oldest first.
+    pub fn waiting(&self) -> Vec<Report> {
+        self.files().iter().filter_map(|f| read(f)).collect()
+    }
+
+    /// Holds this check's reports for one run's delivery; `None` while another run holds
+    /// them (it is delivering them now).
+    pub fn claim(&self) -> Option<File> {
+        claim(&self.dir.path(&format!("{}lock", self.prefix)))
+    }
+}
+
+/// Every check's reports in `dir`, oldest first within each check.
+pub fn all_waiting(dir: &OwnDir) -> Vec<Report> {
+    files_with_prefix(dir.dir(), "report-")
+        .iter()
+        .filter(|f| !f.to_string_lossy().ends_with("-lock"))
+        .filter_map(|f| read(f))
+        .collect()
+}
+
+/// The lock of the reports whose lock file is `path`.
+pub fn claim(path: &Path) -> Option<File> {
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+        .ok()?;
+    sys::try_flock(file.as_raw_fd())
+        .ok()
+        .and_then(|held| held.then_some(file))
+}
+
+/// The lock file of the check whose report is `report`.
+pub fn lock_of(report: &Report) -> Option<PathBuf> {
+    let name = report.file.file_name()?.to_str()?;
+    // report-<16 hex>-...
+    let prefix = name.get(..24)?;
+    Some(report.file.with_file_name(format!("{prefix}lock")))
+}
+
+fn files_with_prefix(dir: &Path, prefix: &str) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.file_name()))
+        .filter_map(|n| n.into_string().ok())
+        .filter(|n| n.starts_with(prefix) && !n.ends_with("lock"))
+        .map(|n| dir.join(n))
+        .collect();
+    files.sort();
+    files
+}
+
+/// The file's report, if it is one of the user's own, whole.
+fn read(file: &Path) -> Option<Report> {
+    let handle = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(file)
+        .ok()?;
+    let meta = handle.metadata().ok()?;
+    if !meta.is_file() || meta.uid() != sys::uid() || meta.mode() & 0o077 != 0 {
+        return None;
+    }
+    let mut text = String::new();
+    handle
+        .take(MAX_BODY as u64 + 64 * 1024)
+        .read_to_string(&mut text)
+        .ok()?;
+    parse(&text, file).ok()
+}
+
+fn render(report: &Report) -> String {
+    let mut body = report.body.as_str();
+    if body.len() > MAX_BODY {
+        let mut from = body.len() - MAX_BODY;
+        while !body.is_char_boundary(from) {
+            from += 1;
+        }
+        body = &body[from..];
+    }
+    format!(
+        "hcwrap report 1\nurl {}\nendpoint {}\nended {}\nsummary {}\n\n{body}",
+        report.url,
+        endpoint_word(report.endpoint),
+        report.ended,
+        report.summary.replace('\n', " "),
+    )
+}
+
+fn parse(text: &str, file: &Path) -> Result<Report> {
+    let (head, body) = text.split_once("\n\n").context("no body")?;
+    let mut lines = head.lines();
+    if lines.next() != Some("hcwrap report 1") {
+        bail!("not a report");
+    }
+    let mut field = |name: &str| -> Result<String> {
+        lines
+            .next()
+            .and_then(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .map(str::to_owned)
+            .with_context(|| format!("no {name}"))
+    };
+    let url = field("url")?;
+    let endpoint = endpoint_from(&field("endpoint")?).context("bad endpoint")?;
+    let ended = field("ended")?.parse()?;
+    let summary = field("summary")?;
+    Ok(Report {
+        file: file.to_owned(),
+        url,
+        endpoint,
+        ended,
+        summary,
+        body: body.to_owned(),
+    })
+}
+
+fn endpoint_word(endpoint: Endpoint) -> String {
+    match endpoint {
+        Endpoint::Start => "start".into(),
+        Endpoint::Success => "success".into(),
+        Endpoint::Fail => "fail".into(),
+        Endpoint::Log => "log".into(),
+        Endpoint::ExitCode(n) => n.to_string(),
+    }
+}
+
+fn endpoint_from(word: &str) -> Option<Endpoint> {
+    Some(match word {
+        "success" => Endpoint::Success,
+        "fail" => Endpoint::Fail,
+        "log" => Endpoint::Log,
+        n => Endpoint::ExitCode(n.parse().ok()?),
+    })
+}
+
+/// Seconds since the epoch now.
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(endpoint: Endpoint) -> Report {
+        Report {
+            file: PathBuf::from("/x/report-0123456789abcdef-1"),
+            url: "https://hc-ping.com/uuid".into(),
+            endpoint,
+            ended: 1_764_642_600,
+            summary: "exit status 3".into(),
+            body: "tail\n\n[hcwrap] exit status 3\n".into(),
+        }
+    }
+
+    #[test]
+    fn a_report_reads_back_as_written() {
+        let r = report(Endpoint::ExitCode(3));
+        assert_eq!(parse(&render(&r), &r.file).unwrap(), r);
+        assert!(parse("hcwrap report 1\nurl x\n\nbody", &r.file).is_err());
+        assert_eq!(
+            lock_of(&r).unwrap(),
+            Path::new("/x/report-0123456789abcdef-lock")
+        );
+    }
+
+    #[test]
+    fn a_late_success_is_a_log_entry_and_a_late_failure_stays_one() {
+        let (endpoint, body) = report(Endpoint::Success).late_ping();
+        assert_eq!(endpoint, Endpoint::Log);
+        assert!(
+            body.starts_with(
+                "[hcwrap] delivered late: the run that ended at 2025-12-02T02:30:00Z \
+                 (exit status 3) could not be reported then\ntail\n"
+            ),
+            "{body}"
+        );
+        assert_eq!(
+            report(Endpoint::ExitCode(3)).late_ping().0,
+            Endpoint::ExitCode(3)
+        );
+        assert_eq!(report(Endpoint::Fail).late_ping().0, Endpoint::Fail);
+        assert_eq!(report(Endpoint::Log).late_ping().0, Endpoint::Log);
+    }
+}
