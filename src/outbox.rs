@@ -2,7 +2,7 @@
 //!
 //! When a run's final ping is not delivered after all its retries (no network, the
 //! server down), the report is kept in the state directory (`own_dir.rs`) as
-//! `report-<hash of the check's URL>-<end time>-<pid>-<random>`, mode 0600 (it holds the
+//! `report-<hash of the check's URL>-<time kept, in ns>-<pid>-<random>`, mode 0600 (it holds the
 //! check's URL). At most [`MAX_KEPT`] per check are kept, the newest, each at most
 //! [`MAX_BODY`] bytes (the end of the body, where the news is). The next run of the check
 //! delivers them, oldest first, before its own pings; `hcwrap flush` delivers every
@@ -109,10 +109,13 @@ impl Outbox {
                 self.dir.dir().display()
             );
         }
+        // Named by the time it is kept, to the nanosecond: names sort as runs ended.
+        let kept_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         let name = format!(
-            "{}{:020}-{}-{:08x}",
+            "{}{kept_at:020}-{}-{:08x}",
             self.prefix,
-            report.ended,
             std::process::id(),
             crate::random::fraction().to_bits() & 0xffff_ffff
         );

@@ -46,6 +46,13 @@ pub struct Records {
 impl Records {
     /// Writes the run log's line and the metrics, saying what could not be written.
     pub fn write(&self, record: &RunRecord) {
+        // The counts as they are now: a later run of the check may have counted since.
+        let mut record = record.clone();
+        if let Some(counts) = self.counts.as_ref().and_then(|c| c.read().ok()) {
+            record.failures_in_a_row = Some(counts.failures);
+            record.last_success = counts.last_success;
+        }
+        let record = &record;
         if let Some(path) = &self.run_log
             && let Err(e) = append_run_log(path, record)
         {
@@ -222,6 +229,14 @@ impl RunRecord {
     }
 }
 
+/// The metrics of the last run, as opposed to the check's counts.
+const LAST_RUN: [&str; 4] = [
+    "hcwrap_last_exit_status",
+    "hcwrap_last_failed",
+    "hcwrap_last_duration_seconds",
+    "hcwrap_last_end_time_seconds",
+];
+
 /// Each metric's help text, in the order written.
 const METRICS: [(&str, &str); 6] = [
     (
@@ -301,23 +316,45 @@ pub fn write_metrics(path: &Path, record: &RunRecord) -> Result<()> {
     }
     let label = format!("{{check=\"{}\"}}", escape_label(check));
     let mut by_metric: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    // Others' samples, as they were.
+    // Others' samples, as they were; this check's, to compare.
+    let mut mine: BTreeMap<&str, String> = BTreeMap::new();
     for line in old.lines() {
         if line.starts_with('#') {
             continue;
         }
         if let Some((metric, _)) = line.split_once('{')
             && let Some(known) = METRICS.iter().find(|(m, _)| *m == metric)
-            && !line[metric.len()..].starts_with(&label)
         {
-            by_metric.entry(known.0).or_default().push(line.to_owned());
+            if line[metric.len()..].starts_with(&label) {
+                mine.insert(known.0, line.to_owned());
+            } else {
+                by_metric.entry(known.0).or_default().push(line.to_owned());
+            }
         }
     }
-    for (metric, value) in record.samples() {
-        by_metric
-            .entry(metric)
-            .or_default()
-            .push(format!("{metric}{label} {value}"));
+    // A run of the check that ended later may have written first (its pings were
+    // quicker): its "last run" samples stay.
+    let value = |line: &String| line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
+    let written_end = mine.get("hcwrap_last_end_time_seconds").and_then(value);
+    let ours = record.samples();
+    let our_end = ours
+        .iter()
+        .find(|(m, _)| *m == "hcwrap_last_end_time_seconds")
+        .and_then(|(_, v)| v.parse::<f64>().ok());
+    let newer = match (written_end, our_end) {
+        (Some(written), Some(ours)) => ours >= written,
+        _ => true,
+    };
+    if newer {
+        mine.retain(|metric, _| !LAST_RUN.contains(metric));
+    }
+    for (metric, value) in ours {
+        if newer || !LAST_RUN.contains(&metric) {
+            mine.insert(metric, format!("{metric}{label} {value}"));
+        }
+    }
+    for (metric, line) in mine {
+        by_metric.entry(metric).or_default().push(line);
     }
     let mut text = String::new();
     for (metric, help) in METRICS {

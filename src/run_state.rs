@@ -46,6 +46,26 @@ impl RunState {
         self.dir.path(&self.name)
     }
 
+    /// The counts as they are now.
+    pub fn read(&self) -> Result<Counts> {
+        let path = self.path();
+        let file = File::options()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let meta = file.metadata()?;
+        if !meta.is_file() || meta.uid() != sys::uid() {
+            bail!("{} is not a file of the user's own", path.display());
+        }
+        // A run rewriting it holds the lock.
+        sys::flock(std::os::fd::AsRawFd::as_raw_fd(&file))
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+        let mut text = String::new();
+        let _ = (&file).take(4096).read_to_string(&mut text);
+        Ok(parse(&text))
+    }
+
     /// Counts a run that ended at `at` (seconds since the epoch) and `failed` or not;
     /// returns the counts with it.
     pub fn record(&self, failed: bool, at: u64) -> Result<Counts> {

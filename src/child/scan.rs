@@ -3,8 +3,8 @@
 //!
 //! Each stream is searched on its own, line by line, as it is read, in the pieces the
 //! pipe gives. A text that one read cuts in two is still found: the end of the line read
-//! so far (one byte less than the longest text) is kept and searched with the start of
-//! the next piece. Memory stays bounded whatever a line's length. The first match is
+//! so far (one byte less than the longest text, and [`CONTEXT`] more to show) is kept and
+//! searched with the start of the next piece. Memory stays bounded whatever a line's length. The first match is
 //! kept, with its stream, its line number and a piece of the line around it; searching
 //! then stops, since one match decides.
 
@@ -44,7 +44,8 @@ impl Match {
 struct Line {
     /// The current line's number, from 1.
     number: u64,
-    /// The end of the line read so far: at most the longest text less one byte.
+    /// The end of the line read so far: at most the longest text less one byte, and
+    /// [`CONTEXT`] bytes.
     carry: Vec<u8>,
 }
 
@@ -94,7 +95,7 @@ impl Scanner {
                 rest = &rest[segment.len() + 1..];
             } else {
                 // Keep the line's last bytes for a text the next read completes.
-                let keep = self.longest - 1;
+                let keep = self.longest - 1 + CONTEXT;
                 if segment.len() >= keep {
                     line.carry.clear();
                     line.carry
@@ -118,7 +119,7 @@ impl Scanner {
             self.joined.clear();
             self.joined.extend_from_slice(&line.carry);
             self.joined
-                .extend_from_slice(&segment[..segment.len().min(self.longest - 1)]);
+                .extend_from_slice(&segment[..segment.len().min(self.longest - 1 + CONTEXT)]);
             for (i, (_, finder)) in self.patterns.iter().enumerate() {
                 if let Some(at) = finder.find(&self.joined) {
                     hit = Some((i, at, &self.joined));
@@ -208,7 +209,7 @@ mod tests {
         let mut scanner = Scanner::new(&["needle".to_owned()]);
         for _ in 0..1000 {
             scanner.feed(0, &[b'x'; 4096]);
-            assert!(scanner.lines[0].carry.len() <= 5);
+            assert!(scanner.lines[0].carry.len() <= 5 + CONTEXT);
         }
         scanner.feed(0, b"needle");
         let m = scanner.finish().unwrap();

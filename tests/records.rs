@@ -1,0 +1,356 @@
+//! What a run leaves behind: the run log and the metrics file (written by concurrent
+//! runs), and the final pings kept through a server outage and delivered after it, by the
+//! next run or by `hcwrap flush`.
+
+mod support;
+
+use std::process::Stdio;
+
+use support::{Reply, Server, TempDir, hcwrap, stderr, stdout};
+
+/// Starts `runs` wrapped runs of `command` at once with `args`, and waits for them all.
+fn concurrently(runs: usize, args: &[String], command: &str) {
+    let children: Vec<_> = (0..runs)
+        .map(|_| {
+            hcwrap()
+                .args(args)
+                .args(["--", "sh", "-c", command])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = support::finish(child);
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn concurrent_runs_each_append_one_whole_json_line() {
+    let server = Server::start();
+    let dir = TempDir::new("run-log");
+    let log = dir.0.join("runs.jsonl");
+    let args: Vec<String> = [
+        "--url",
+        &server.check_url(),
+        "--run-log",
+        log.to_str().unwrap(),
+    ]
+    .map(String::from)
+    .to_vec();
+    concurrently(8, &args, "printf 'out'; printf 'err!' >&2; exit 3");
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 8, "{text}");
+    let mut rids = Vec::new();
+    for line in lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert_eq!(v["exit_status"], 3, "{line}");
+        assert_eq!(v["failed"], true);
+        assert_eq!(v["check"], &support::UUID[..8]);
+        assert_eq!(
+            (v["stdout_bytes"].as_u64(), v["stderr_bytes"].as_u64()),
+            (Some(3), Some(4))
+        );
+        assert!(v["max_rss_kib"].as_u64().unwrap() > 0, "{line}");
+        assert!(v["duration_s"].as_f64().unwrap() >= 0.0);
+        let pings = v["pings"].as_array().unwrap();
+        assert_eq!(pings.len(), 2, "{line}");
+        assert_eq!(
+            (pings[0]["ping"].as_str(), pings[1]["ping"].as_str()),
+            (Some("start"), Some("3"))
+        );
+        assert!(
+            pings
+                .iter()
+                .all(|p| p["delivered"] == true && p["attempts"] == 1),
+            "{line}"
+        );
+        let sent = v["sent_bytes"].as_u64().unwrap();
+        rids.push(sent);
+        assert!(
+            !line.contains(support::UUID),
+            "the check's secret is not in the log: {line}"
+        );
+    }
+    // What the server received is what the log says was sent.
+    let bodies: Vec<u64> = server
+        .wait_for(16)
+        .iter()
+        .filter(|r| r.suffix() == "/3")
+        .map(|r| r.body.len() as u64)
+        .collect();
+    rids.sort_unstable();
+    let mut bodies = bodies;
+    bodies.sort_unstable();
+    assert_eq!(rids, bodies);
+}
+
+#[test]
+fn concurrent_runs_of_two_checks_keep_both_in_one_metrics_file() {
+    let server = Server::start();
+    let dir = TempDir::new("metrics");
+    let prom = dir.0.join("jobs.prom");
+    let state = TempDir::new("metrics-state");
+    let by_slug = format!(
+        "{}/{}/{}",
+        server.api_url(),
+        support::PING_KEY,
+        support::SLUG
+    );
+    let children: Vec<_> = [server.check_url(), by_slug]
+        .iter()
+        .cycle()
+        .take(8)
+        .map(|url| {
+            hcwrap()
+                .env("HC_STATE_DIR", &state.0)
+                .args(["--url", url, "--metrics-file", prom.to_str().unwrap()])
+                .args(["--", "sh", "-c", "exit 3"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        assert_eq!(support::finish(child).status.code(), Some(3));
+    }
+    let text = std::fs::read_to_string(&prom).unwrap();
+    let uuid = &support::UUID[..8];
+    for check in [uuid, support::SLUG] {
+        assert!(
+            text.contains(&format!("hcwrap_last_exit_status{{check=\"{check}\"}} 3\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "hcwrap_consecutive_failures{{check=\"{check}\"}} 4\n"
+            )),
+            "{text}"
+        );
+    }
+    assert_eq!(
+        text.matches("# TYPE hcwrap_last_exit_status gauge\n")
+            .count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        !text.contains(support::UUID) && !text.contains(support::PING_KEY),
+        "{text}"
+    );
+    // A success afterwards: its time is kept, the count reset, the other check untouched.
+    let mut cmd = hcwrap();
+    cmd.env("HC_STATE_DIR", &state.0)
+        .args([
+            "--url",
+            &server.check_url(),
+            "--metrics-file",
+            prom.to_str().unwrap(),
+        ])
+        .args(["--", "true"]);
+    assert_eq!(support::run(&mut cmd).status.code(), Some(0));
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(
+        text.contains(&format!(
+            "hcwrap_consecutive_failures{{check=\"{uuid}\"}} 0\n"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "hcwrap_last_success_time_seconds{{check=\"{uuid}\"}} "
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "hcwrap_consecutive_failures{{check=\"{}\"}} 4\n",
+            support::SLUG
+        )),
+        "{text}"
+    );
+}
+
+/// A wrapped run with the state directory `state`, one attempt per ping.
+fn run_with_state(server: &Server, state: &TempDir, command: &str) -> std::process::Output {
+    let mut cmd = hcwrap();
+    cmd.env("HC_STATE_DIR", &state.0)
+        .args(["--url", &server.check_url(), "--ping-retries", "0"])
+        .args(["--", "sh", "-c", command]);
+    support::run(&mut cmd)
+}
+
+#[test]
+fn a_report_kept_through_an_outage_is_delivered_late_by_the_next_run_first() {
+    let server = Server::start();
+    let state = TempDir::new("outage");
+    let down = || Reply::Status(503, "down for maintenance", Vec::new());
+    // The first run's two pings; the second run's attempt at the first's report, then its
+    // two pings.
+    server.script((0..5).map(|_| down()));
+    // A failure and a success, neither delivered.
+    let out = run_with_state(&server, &state, "echo broke; exit 3");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "the outage never changes the status"
+    );
+    let err = stderr(&out);
+    assert!(
+        err.contains("; kept in ")
+            && err.ends_with(": the next run, or `hcwrap flush`, delivers it\n"),
+        "{err}"
+    );
+    assert_eq!(
+        run_with_state(&server, &state, "echo fine").status.code(),
+        Some(0)
+    );
+    server.wait_answered(5);
+    // The server is back.
+    let out = run_with_state(&server, &state, "echo again");
+    assert_eq!(out.status.code(), Some(0));
+    let reqs = server.wait_for(9);
+    let reqs = &reqs[5..];
+    let seen: Vec<(String, Option<&str>)> = reqs.iter().map(|r| (r.suffix(), r.rid())).collect();
+    assert_eq!(
+        seen[0],
+        ("/3".to_owned(), None),
+        "the late failure, as a failure, without a run id"
+    );
+    assert_eq!(
+        seen[1],
+        ("/log".to_owned(), None),
+        "the late success, as a log entry"
+    );
+    assert_eq!(seen[2].0, "/start");
+    assert_eq!(seen[3].0, "");
+    let late = reqs[0].body_text();
+    assert!(
+        late.starts_with("[hcwrap] delivered late: the run that ended at 20"),
+        "{late}"
+    );
+    assert!(
+        late.contains(
+            " (exit status 3) could not be reported then\nbroke\n[hcwrap] exit status 3\n"
+        ),
+        "{late}"
+    );
+    assert!(
+        reqs[1]
+            .body_text()
+            .contains(" (it succeeded) could not be reported then\nfine\n"),
+        "{}",
+        reqs[1].body_text()
+    );
+    let err = stderr(&out);
+    assert_eq!(err.matches("hcwrap: delivered late: ").count(), 2, "{err}");
+    assert!(!err.contains(support::UUID), "{err}");
+    // Nothing is left to deliver.
+    let mut flush = hcwrap();
+    flush
+        .env("HC_STATE_DIR", &state.0)
+        .args(["flush", "--dry-run"]);
+    let out = support::run(&mut flush);
+    assert!(
+        stdout(&out).starts_with("no reports waiting in "),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_full_outbox_keeps_the_newest_and_flush_delivers_them_in_order() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-full");
+    let down = || Reply::Status(503, "down", Vec::new());
+    // Two pings a run, and from the second run on, one attempt at the oldest kept report.
+    server.script((0..20).map(|_| down()));
+    for i in 0..7 {
+        let out = run_with_state(&server, &state, &format!("echo run {i}; exit 1"));
+        assert_eq!(out.status.code(), Some(1));
+        if i >= 5 {
+            assert!(
+                stderr(&out)
+                    .contains("the oldest kept report was dropped to make room: 5 are kept"),
+                "{}",
+                stderr(&out)
+            );
+        }
+    }
+    server.wait_answered(20);
+    let mut list = hcwrap();
+    list.env("HC_STATE_DIR", &state.0)
+        .args(["flush", "--dry-run"]);
+    let out = support::run(&mut list);
+    assert_eq!(out.status.code(), Some(0));
+    let listed = stdout(&out);
+    assert_eq!(listed.lines().count(), 6, "{listed}");
+    assert!(
+        listed
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("5 reports waiting in "),
+        "{listed}"
+    );
+    assert!(!listed.contains(support::UUID), "{listed}");
+    assert_eq!(server.requests().len(), 20, "a dry run sends nothing");
+    let mut flush = hcwrap();
+    flush.env("HC_STATE_DIR", &state.0).arg("flush");
+    let out = support::run(&mut flush);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let late: Vec<String> = server.wait_for(25)[20..]
+        .iter()
+        .map(support::Request::body_text)
+        .collect();
+    for (i, body) in late.iter().enumerate() {
+        assert!(
+            body.contains(&format!("\nrun {}\n", i + 2)),
+            "oldest first: {late:?}"
+        );
+    }
+    let out = support::run(&mut list);
+    assert!(
+        stdout(&out).starts_with("no reports waiting"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn flush_keeps_what_the_server_still_cannot_take_and_says_so() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-still-down");
+    let down = || Reply::Status(503, "down", Vec::new());
+    server.script([down(), down(), down()]);
+    assert_eq!(
+        run_with_state(&server, &state, "exit 2").status.code(),
+        Some(2)
+    );
+    server.wait_answered(2);
+    let mut flush = hcwrap();
+    flush
+        .env("HC_STATE_DIR", &state.0)
+        .args(["flush", "--ping-retries", "0"]);
+    let out = support::run(&mut flush);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("hcwrap: could not deliver http://127.0.0.1:")
+            && err.contains("; it and 0 later reports of the check stay kept"),
+        "{err}"
+    );
+    assert!(!err.contains(support::UUID), "{err}");
+    let mut list = hcwrap();
+    list.env("HC_STATE_DIR", &state.0)
+        .args(["flush", "--dry-run"]);
+    assert!(
+        stdout(&support::run(&mut list))
+            .ends_with(&format!("1 report waiting in {}\n", state.0.display()))
+    );
+}
