@@ -54,12 +54,13 @@ fn main() -> std::process::ExitCode {
     ])
 }
 
-const FILES: [&str; 10] = [
+const FILES: [&str; 11] = [
     "man/hcwrap.1",
     "man/hcwrap-ping.1",
     "man/hcwrap-probe.1",
     "man/hcwrap-doctor.1",
     "man/hcwrap-sync.1",
+    "man/hcwrap-flush.1",
     "completions/hcwrap.bash",
     "completions/_hcwrap",
     "completions/hcwrap.fish",
@@ -189,6 +190,7 @@ fn the_man_pages_render_without_warnings() {
         "man/hcwrap-probe.1",
         "man/hcwrap-doctor.1",
         "man/hcwrap-sync.1",
+        "man/hcwrap-flush.1",
     ] {
         let out = Command::new("groff")
             .args(["-man", "-ww", "-z"])

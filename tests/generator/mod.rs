@@ -36,6 +36,12 @@ pub fn generate(file: &str) -> String {
         "man/hcwrap-sync.1" => {
             subcommand_page("sync", "hcwrap-sync", &sync_description(), &sync_sections())
         }
+        "man/hcwrap-flush.1" => subcommand_page(
+            "flush",
+            "hcwrap-flush",
+            &flush_description(),
+            &flush_sections(),
+        ),
         "completions/hcwrap.bash" => bash_completions(),
         "completions/_hcwrap" => zsh_completions(),
         "completions/hcwrap.fish" => fish_completions(),
@@ -295,6 +301,7 @@ fn extra_sections() -> Roff {
             ("hcwrap-probe", "1"),
             ("hcwrap-doctor", "1"),
             ("hcwrap-sync", "1"),
+            ("hcwrap-flush", "1"),
             ("cron", "8"),
             ("crontab", "5"),
             ("timeout", "1"),
@@ -341,6 +348,12 @@ fn exit_status(r: &mut Roff) {
     item(r, "127", "The command was not found.");
     paragraph(
         r,
+        "--min-runtime, --fail-on-stderr and --fail-on change the ping of a run that exited 0, \
+         not the exit status: hcwrap still exits 0 unless --fail-exit STATUS is given. \
+         --tolerate never changes the exit status.",
+    );
+    paragraph(
+        r,
         "hcwrap ping exits 0 when the server recorded the ping and 1 when not; hcwrap probe \
          exits 0 when the endpoint is healthy and 1 when not; both exit 125 for usage errors \
          (see hcwrap-ping(1), hcwrap-probe(1)).",
@@ -385,6 +398,10 @@ fn environment(r: &mut Roff) {
             "XDG_CACHE_HOME, HOME",
             "Where each server's announced body limit is remembered (see FILES).",
         ),
+        (
+            "HC_STATE_DIR, XDG_STATE_HOME, HOME",
+            "Where failure counts and undelivered reports are kept (see FILES).",
+        ),
         ("PATH", "Where the command is looked for."),
         (
             "HC_RUN_ID",
@@ -425,6 +442,16 @@ fn files(r: &mut Roff) {
             "The Ping-Body-Limit a server announced last, HASH derived from its scheme, host \
              and port; used by pings with no start ping to learn it from. Else under \
              ~/.cache/hcwrap/; with neither variable set, nothing is remembered.",
+        )]);
+    r.control("TP", [])
+        .text([italic("/var/lib/hcwrap/")])
+        .text([roman(
+            "The state directory for root: each check's failures in a row (runs-HASH, for \
+             --tolerate and --metrics-file) and the final pings that could not be delivered \
+             (report-HASH-*, see hcwrap-flush(1)), HASH derived from the check's URL. For \
+             other users $XDG_STATE_HOME/hcwrap/, else ~/.local/state/hcwrap/; \
+             $HC_STATE_DIR, when set, for anyone. Mode 0700, files 0600 (a report holds the \
+             check's URL).",
         )]);
 }
 
@@ -643,6 +670,50 @@ fn doctor_sections() -> Roff {
         ],
     );
     see_also(&mut r, &[("hcwrap", "1"), ("hcwrap-ping", "1")]);
+    r
+}
+
+fn flush_description() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["DESCRIPTION"]);
+    paragraph(
+        &mut r,
+        "When a wrapped run's final ping cannot be delivered after all its retries (no \
+         network, the server down), hcwrap keeps the report in its state directory: the five \
+         newest per check, each at most 100,000 bytes. The next run of the check delivers \
+         them, oldest first, one attempt each, before its own pings. hcwrap flush delivers \
+         every check's now; with --dry-run it lists them and sends nothing.",
+    );
+    paragraph(
+        &mut r,
+        "The server records a ping when it arrives, so a late report says so in its first \
+         line (\"[hcwrap] delivered late: the run that ended at TIME (...)\"), carries no run \
+         id, and is sent so that it cannot mislead: a success, or a tolerated failure, as a log \
+         ping (/log), which changes no state, so the check does not look recently up; a \
+         failure as the failure ping it was (/fail or /STATUS), so the people alerted still \
+         hear of it, and the check stays down until a run succeeds. A report is removed once \
+         the server recorded it, or refused it (a refusal would only come again).",
+    );
+    r
+}
+
+fn flush_sections() -> Roff {
+    let mut r = Roff::new();
+    r.control("SH", ["EXIT STATUS"]);
+    item(&mut r, "0", "Nothing is left waiting (and always with --dry-run).");
+    item(
+        &mut r,
+        "1",
+        "Some reports could not be delivered; they stay kept.",
+    );
+    item(&mut r, "125", "A usage error.");
+    r.control("SH", ["EXAMPLES"]);
+    example(
+        &mut r,
+        "After a network outage, see what is waiting, then deliver it:",
+        &["hcwrap flush --dry-run", "hcwrap flush"],
+    );
+    see_also(&mut r, &[("hcwrap", "1")]);
     r
 }
 
