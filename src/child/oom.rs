@@ -23,9 +23,9 @@ pub struct OomCount {
 impl OomCount {
     /// Reads the counter now; `None` where there is none to read.
     pub fn start() -> Option<Self> {
-        let cgroups = std::fs::read_to_string("/proc/self/cgroup").ok()?;
-        let (file, cgroup) = counter_file(&cgroups, Path::new("/sys/fs/cgroup"))?;
-        let before = read(&file)?;
+        // On every run, beside the command's start: one read each, no more.
+        let cgroups = read_small(Path::new("/proc/self/cgroup"))?;
+        let (file, cgroup, before) = counter_file(&cgroups, Path::new("/sys/fs/cgroup"))?;
         Some(OomCount {
             file,
             cgroup,
@@ -42,8 +42,9 @@ impl OomCount {
 }
 
 /// The file holding the OOM kill counter for the cgroups listed in `cgroups` (the text of
-/// `/proc/self/cgroup`), under the hierarchy mounted at `root`; and the cgroup's path.
-fn counter_file(cgroups: &str, root: &Path) -> Option<(PathBuf, String)> {
+/// `/proc/self/cgroup`), under the hierarchy mounted at `root`; the cgroup's path; the
+/// count now.
+fn counter_file(cgroups: &str, root: &Path) -> Option<(PathBuf, String, u64)> {
     let mut found = None;
     for line in cgroups.lines() {
         let mut fields = line.splitn(3, ':');
@@ -70,11 +71,14 @@ fn counter_file(cgroups: &str, root: &Path) -> Option<(PathBuf, String)> {
         } else {
             continue;
         };
-        if let Some(file) = candidates.into_iter().find(|f| f.is_file()) {
+        if let Some((file, count)) = candidates
+            .into_iter()
+            .find_map(|f| read(&f).map(|n| (f, n)))
+        {
             // v1 holds the memory controller on its own line; prefer it to v2's line.
             let v1 = !controllers.is_empty();
             if v1 || found.is_none() {
-                found = Some((file, path.to_owned()));
+                found = Some((file, path.to_owned(), count));
             }
             if v1 {
                 break;
@@ -84,9 +88,17 @@ fn counter_file(cgroups: &str, root: &Path) -> Option<(PathBuf, String)> {
     found
 }
 
+/// The start of a small file (a few lines of /proc or /sys), in one read.
+fn read_small(file: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut buf = [0u8; 4096];
+    let n = std::fs::File::open(file).ok()?.read(&mut buf).ok()?;
+    Some(String::from_utf8_lossy(&buf[..n]).into_owned())
+}
+
 /// The `oom_kill` count in `file`.
 fn read(file: &Path) -> Option<u64> {
-    let text = std::fs::read_to_string(file).ok()?;
+    let text = read_small(file)?;
     text.lines()
         .find_map(|line| line.strip_prefix("oom_kill "))
         .and_then(|n| n.trim().parse().ok())
@@ -105,12 +117,12 @@ mod tests {
         std::fs::create_dir_all(&v1).unwrap();
         std::fs::write(v2.join("memory.events"), "low 0\noom 2\noom_kill 2\n").unwrap();
         std::fs::write(v1.join("memory.oom_control"), "under_oom 0\noom_kill 5\n").unwrap();
-        let (file, cgroup) = counter_file("0::/system.slice/cron.service\n", &root).unwrap();
-        assert_eq!(cgroup, "/system.slice/cron.service");
+        let (file, cgroup, count) = counter_file("0::/system.slice/cron.service\n", &root).unwrap();
+        assert_eq!((cgroup.as_str(), count), ("/system.slice/cron.service", 2));
         assert_eq!(read(&file), Some(2));
         let hybrid = "4:memory:/jobs\n1:cpu:/\n0::/system.slice/cron.service\n";
-        let (file, cgroup) = counter_file(hybrid, &root).unwrap();
-        assert_eq!((read(&file), cgroup.as_str()), (Some(5), "/jobs"));
+        let (file, cgroup, count) = counter_file(hybrid, &root).unwrap();
+        assert_eq!((read(&file), cgroup.as_str(), count), (Some(5), "/jobs", 5));
         assert!(counter_file("0::/elsewhere\n", &root.join("none")).is_none());
         std::fs::remove_dir_all(&root).unwrap();
     }

@@ -700,7 +700,11 @@ fn flush_description() -> Roff {
 fn flush_sections() -> Roff {
     let mut r = Roff::new();
     r.control("SH", ["EXIT STATUS"]);
-    item(&mut r, "0", "Nothing is left waiting (and always with --dry-run).");
+    item(
+        &mut r,
+        "0",
+        "Nothing is left waiting (and always with --dry-run).",
+    );
     item(
         &mut r,
         "1",
