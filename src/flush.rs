@@ -104,7 +104,7 @@ pub fn run(config: FlushConfig) -> Result<i32> {
         for (i, item) in items.iter().enumerate() {
             let pinger = Pinger::new(item.check.clone(), item.http.clone());
             let redact = |t: &str| item.check.redact(t);
-            if let Err(why) = crate::pings::deliver_late(&pinger, &item.report, &redact, &stop) {
+            if let Err(why) = crate::late::deliver_late(&pinger, &item.report, &redact, &stop) {
                 let rest = items.len() - i;
                 say(&format!(
                     "could not deliver {} ({why}); it and {} later report{} of the check stay \

@@ -3,6 +3,10 @@
 //! HTTP rules, retries and redaction as the wrapped run, and the same body rules: the tail
 //! of the body is kept, within the limit, as valid UTF-8, read with bounded memory however
 //! large the file.
+//!
+//! A ping other than `start` that cannot be delivered within `--max-time` is kept, as a
+//! wrapped run's final ping is (see [`outbox`](crate::outbox)); the next ping of the check
+//! delivers what is kept first, within half of its `--max-time`.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -18,7 +22,10 @@ use crate::check::{self, Check, Endpoint};
 use crate::check_config;
 use crate::cli::PingCli;
 use crate::exit_codes;
+use crate::late;
 use crate::limit_cache::LimitCache;
+use crate::outbox::{self, Outbox, Report};
+use crate::own_dir::OwnDir;
 use crate::ping::{Delivery, HttpOptions, Pinger};
 use crate::pings;
 use crate::ring::Ring;
@@ -69,6 +76,8 @@ pub struct HookConfig {
     /// What `limit_cache` held, so that an unchanged limit is not written again.
     cached_limit: Option<usize>,
     strict: bool,
+    /// Where an undelivered ping is kept; `None` in a dry run or with no state directory.
+    outbox: Option<Outbox>,
 }
 
 impl Hook {
@@ -145,7 +154,6 @@ impl Hook {
         let cached_limit = limit_cache.as_ref().and_then(LimitCache::read);
         let limit = pings::body_limit(cached_limit, cli.body_limit);
         Ok(Hook::Send(Box::new(HookConfig {
-            check,
             setup,
             http,
             endpoint: cli.kind,
@@ -155,6 +163,10 @@ impl Hook {
             limit_cache,
             cached_limit,
             strict: cli.strict,
+            outbox: OwnDir::state(&env)
+                .filter(|_| !cli.dry_run)
+                .map(|dir| Outbox::new(dir, &check.plain_url())),
+            check,
         })))
     }
 }
@@ -195,17 +207,7 @@ pub fn run(hook: Hook) -> Result<i32> {
             return Ok(0);
         }
     };
-    let body = match read_body(&config.source, config.limit) {
-        Ok(body) => body,
-        Err(e) if config.strict => return Err(e),
-        // The log a failed job never wrote must not cancel its failure ping: the ping goes,
-        // saying why its body is missing.
-        Err(e) => {
-            let why = format!("{e:#}");
-            crate::msg::say(&format!("warning: {why}; sending the ping without it"));
-            body::build(None, &[why], config.limit)
-        }
-    };
+    let body = body_or_why(&config)?;
     // --max-time bounds the sending; reading the body (what a command pipes in) takes what
     // it takes, as it would with curl.
     let started = Instant::now();
@@ -220,6 +222,21 @@ pub fn run(hook: Hook) -> Result<i32> {
     let (tx, rx) = mpsc::channel();
     let (endpoint, run_id) = (config.endpoint, config.run_id);
     let (check, setup, http) = (config.check, config.setup, config.http);
+    let keep = |check: &Check| Report {
+        file: PathBuf::new(),
+        url: if check.is_awaiting_uuid() {
+            String::new()
+        } else {
+            check.plain_url()
+        },
+        endpoint,
+        ended: outbox::now_secs(),
+        summary: format!("sent by hcwrap ping as a {}", endpoint.name()),
+        body: body.clone(),
+    };
+    let kept_check = check.clone();
+    let outbox = config.outbox.clone();
+    let report = keep(&check);
     std::thread::spawn(move || {
         // The check's setup first, within --max-time; with none to ping (a slug whose
         // UUID is unknown), a line said why.
@@ -230,8 +247,16 @@ pub fn run(hook: Hook) -> Result<i32> {
         };
         let mut http = http;
         http.max_time_start = Some(started);
+        if let (Some(outbox), Some(check)) = (&outbox, &check) {
+            deliver_kept(outbox, check, &http, max_time);
+        }
         let delivery = check.map(|check| {
-            Pinger::new(check, http).send(endpoint, run_id.as_deref(), &body, &Stop::default())
+            Pinger::new(check, http).send(
+                endpoint,
+                run_id.as_deref(),
+                &report.body,
+                &Stop::default(),
+            )
         });
         // A check the server does not know (deleted there): set it up again next time.
         if let (Some(setup), Some(Delivery::NotDelivered(failure))) = (&setup, &delivery)
@@ -245,9 +270,10 @@ pub fn run(hook: Hook) -> Result<i32> {
         rx.recv_timeout((started + max_time).saturating_duration_since(Instant::now()))
     else {
         crate::msg::say(&format!(
-            "could not deliver the {} to {shown} within --max-time {}: no answer in time",
+            "could not deliver the {} to {shown} within --max-time {}: no answer in time{}",
             endpoint.name(),
-            humantime::format_duration(max_time)
+            humantime::format_duration(max_time),
+            kept(config.outbox.as_ref(), endpoint, || keep(&kept_check))
         ));
         return Ok(not_delivered());
     };
@@ -265,10 +291,58 @@ pub fn run(hook: Hook) -> Result<i32> {
         }
         Delivery::Delivered { .. } => Ok(0),
         Delivery::NotDelivered(failure) => {
-            crate::msg::say(&failure.line);
+            let kept = if failure.how == "refused" {
+                String::new()
+            } else {
+                kept(config.outbox.as_ref(), endpoint, || keep(&kept_check))
+            };
+            crate::msg::say(&format!("{}{kept}", failure.line));
             // Without --strict the hook goes on: a monitoring outage must not fail it.
             Ok(not_delivered())
         }
+    }
+}
+
+/// Delivers what earlier pings of the check could not, first: within half of --max-time,
+/// one attempt each.
+fn deliver_kept(outbox: &Outbox, check: &Check, http: &HttpOptions, max_time: Duration) {
+    let once = HttpOptions {
+        retries: 0,
+        max_time: Some(max_time / 2),
+        ..http.clone()
+    };
+    late::deliver_waiting(outbox, check, once, &Stop::default());
+}
+
+/// The ping's body; or, for a body that cannot be read, why (unless `--strict`).
+fn body_or_why(config: &HookConfig) -> Result<String> {
+    match read_body(&config.source, config.limit) {
+        Ok(body) => Ok(body),
+        Err(e) if config.strict => Err(e),
+        // The log a failed job never wrote must not cancel its failure ping: the ping goes,
+        // saying why its body is missing.
+        Err(e) => {
+            let why = format!("{e:#}");
+            crate::msg::say(&format!("warning: {why}; sending the ping without it"));
+            Ok(body::build(None, &[why], config.limit))
+        }
+    }
+}
+
+/// Keeps the report `report` makes in `outbox`, for a ping that reports how a run went
+/// (not `start`) to a check whose ping URL is known (not one still to come from the
+/// management API); what to add to the line that says it was not delivered.
+fn kept(outbox: Option<&Outbox>, endpoint: Endpoint, report: impl FnOnce() -> Report) -> String {
+    match outbox {
+        Some(outbox) if endpoint != Endpoint::Start => {
+            let report = report();
+            if report.url.is_empty() {
+                String::new()
+            } else {
+                late::keep(outbox, &report)
+            }
+        }
+        _ => String::new(),
     }
 }
 

@@ -18,6 +18,7 @@ mod flush;
 mod hidden;
 mod hook;
 mod http;
+mod late;
 mod limit_cache;
 mod lock;
 mod msg;

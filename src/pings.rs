@@ -15,9 +15,10 @@ use std::time::{Duration, Instant};
 
 use crate::check::{Check, Endpoint};
 use crate::child::Ended;
+use crate::late;
 use crate::limit_cache::LimitCache;
 use crate::msg::say;
-use crate::outbox::{self, Outbox, Report};
+use crate::outbox::{self, Report};
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, Failure, HttpOptions, MAX_BODY_LIMIT, Pinger};
 use crate::records::{PingRecord, RunRecord};
 use crate::report::{self, Rules};
@@ -257,7 +258,11 @@ fn pings(
     }
     // Reports earlier runs could not deliver go first, so the server sees them in order.
     if let Some(outbox) = &target.records.outbox {
-        deliver_waiting(outbox, target, start_stop);
+        let once = HttpOptions {
+            retries: 0,
+            ..target.http.clone()
+        };
+        late::deliver_waiting(outbox, &target.check, once, start_stop);
     }
     let started = start.then(|| {
         pinger.get_or_init(|| self::pinger(target)).send_counted(
@@ -315,57 +320,6 @@ fn pings(
         }
     }
     sent.conclude(target, start_record);
-}
-
-/// Delivers the reports earlier runs of the check kept (see [`outbox`]), oldest first,
-/// each in one attempt, until one cannot be delivered; unless another run is doing so.
-fn deliver_waiting(outbox: &Outbox, target: &Target, stop: &Stop) {
-    let waiting = outbox.waiting();
-    if waiting.is_empty() {
-        return;
-    }
-    let Some(_held) = outbox.claim() else {
-        return;
-    };
-    let once = HttpOptions {
-        retries: 0,
-        ..target.http.clone()
-    };
-    let pinger = Pinger::new(target.check.clone(), once);
-    // Read again under the lock: another run may have delivered some meanwhile.
-    for report in outbox.waiting() {
-        if deliver_late(&pinger, &report, &|t| target.check.redact(t), stop).is_err() {
-            return;
-        }
-    }
-}
-
-/// Sends `report` late with `pinger` and removes it once the server recorded it (or
-/// refused it), saying so; `Err` with why it could not be delivered, to stop there.
-pub fn deliver_late(
-    pinger: &Pinger,
-    report: &Report,
-    redact: &dyn Fn(&str) -> String,
-    stop: &Stop,
-) -> Result<(), String> {
-    let (endpoint, body) = report.late_ping();
-    match pinger.send(endpoint, None, &body, stop) {
-        Delivery::Delivered { .. } => {
-            let _ = std::fs::remove_file(&report.file);
-            say(&format!("delivered late: {}", report.describe(redact)));
-            Ok(())
-        }
-        Delivery::NotDelivered(failure) if failure.how == "refused" => {
-            let _ = std::fs::remove_file(&report.file);
-            say(&format!(
-                "dropped a kept report the server refused ({}): {}",
-                failure.why,
-                report.describe(redact)
-            ));
-            Ok(())
-        }
-        Delivery::NotDelivered(failure) => Err(failure.why),
-    }
 }
 
 /// The run log's entry for one ping.
@@ -480,21 +434,7 @@ fn send_final(
             summary,
             body: body.clone(),
         };
-        kept = Some(match outbox.keep(&report) {
-            Ok((file, dropped)) => format!(
-                "; kept in {}: the next run, or `hcwrap flush`, delivers it{}",
-                file.display(),
-                if dropped > 0 {
-                    format!(
-                        " (the oldest kept report was dropped to make room: {} are kept)",
-                        outbox::MAX_KEPT
-                    )
-                } else {
-                    String::new()
-                }
-            ),
-            Err(e) => format!("; it could not be kept for later: {e:#}"),
-        });
+        kept = Some(late::keep(outbox, &report));
     }
     if let Some(record) = &mut record {
         record.sent = Some(body.len());

@@ -354,3 +354,38 @@ fn flush_keeps_what_the_server_still_cannot_take_and_says_so() {
             .ends_with(&format!("1 report waiting in {}\n", state.0.display()))
     );
 }
+
+#[test]
+fn a_hooks_failure_ping_is_kept_and_delivered_by_the_checks_next_ping() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-hook");
+    let down = || Reply::Status(503, "down", Vec::new());
+    server.script([down()]);
+    let ping = |args: &[&str]| {
+        let mut cmd = hcwrap();
+        cmd.env("HC_STATE_DIR", &state.0)
+            .args(["ping"])
+            .args(args)
+            .args(["--url", &server.check_url(), "--ping-retries", "0"]);
+        support::run(&mut cmd)
+    };
+    let out = ping(&["fail", "--message", "borg: repository locked"]);
+    assert_eq!(out.status.code(), Some(0), "an outage never fails the hook");
+    assert!(stderr(&out).contains("; kept in "), "{}", stderr(&out));
+    // The next backup's start hook: the kept failure goes first, still a failure.
+    let out = ping(&["start"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let reqs = server.wait_for(3);
+    assert_eq!(reqs[1].suffix(), "/fail");
+    let body = reqs[1].body_text();
+    assert!(
+        body.starts_with("[hcwrap] delivered late: the run that ended at 20")
+            && body.ends_with(" (sent by hcwrap ping as a fail ping) could not be reported then\nborg: repository locked"),
+        "{body}"
+    );
+    assert_eq!(reqs[2].suffix(), "/start");
+    // A start ping that is not delivered is not kept: it would only mislead later.
+    server.script([down()]);
+    let out = ping(&["start"]);
+    assert!(!stderr(&out).contains("kept"), "{}", stderr(&out));
+}

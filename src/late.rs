@@ -1,0 +1,73 @@
+//! Reports kept in the [`outbox`](crate::outbox), delivered late: by the next run of the
+//! check (wrapped, or `hcwrap ping`) before its own ping, and by `hcwrap flush`; and the
+//! line that says a report was kept.
+
+use crate::check::Check;
+use crate::msg::say;
+use crate::outbox::{MAX_KEPT, Outbox, Report};
+use crate::ping::{Delivery, HttpOptions, Pinger};
+use crate::stop::Stop;
+
+/// Keeps `report`; returns what to add to the line that says its ping was not delivered.
+pub fn keep(outbox: &Outbox, report: &Report) -> String {
+    match outbox.keep(report) {
+        Ok((file, dropped)) => format!(
+            "; kept in {}: the next run, or `hcwrap flush`, delivers it{}",
+            file.display(),
+            if dropped > 0 {
+                format!(" (the oldest kept report was dropped to make room: {MAX_KEPT} are kept)")
+            } else {
+                String::new()
+            }
+        ),
+        Err(e) => format!("; it could not be kept for later: {e:#}"),
+    }
+}
+
+/// Delivers the reports earlier runs of the check kept, oldest first, with `http` (one
+/// attempt each, as the caller sets it), until one cannot be delivered; unless another
+/// run is doing so.
+pub fn deliver_waiting(outbox: &Outbox, check: &Check, http: HttpOptions, stop: &Stop) {
+    let waiting = outbox.waiting();
+    if waiting.is_empty() {
+        return;
+    }
+    let Some(_held) = outbox.claim() else {
+        return;
+    };
+    let pinger = Pinger::new(check.clone(), http);
+    // Read again under the lock: another run may have delivered some meanwhile.
+    for report in outbox.waiting() {
+        if deliver_late(&pinger, &report, &|t| check.redact(t), stop).is_err() {
+            return;
+        }
+    }
+}
+
+/// Sends `report` late with `pinger` and removes it once the server recorded it (or
+/// refused it), saying so; `Err` with why it could not be delivered, to stop there.
+pub fn deliver_late(
+    pinger: &Pinger,
+    report: &Report,
+    redact: &dyn Fn(&str) -> String,
+    stop: &Stop,
+) -> Result<(), String> {
+    let (endpoint, body) = report.late_ping();
+    match pinger.send(endpoint, None, &body, stop) {
+        Delivery::Delivered { .. } => {
+            let _ = std::fs::remove_file(&report.file);
+            say(&format!("delivered late: {}", report.describe(redact)));
+            Ok(())
+        }
+        Delivery::NotDelivered(failure) if failure.how == "refused" => {
+            let _ = std::fs::remove_file(&report.file);
+            say(&format!(
+                "dropped a kept report the server refused ({}): {}",
+                failure.why,
+                report.describe(redact)
+            ));
+            Ok(())
+        }
+        Delivery::NotDelivered(failure) => Err(failure.why),
+    }
+}
