@@ -542,6 +542,13 @@ fn ping_description() -> Roff {
          in HC_PING_URL: hcwrap sets both for the command it wraps, so a wrapped script can add \
          /log entries to its own run.",
     );
+    paragraph(
+        &mut r,
+        "A ping other than start that is not delivered (the server or the network down) is \
+         kept in the state directory, and the check's next ping delivers it first, within \
+         half of its --max-time: a late success as a log ping, a late failure as the failure \
+         it was (see hcwrap-flush(1)).",
+    );
     r
 }
 
