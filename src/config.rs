@@ -279,10 +279,12 @@ fn records(
             ..Records::default()
         });
     }
-    let state = OwnDir::state(env);
+    // A dry run changes no state: it counts nothing, and neither keeps nor delivers
+    // reports (a kept report "delivered" by printing it would be lost).
+    let state = OwnDir::state(env).filter(|_| !cli.dry_run);
     let url = check.plain_url();
     let counted = cli.tolerate.is_some() || cli.metrics_file.is_some();
-    if counted && state.is_none() {
+    if counted && state.is_none() && !cli.dry_run {
         crate::msg::say(
             "warning: no state directory to count failures in a row in (set HC_STATE_DIR, or \
              HOME); --tolerate tolerates none, and --metrics-file has no count",

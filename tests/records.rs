@@ -389,3 +389,32 @@ fn a_hooks_failure_ping_is_kept_and_delivered_by_the_checks_next_ping() {
     let out = ping(&["start"]);
     assert!(!stderr(&out).contains("kept"), "{}", stderr(&out));
 }
+
+#[test]
+fn a_dry_run_neither_delivers_nor_counts() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-dry-run");
+    server.script((0..2).map(|_| Reply::Status(503, "down", Vec::new())));
+    assert_eq!(
+        run_with_state(&server, &state, "exit 1").status.code(),
+        Some(1)
+    );
+    server.wait_answered(2);
+    let mut cmd = hcwrap();
+    cmd.env("HC_STATE_DIR", &state.0)
+        .args(["--dry-run", "--tolerate", "3", "--url", &server.check_url()])
+        .args(["--", "false"]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("delivered late"), "{}", stderr(&out));
+    assert_eq!(server.requests().len(), 2, "a dry run sends nothing");
+    let mut list = hcwrap();
+    list.env("HC_STATE_DIR", &state.0)
+        .args(["flush", "--dry-run"]);
+    assert!(stdout(&support::run(&mut list)).contains("1 report waiting in "));
+    let names: Vec<String> = std::fs::read_dir(&state.0)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("runs-")), "{names:?}");
+}
