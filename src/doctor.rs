@@ -25,6 +25,8 @@ use crate::cli::DoctorCli;
 use crate::http::{self, Url};
 use crate::limit_cache::LimitCache;
 use crate::msg::printable;
+use crate::outbox::Outbox;
+use crate::own_dir::OwnDir;
 use crate::ping::{Delivery, HttpOptions, Pinger};
 use crate::stop::Stop;
 
@@ -37,6 +39,8 @@ pub struct DoctorConfig {
     settings: Option<Settings>,
     send_log: bool,
     limit_cache: Option<LimitCache>,
+    /// The reports a run of the check could not deliver and kept.
+    outbox: Option<Outbox>,
 }
 
 impl DoctorConfig {
@@ -48,6 +52,11 @@ impl DoctorConfig {
         let mut check_args = cli.check.clone();
         check_args.create = false;
         let check = crate::check_config::check(&check_args, api_key, false, &env)?;
+        // Kept under the check as the runs name it (with --create's query, if given).
+        let outbox = crate::check_config::check(&cli.check, api_key, false, &env)
+            .ok()
+            .zip(OwnDir::state(&env))
+            .map(|(run_check, dir)| Outbox::new(dir, &run_check.plain_url()));
         let http = crate::check_config::http(&cli.http, &check, false, &env)?;
         let settings = Settings::from_cli(&cli.setup, &env)?;
         let api = crate::check_config::api(&cli.setup.api, &check, false, &http, &env)?;
@@ -59,6 +68,7 @@ impl DoctorConfig {
             settings,
             send_log: cli.send_log,
             limit_cache,
+            outbox,
         })
     }
 }
@@ -139,7 +149,28 @@ pub fn run(config: DoctorConfig) -> Result<i32> {
             ),
         }
     }
+    kept_reports(&config, &mut findings);
     Ok(i32::from(findings.problems > 0))
+}
+
+/// Reports of the check that runs could not deliver: a warning, since the server has not
+/// heard of those runs.
+fn kept_reports(config: &DoctorConfig, findings: &mut Findings) {
+    let waiting = config
+        .outbox
+        .as_ref()
+        .map(Outbox::waiting)
+        .unwrap_or_default();
+    if let Some(oldest) = waiting.first() {
+        findings.warning(&format!(
+            "kept reports: {} final ping{} of this check could not be delivered and wait, \
+             the oldest from the run that ended at {}: the check's next run delivers them, or \
+             hcwrap flush now",
+            waiting.len(),
+            if waiting.len() == 1 { "" } else { "s" },
+            crate::outbox::rfc3339(oldest.ended)
+        ));
+    }
 }
 
 /// The proxy, name resolution, the connection and the server's answer.

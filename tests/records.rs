@@ -418,3 +418,30 @@ fn a_dry_run_neither_delivers_nor_counts() {
         .collect();
     assert!(!names.iter().any(|n| n.starts_with("runs-")), "{names:?}");
 }
+
+#[test]
+fn doctor_says_when_reports_of_the_check_wait() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-doctor");
+    server.script((0..2).map(|_| Reply::Status(503, "down", Vec::new())));
+    assert_eq!(
+        run_with_state(&server, &state, "exit 1").status.code(),
+        Some(1)
+    );
+    server.wait_answered(2);
+    let mut doctor = hcwrap();
+    doctor
+        .env("HC_STATE_DIR", &state.0)
+        .args(["doctor", "--url", &server.check_url()]);
+    let out = support::run(&mut doctor);
+    let said = stdout(&out);
+    assert!(
+        said.lines().any(|l| l.starts_with("warning  kept reports: 1 final ping of this check could not be delivered and wait, the oldest from the run that ended at 20")),
+        "{said}"
+    );
+    assert_eq!(
+        server.requests().len(),
+        3,
+        "doctor delivers nothing: {said}"
+    );
+}
