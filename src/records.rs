@@ -366,11 +366,15 @@ pub fn write_metrics(path: &Path, record: &RunRecord) -> Result<()> {
             }
         }
     }
-    let temporary = dir.join(format!(".{name}.{}", std::process::id()));
+    // A new file of hcwrap's own (never one someone made there first), renamed into place.
+    let temporary = dir.join(format!(
+        ".{name}.{}-{:x}",
+        std::process::id(),
+        crate::random::fraction().to_bits()
+    ));
     let written = File::options()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o644)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&temporary)

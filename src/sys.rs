@@ -518,19 +518,30 @@ pub fn try_flock(fd: RawFd) -> io::Result<bool> {
 }
 
 /// Takes an exclusive `flock` on `fd`, waiting while another open file holds it (for the
-/// moment another run takes to rewrite a small file).
+/// moment another run takes to rewrite a small file), but no longer than [`LOCK_PATIENCE`]:
+/// a lock someone keeps (a stopped process, another user's `flock FILE sleep`) must not
+/// keep hcwrap from ending.
 pub fn flock(fd: RawFd) -> io::Result<()> {
+    let until = std::time::Instant::now() + LOCK_PATIENCE;
     loop {
-        // SAFETY: flock has no memory-safety preconditions; the descriptor is open.
-        if unsafe { libc::flock(fd, libc::LOCK_EX) } == 0 {
+        if try_flock(fd)? {
             return Ok(());
         }
-        let e = io::Error::last_os_error();
-        if e.kind() != io::ErrorKind::Interrupted {
-            return Err(e);
+        if std::time::Instant::now() >= until {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!(
+                    "another process has held its lock for over {}s",
+                    LOCK_PATIENCE.as_secs()
+                ),
+            ));
         }
+        std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// The longest [`flock`] waits.
+pub const LOCK_PATIENCE: Duration = Duration::from_secs(2);
 
 /// hcwrap's real user id.
 pub fn uid() -> u32 {

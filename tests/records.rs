@@ -445,3 +445,38 @@ fn doctor_says_when_reports_of_the_check_wait() {
         "doctor delivers nothing: {said}"
     );
 }
+
+#[test]
+fn a_run_log_someone_keeps_locked_costs_a_line_not_a_hang() {
+    let server = Server::start();
+    let dir = TempDir::new("run-log-held");
+    let log = dir.file("runs.jsonl", "");
+    let mut holder = std::process::Command::new("flock")
+        .args([&log, "sh", "-c", "echo held; exec sleep 60"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    assert_eq!(support::first_line(&mut holder), "held\n");
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--run-log",
+        &log,
+        "--",
+        "echo",
+        "job",
+    ]);
+    let out = support::run(&mut cmd);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(stdout(&out), "job\n");
+    assert!(
+        stderr(&out).starts_with("hcwrap: --run-log: cannot lock ")
+            && stderr(&out).ends_with("another process has held its lock for over 2s\n"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(server.wait_for(2).len(), 2);
+}
