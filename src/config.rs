@@ -160,7 +160,9 @@ impl Config {
         }
         // Unmonitored: every ping is off, so that nothing is sent anywhere.
         let ping = |on: OnEnd| if monitored { on } else { OnEnd::None };
-        let (judge, fail_on) = judging(&cli)?;
+        let (mut judge, fail_on) = judging(&cli)?;
+        // A quoted line is output: hidden as the output is.
+        judge.redact.clone_from(&redact);
         let records = records(&cli, &check, monitored, &env)?;
         Ok(Config {
             judge,
@@ -240,6 +242,8 @@ fn judging(cli: &Cli) -> Result<(Judge, Vec<String>)> {
         min_runtime,
         fail_on_stderr: cli.fail_on_stderr,
         fail_exit: cli.fail_exit,
+        quote: !cli.no_output,
+        redact: Vec::new(),
     };
     Ok((judge, cli.fail_on.clone()))
 }

@@ -19,6 +19,10 @@ pub struct Judge {
     pub fail_on_stderr: bool,
     /// `--fail-exit`: hcwrap's exit status for a run that a rule counts as failed.
     pub fail_exit: Option<u8>,
+    /// Whether the output is sent (not `--no-output`): a matched line is quoted only then.
+    pub quote: bool,
+    /// The `--redact` values, hidden in a quoted line too.
+    pub redact: Vec<String>,
 }
 
 /// How a run went, judged.
@@ -63,7 +67,7 @@ pub fn judge(ended: &Ended, status: i32, judge: &Judge) -> Verdict {
             ));
         }
         if let Some(found) = &capture.matched {
-            why.push(found.describe());
+            why.push(found.describe(judge.quote, &judge.redact));
         }
     }
     if why.is_empty() {
@@ -121,6 +125,8 @@ mod tests {
             min_runtime: Some(Duration::from_secs(2)),
             fail_on_stderr: true,
             fail_exit: None,
+            quote: true,
+            redact: Vec::new(),
         };
         assert_eq!(judge(&ended(2000, 0, None), 0, &rules), Verdict::Succeeded);
         assert_eq!(
@@ -134,7 +140,8 @@ mod tests {
             stream: 1,
             line: 4,
             pattern: "ERROR".into(),
-            excerpt: "ERROR x".into(),
+            excerpt: b"ERROR x".to_vec(),
+            cut: (false, true),
         };
         assert_eq!(
             judge(&ended(5000, 0, Some(found)), 0, &rules),
@@ -150,6 +157,8 @@ mod tests {
             min_runtime: Some(Duration::from_secs(2)),
             fail_on_stderr: false,
             fail_exit: Some(3),
+            quote: true,
+            redact: Vec::new(),
         };
         let failed = judge(&ended(5, 0, None), 4, &rules);
         assert_eq!(failed, Verdict::Failed);

@@ -276,3 +276,45 @@ fn bad_rule_options_are_usage_errors_before_the_command_runs() {
         assert_eq!(BufReader::new(err.as_bytes()).lines().count(), 1, "{err}");
     }
 }
+
+#[test]
+fn a_quoted_line_hides_what_the_output_hides() {
+    let server = Server::start();
+    let dir = TempDir::new("judge-redact");
+    let log = dir.0.join("runs.jsonl");
+    let line = "echo 'ERROR: login failed with password hunter2SECRET'";
+    let out = wrapped(
+        &server.check_url(),
+        &[
+            "--fail-on",
+            "ERROR",
+            "--redact",
+            "hunter2SECRET",
+            "--run-log",
+            log.to_str().unwrap(),
+        ],
+        &["sh", "-c", line],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let body = server.wait_for(2)[1].body_text();
+    assert!(
+        body.ends_with("matched --fail-on 'ERROR': ERROR: login failed with password [redacted]\n"),
+        "{body}"
+    );
+    assert!(
+        !body.contains("hunter2") && !stderr(&out).contains("hunter2"),
+        "{body}"
+    );
+    assert!(!std::fs::read_to_string(&log).unwrap().contains("hunter2"));
+    // With --no-output, no line of output at all: where it matched, not what it said.
+    let out = wrapped(
+        &server.check_url(),
+        &["--fail-on", "ERROR", "--no-output"],
+        &["sh", "-c", line],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        server.wait_for(4)[3].body_text(),
+        "[hcwrap] exit status 0, counted as failed: stdout line 1 matched --fail-on 'ERROR'\n"
+    );
+}

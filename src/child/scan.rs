@@ -22,21 +22,59 @@ pub struct Match {
     pub line: u64,
     /// The text that matched.
     pub pattern: String,
-    /// The line around the match (at most [`CONTEXT`] bytes either side), lossily decoded.
-    pub excerpt: String,
+    /// The line around the match: at most [`CONTEXT`] bytes either side, cut between
+    /// characters.
+    pub excerpt: Vec<u8>,
+    /// Whether the line goes on before and after the excerpt.
+    pub cut: (bool, bool),
 }
 
 impl Match {
-    /// How the body and the local line name it: `stderr line 3 matched --fail-on 'ERROR': ...`.
-    pub fn describe(&self) -> String {
+    /// How the body and the local line name it: `stderr line 3 matched --fail-on 'ERROR':
+    /// ...`. The excerpt is output, so it is shown only where the output is (`show`), and
+    /// with the `--redact` values (`redact`) hidden: also a value that the excerpt's edge
+    /// cuts, since the bytes that could be part of one are left out there.
+    pub fn describe(&self, show: bool, redact: &[String]) -> String {
         let stream = if self.stream == 0 { "stdout" } else { "stderr" };
-        format!(
-            "{stream} line {} matched --fail-on '{}': {}",
+        let head = format!(
+            "{stream} line {} matched --fail-on '{}'",
             self.line,
             crate::msg::printable(&self.pattern),
-            crate::msg::printable(&self.excerpt)
+        );
+        if !show {
+            return head;
+        }
+        let longest = redact.iter().map(String::len).max().unwrap_or(0);
+        let (mut excerpt, _) =
+            crate::redact::apply(&self.excerpt, redact, self.cut.0 && longest > 0);
+        if self.cut.1 {
+            // The longest end that could start a value the next bytes would complete.
+            let len = excerpt.len();
+            if let Some(k) = (1..longest.min(len + 1)).rev().find(|&k| {
+                redact
+                    .iter()
+                    .any(|v| v.len() > k && v.as_bytes().starts_with(&excerpt[len - k..]))
+            }) {
+                excerpt.truncate(len - k);
+            }
+        }
+        format!(
+            "{head}: {}",
+            crate::msg::printable(&String::from_utf8_lossy(&excerpt))
         )
     }
+}
+
+/// `from..to` of `text` moved inwards to the nearest character boundaries.
+fn between_characters(text: &[u8], mut from: usize, mut to: usize) -> (usize, usize) {
+    let continuation = |b: u8| b & 0xc0 == 0x80;
+    while from < to && continuation(text[from]) {
+        from += 1;
+    }
+    while to > from && to < text.len() && continuation(text[to]) {
+        to -= 1;
+    }
+    (from, to)
 }
 
 /// One stream's place in its current line.
@@ -137,13 +175,19 @@ impl Scanner {
         }
         if let Some((i, at, text)) = hit {
             let pattern = &self.patterns[i].0;
-            let from = at.saturating_sub(CONTEXT);
-            let to = text.len().min(at + pattern.len() + CONTEXT);
+            let (from, to) = between_characters(
+                text,
+                at.saturating_sub(CONTEXT),
+                text.len().min(at + pattern.len() + CONTEXT),
+            );
             self.found = Some(Match {
                 stream,
                 line: line.number,
                 pattern: pattern.clone(),
-                excerpt: String::from_utf8_lossy(&text[from..to]).into_owned(),
+                excerpt: text[from..to].to_vec(),
+                // Before the excerpt: more of the line, if it does not start the line read
+                // so far. After it: the line may always go on in the next read.
+                cut: (from > 0, true),
             });
         }
     }
@@ -171,10 +215,14 @@ mod tests {
     fn a_text_is_found_in_its_line_and_stream() {
         let m = scan(&["ERROR"], &[(0, b"ok\nERROR: disk\n"), (1, b"x\n")]).unwrap();
         assert_eq!((m.stream, m.line), (0, 2));
-        assert_eq!(m.excerpt, "ERROR: disk");
+        assert_eq!(m.excerpt, b"ERROR: disk");
         assert_eq!(
-            m.describe(),
+            m.describe(true, &[]),
             "stdout line 2 matched --fail-on 'ERROR': ERROR: disk"
+        );
+        assert_eq!(
+            m.describe(false, &[]),
+            "stdout line 2 matched --fail-on 'ERROR'"
         );
         let m = scan(&["nope", "fatal"], &[(0, b"a\nb\n"), (1, b"1\n2 fatal\n")]).unwrap();
         assert_eq!((m.stream, m.line, m.pattern.as_str()), (1, 2, "fatal"));
@@ -197,7 +245,8 @@ mod tests {
                 );
                 let m = m.unwrap_or_else(|| panic!("cut at {cut}, {second}"));
                 assert_eq!((m.stream, m.line), (0, 2), "cut at {cut}, {second}");
-                assert!(m.excerpt.contains("FAILED"), "{}", m.excerpt);
+                let excerpt = String::from_utf8_lossy(&m.excerpt).into_owned();
+                assert!(excerpt.contains("FAILED"), "{excerpt}");
             }
         }
         // A text split by a newline is two lines, not a match.
@@ -215,6 +264,31 @@ mod tests {
         let m = scanner.finish().unwrap();
         assert_eq!(m.line, 1);
         assert!(m.excerpt.len() <= 2 * CONTEXT + 6, "{}", m.excerpt.len());
-        assert!(m.excerpt.ends_with("needle"));
+        assert!(m.excerpt.ends_with(b"needle"));
+    }
+
+    #[test]
+    fn the_excerpt_hides_redacted_values_even_where_its_edges_cut_them() {
+        let secret = "hunter2SECRET".to_owned();
+        let line = format!(
+            "{}{secret} ERROR {secret}{}",
+            "x".repeat(75),
+            "y".repeat(75)
+        );
+        let m = scan(&["ERROR"], &[(1, line.as_bytes())]).unwrap();
+        let shown = m.describe(true, std::slice::from_ref(&secret));
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("SECRET"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("ECRET") && !shown.contains("hunte"),
+            "{shown}"
+        );
+        assert!(shown.contains("[redacted] ERROR [redacted]"), "{shown}");
+        // Cut between characters, never inside one.
+        let euros = format!("{}ERROR{}", "€".repeat(40), "€".repeat(40));
+        let m = scan(&["ERROR"], &[(0, euros.as_bytes())]).unwrap();
+        assert!(!m.describe(true, &[]).contains('\u{fffd}'));
     }
 }
