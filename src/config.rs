@@ -160,9 +160,7 @@ impl Config {
         }
         // Unmonitored: every ping is off, so that nothing is sent anywhere.
         let ping = |on: OnEnd| if monitored { on } else { OnEnd::None };
-        let (mut judge, fail_on) = judging(&cli)?;
-        // A quoted line is output: hidden as the output is.
-        judge.redact.clone_from(&redact);
+        let (judge, fail_on) = judging(&cli, &redact)?;
         let records = records(&cli, &check, monitored, &env)?;
         Ok(Config {
             judge,
@@ -208,7 +206,7 @@ impl Config {
 }
 
 /// The rules that judge a run beyond its exit status, and `--fail-on`'s texts.
-fn judging(cli: &Cli) -> Result<(Judge, Vec<String>)> {
+fn judging(cli: &Cli, redact: &[String]) -> Result<(Judge, Vec<String>)> {
     for text in &cli.fail_on {
         if text.is_empty() {
             bail!(
@@ -243,7 +241,8 @@ fn judging(cli: &Cli) -> Result<(Judge, Vec<String>)> {
         fail_on_stderr: cli.fail_on_stderr,
         fail_exit: cli.fail_exit,
         quote: !cli.no_output,
-        redact: Vec::new(),
+        // A quoted line is output: hidden as the output is.
+        redact: redact.to_vec(),
     };
     Ok((judge, cli.fail_on.clone()))
 }
