@@ -15,6 +15,7 @@ mod config;
 mod doctor;
 mod exit_codes;
 mod flush;
+mod handover;
 mod hidden;
 mod hook;
 mod http;

@@ -8,13 +8,14 @@
 
 use std::cell::OnceCell;
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::check::{Check, Endpoint};
 use crate::child::Ended;
+use crate::handover::{Handover, Pending, Unsettled};
 use crate::late;
 use crate::limit_cache::LimitCache;
 use crate::msg::say;
@@ -66,8 +67,9 @@ pub struct Target {
 #[derive(Debug)]
 pub struct RunPings {
     target: Target,
-    /// Hands the final ping to the thread; `None` without a thread.
-    hand: Option<mpsc::SyncSender<Final>>,
+    /// Where the final ping goes to the thread, and comes back from it when hcwrap gives
+    /// up waiting; `None` without a thread.
+    handover: Option<Arc<Handover>>,
     /// Becomes readable (end of file) when the thread has ended.
     done: Option<OwnedFd>,
     /// Raised when the command has ended: the start ping gets no more retries.
@@ -81,13 +83,14 @@ impl RunPings {
     /// `Ping-Body-Limit` in its answer raises `capacity` (with output to send).
     pub fn begin(target: Target, start: bool, capacity: Option<Arc<AtomicUsize>>) -> Self {
         let (start_stop, final_stop) = (Stop::default(), Stop::default());
-        let (hand, handed) = mpsc::sync_channel::<Final>(1);
+        let handover = Arc::new(Handover::default());
         let spawned = sys::pipe().and_then(|(done_read, done_write)| {
             let (t, s, f) = (target.clone(), start_stop.clone(), final_stop.clone());
+            let h = Arc::clone(&handover);
             thread::Builder::new()
                 .name("pings".into())
                 .spawn(move || {
-                    pings(&t, start, capacity.as_deref(), &handed, &s, &f);
+                    pings(&t, start, capacity.as_deref(), &h, &s, &f);
                     // End of file on `done`: the caller may exit now.
                     drop(done_write);
                     if t.last_run {
@@ -100,13 +103,13 @@ impl RunPings {
         });
         // Without a thread there is no start ping; the final ping goes out from `finish`,
         // on the caller's thread.
-        let (hand, done) = match spawned {
-            Ok(done) => (Some(hand), Some(done)),
+        let (handover, done) = match spawned {
+            Ok(done) => (Some(handover), Some(done)),
             Err(_) => (None, None),
         };
         RunPings {
             target,
-            hand,
+            handover,
             done,
             start_stop,
             final_stop,
@@ -116,9 +119,8 @@ impl RunPings {
     /// The run has ended: stop retrying the start ping, and send the final one after it.
     pub fn finish(&mut self, last: Final) {
         self.start_stop.raise();
-        if let Some(hand) = self.hand.take() {
-            // The thread is gone only if it panicked; the final ping is lost with it.
-            let _ = hand.send(last);
+        if let Some(handover) = &self.handover {
+            handover.hand(Some(last));
         } else {
             let cached = self.target.limit_cache.as_ref().and_then(LimitCache::read);
             let sent = send_final(
@@ -127,6 +129,7 @@ impl RunPings {
                 cached,
                 last,
                 &self.final_stop,
+                None,
             );
             if let Some(Delivery::NotDelivered(failure)) = &sent.delivery {
                 say(&format!(
@@ -142,7 +145,9 @@ impl RunPings {
     /// The run ends with no final ping.
     pub fn finish_nothing(&mut self) {
         self.start_stop.raise();
-        self.hand = None;
+        if let Some(handover) = &self.handover {
+            handover.hand(None);
+        }
     }
 
     /// Gives up the retries left.
@@ -190,7 +195,15 @@ impl RunPings {
             ];
             let left = until.map(|u| u.saturating_duration_since(Instant::now()));
             if left.is_some_and(|l| l.is_zero()) {
-                say("gave up on the pings still on their way: interrupted");
+                let kept = self
+                    .handover
+                    .as_ref()
+                    .and_then(|h| h.take_back())
+                    .map(|unsettled| settle(&self.target, unsettled))
+                    .unwrap_or_default();
+                say(&format!(
+                    "gave up on the pings still on their way: interrupted{kept}"
+                ));
                 return interrupted;
             }
             if sys::poll(&mut fds, left).is_err() || fds[0].revents != 0 {
@@ -225,7 +238,7 @@ fn pings(
     target: &Target,
     start: bool,
     capacity: Option<&AtomicUsize>,
-    handed: &mpsc::Receiver<Final>,
+    handover: &Handover,
     start_stop: &Stop,
     final_stop: &Stop,
 ) {
@@ -289,10 +302,20 @@ fn pings(
             Ordering::Relaxed,
         );
     }
-    let Ok(last) = handed.recv() else {
+    let Some(last) = handover.take() else {
         return;
     };
-    let sent = send_final(&pinger, target, server_limit, last, final_stop);
+    let sent = send_final(
+        &pinger,
+        target,
+        server_limit,
+        last,
+        final_stop,
+        Some((handover, start_record.clone())),
+    );
+    if sent.taken_back {
+        return;
+    }
     let final_delivery = sent.delivery.clone();
     // A check the server does not know (deleted there): the next run sets it up again
     // rather than a day later.
@@ -322,15 +345,19 @@ fn pings(
     sent.conclude(target, start_record);
 }
 
-/// The run log's entry for one ping.
-fn ping_record(endpoint: Endpoint, delivery: &Delivery, attempts: u32) -> PingRecord {
-    let kind = match endpoint {
+/// A ping's name in the run log: "start", "success", "fail", "log", or an exit status.
+fn ping_kind(endpoint: Endpoint) -> String {
+    match endpoint {
         Endpoint::ExitCode(n) => n.to_string(),
         Endpoint::Success => "success".to_owned(),
         other => other.name().trim_end_matches(" ping").to_owned(),
-    };
+    }
+}
+
+/// The run log's entry for one ping.
+fn ping_record(endpoint: Endpoint, delivery: &Delivery, attempts: u32) -> PingRecord {
     PingRecord {
-        kind,
+        kind: ping_kind(endpoint),
         delivered: matches!(delivery, Delivery::Delivered { .. }),
         attempts,
         error: match delivery {
@@ -346,6 +373,8 @@ struct FinalSent {
     record: Option<RunRecord>,
     /// Where the undelivered final ping was kept, to add to the line that says so.
     kept: Option<String>,
+    /// hcwrap gave up waiting and settled the ping itself: nothing more to do here.
+    taken_back: bool,
 }
 
 impl FinalSent {
@@ -386,66 +415,166 @@ fn remember(target: &Target, announced: Option<usize>, known: Option<usize>) {
     }
 }
 
+/// The final ping, judged and built, not sent yet.
+struct Prepared {
+    ping: Option<(Endpoint, String)>,
+    record: Option<RunRecord>,
+    /// How the run went, in a few words, for a kept report.
+    summary: String,
+}
+
+impl Prepared {
+    /// Judges and counts the run (see [`judged`]) and builds its final ping within the
+    /// limit `server_limit` implies.
+    fn new(target: &Target, server_limit: Option<usize>, last: Final) -> Self {
+        let limit = body_limit(server_limit, target.body_limit);
+        match last {
+            Final::Run(mut ended, rules) => {
+                let (record, streak, summary) = judged(&ended, &rules, target);
+                let ping = report::final_ping(&mut ended, &rules, limit, streak);
+                Prepared {
+                    ping,
+                    record: Some(record),
+                    summary,
+                }
+            }
+            Final::Fixed(endpoint, body) => Prepared {
+                ping: Some((endpoint, body)),
+                record: None,
+                summary: "it did not run".into(),
+            },
+        }
+    }
+
+    /// The report to keep if the final ping is not delivered; `None` without an outbox,
+    /// or for a check whose ping URL is still unknown.
+    fn report(&self, target: &Target) -> Option<Report> {
+        let (endpoint, body) = self.ping.as_ref()?;
+        target.records.outbox.as_ref()?;
+        if !target.check.has_ping_url() {
+            return None;
+        }
+        Some(Report {
+            file: std::path::PathBuf::new(),
+            url: target.check.plain_url(),
+            endpoint: *endpoint,
+            ended: self.record.as_ref().map_or_else(outbox::now_secs, |r| {
+                (r.started + r.ran)
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            }),
+            summary: self.summary.clone(),
+            body: body.clone(),
+        })
+    }
+
+    /// The record with the final ping's outcome.
+    fn record_with(&self, entry: PingRecord) -> Option<RunRecord> {
+        let mut record = self.record.clone()?;
+        record.sent = self.ping.as_ref().map(|(_, body)| body.len());
+        record.pings.push(entry);
+        Some(record)
+    }
+}
+
 /// Judges the run, counts it, and sends its final ping; keeps the report when the ping
-/// could not be delivered.
+/// could not be delivered. With a thread, `handover` holds what to keep should hcwrap give
+/// up waiting meanwhile, with the start ping's entry for the record.
 fn send_final(
     pinger: &OnceCell<Pinger>,
     target: &Target,
     server_limit: Option<usize>,
     last: Final,
     stop: &Stop,
+    handover: Option<(&Handover, Option<PingRecord>)>,
 ) -> FinalSent {
-    let limit = body_limit(server_limit, target.body_limit);
-    let (ping, mut record, summary) = match last {
-        Final::Run(mut ended, rules) => {
-            let (record, streak, summary) = judged(&ended, &rules, target);
-            let ping = report::final_ping(&mut ended, &rules, limit, streak);
-            (ping, Some(record), summary)
-        }
-        Final::Fixed(endpoint, body) => (Some((endpoint, body)), None, "it did not run".into()),
-    };
-    let Some((endpoint, body)) = ping else {
+    let prepared = Prepared::new(target, server_limit, last);
+    let Some((endpoint, body)) = &prepared.ping else {
         return FinalSent {
             delivery: None,
-            record,
+            record: prepared.record,
             kept: None,
+            taken_back: false,
         };
     };
+    let endpoint = *endpoint;
+    if let Some((handover, start)) = &handover {
+        let given_up = PingRecord {
+            kind: ping_kind(endpoint),
+            delivered: false,
+            attempts: 1,
+            error: Some("given up: hcwrap was interrupted while it was being sent".into()),
+        };
+        let record = prepared.record_with(given_up).map(|mut r| {
+            r.pings.splice(0..0, start.clone());
+            r
+        });
+        handover.sending(Pending {
+            report: prepared.report(target),
+            record,
+        });
+    }
     let (delivery, attempts) = pinger.get_or_init(|| self::pinger(target)).send_counted(
         endpoint,
         target.run_id.as_deref(),
-        &body,
+        body,
         stop,
     );
+    if let Some((handover, _)) = handover
+        && !handover.sent()
+    {
+        return FinalSent {
+            delivery: Some(delivery),
+            record: None,
+            kept: None,
+            taken_back: true,
+        };
+    }
     let mut kept = None;
     if let Delivery::NotDelivered(failure) = &delivery
         && failure.how != "refused"
-        && let Some(outbox) = &target.records.outbox
+        && let (Some(report), Some(outbox)) = (prepared.report(target), &target.records.outbox)
     {
-        let report = Report {
-            file: std::path::PathBuf::new(),
-            url: target.check.plain_url(),
-            endpoint,
-            ended: record.as_ref().map_or_else(outbox::now_secs, |r| {
-                (r.started + r.ran)
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs())
-            }),
-            summary,
-            body: body.clone(),
-        };
         kept = Some(late::keep(outbox, &report));
     }
-    if let Some(record) = &mut record {
-        record.sent = Some(body.len());
-        record
-            .pings
-            .push(ping_record(endpoint, &delivery, attempts));
-    }
+    let record = prepared.record_with(ping_record(endpoint, &delivery, attempts));
     FinalSent {
         delivery: Some(delivery),
         record,
         kept,
+        taken_back: false,
+    }
+}
+
+/// hcwrap gave up waiting for the pings: keeps what the thread had not settled, and writes
+/// the run's records; what to add to the line that says so.
+fn settle(target: &Target, unsettled: Unsettled) -> String {
+    let (report, record) = match unsettled {
+        Unsettled::Handed(last) => {
+            let cached = target.limit_cache.as_ref().and_then(LimitCache::read);
+            let prepared = Prepared::new(target, cached, last);
+            let entry = prepared.ping.as_ref().map(|(endpoint, _)| PingRecord {
+                kind: ping_kind(*endpoint),
+                delivered: false,
+                attempts: 0,
+                error: Some("not sent: hcwrap was interrupted before its turn".into()),
+            });
+            let record = match entry {
+                Some(entry) => prepared.record_with(entry),
+                None => prepared.record.clone(),
+            };
+            (prepared.report(target), record)
+        }
+        Unsettled::Sending(pending) => (pending.report, pending.record),
+    };
+    if let Some(record) = &record {
+        target.records.write(record);
+    }
+    match (report, &target.records.outbox) {
+        (Some(report), Some(outbox)) => {
+            late::keep(outbox, &report).replacen("; kept in", "; the final ping was kept in", 1)
+        }
+        _ => String::new(),
     }
 }
 

@@ -480,3 +480,105 @@ fn a_run_log_someone_keeps_locked_costs_a_line_not_a_hang() {
     );
     assert_eq!(server.wait_for(2).len(), 2);
 }
+
+/// A run whose pings go to a server that answers as `replies` say, interrupted by SIGTERM
+/// once `wait_for` requests arrived; its output and the state directory.
+fn interrupted_while_pinging(
+    server: &Server,
+    state: &TempDir,
+    log: &std::path::Path,
+    replies: Vec<Reply>,
+    wait_for: usize,
+) -> std::process::Output {
+    server.script(replies);
+    let child = hcwrap()
+        .env("HC_STATE_DIR", &state.0)
+        .args([
+            "--url",
+            &server.check_url(),
+            "--run-log",
+            log.to_str().unwrap(),
+        ])
+        .args(["--", "sh", "-c", "echo important; exit 7"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for(wait_for);
+    support::signal(&child, libc::SIGTERM);
+    support::finish(child)
+}
+
+#[test]
+fn a_signal_while_the_final_ping_waits_for_a_silent_server_keeps_the_report() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-signal-final");
+    let log = state.0.join("runs.jsonl");
+    let out = interrupted_while_pinging(&server, &state, &log, vec![Reply::Normal, Reply::Hang], 2);
+    support::assert_ended_by(out.status, libc::SIGTERM);
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("hcwrap: gave up on the pings still on their way: interrupted; the final ping was kept in "),
+        "{err}"
+    );
+    let line = std::fs::read_to_string(&log).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    assert_eq!(v["exit_status"], 7);
+    assert_eq!(v["pings"][0]["delivered"], true, "{line}");
+    assert_eq!(
+        (
+            v["pings"][1]["ping"].as_str(),
+            v["pings"][1]["delivered"].as_bool()
+        ),
+        (Some("7"), Some(false)),
+        "{line}"
+    );
+    // The next run delivers it first.
+    assert_eq!(
+        run_with_state(&server, &state, "true").status.code(),
+        Some(0)
+    );
+    let reqs = server.wait_for(5);
+    assert_eq!(reqs[2].suffix(), "/7");
+    assert!(
+        reqs[2].body_text().ends_with(
+            "(exit status 7) could not be reported then\nimportant\n[hcwrap] exit status 7\n"
+        ),
+        "{}",
+        reqs[2].body_text()
+    );
+}
+
+#[test]
+fn a_signal_before_the_final_pings_turn_keeps_the_report() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-signal-start");
+    let log = state.0.join("runs.jsonl");
+    // The start ping waits for a silent server; the final ping never gets its turn.
+    let out = interrupted_while_pinging(&server, &state, &log, vec![Reply::Hang], 1);
+    support::assert_ended_by(out.status, libc::SIGTERM);
+    let err = stderr(&out);
+    assert!(err.contains("; the final ping was kept in "), "{err}");
+    // The signal may also have reached the command (nothing here waits for it to end):
+    // either way, the final ping is kept and the run is in the log.
+    let line = std::fs::read_to_string(&log).unwrap();
+    let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
+    let last = v["pings"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["delivered"], false, "{line}");
+    assert_eq!(
+        last["error"], "not sent: hcwrap was interrupted before its turn",
+        "{line}"
+    );
+    let mut list = hcwrap();
+    list.env("HC_STATE_DIR", &state.0)
+        .args(["flush", "--dry-run"]);
+    let listed = stdout(&support::run(&mut list));
+    assert!(
+        listed.contains(": a final ping for exit status "),
+        "{listed}"
+    );
+    assert!(
+        listed.ends_with(&format!("1 report waiting in {}\n", state.0.display())),
+        "{listed}"
+    );
+}
