@@ -311,7 +311,7 @@ fn pings(
         server_limit,
         last,
         final_stop,
-        Some((handover, start_record.clone())),
+        Some((handover, start_record.as_ref())),
     );
     if sent.taken_back {
         return;
@@ -486,7 +486,7 @@ fn send_final(
     server_limit: Option<usize>,
     last: Final,
     stop: &Stop,
-    handover: Option<(&Handover, Option<PingRecord>)>,
+    handover: Option<(&Handover, Option<&PingRecord>)>,
 ) -> FinalSent {
     let prepared = Prepared::new(target, server_limit, last);
     let Some((endpoint, body)) = &prepared.ping else {
@@ -506,7 +506,7 @@ fn send_final(
             error: Some("given up: hcwrap was interrupted while it was being sent".into()),
         };
         let record = prepared.record_with(given_up).map(|mut r| {
-            r.pings.splice(0..0, start.clone());
+            r.pings.splice(0..0, start.cloned());
             r
         });
         handover.sending(Pending {
