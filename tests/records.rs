@@ -563,10 +563,10 @@ fn a_signal_before_the_final_pings_turn_keeps_the_report() {
     // either way, the final ping is kept and the run is in the log.
     let line = std::fs::read_to_string(&log).unwrap();
     let v: serde_json::Value = serde_json::from_str(line.trim()).unwrap();
-    let last = v["pings"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!(last["delivered"], false, "{line}");
+    let final_ping = v["pings"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(final_ping["delivered"], false, "{line}");
     assert_eq!(
-        last["error"], "not sent: hcwrap was interrupted before its turn",
+        final_ping["error"], "not sent: hcwrap was interrupted before its turn",
         "{line}"
     );
     let mut list = hcwrap();
