@@ -172,7 +172,9 @@ impl Config {
             unmonitored,
             redact,
             run_id: !cli.no_run_id && monitored,
-            start_ping: !cli.no_start_ping && monitored,
+            // A start ping that no success or failure follows (a tolerated failure sends a
+            // log entry) makes the server count the run as failed after the grace time.
+            start_ping: !cli.no_start_ping && monitored && cli.tolerate.is_none(),
             // Unmonitored, the output goes nowhere else: --quiet and --silent do not hide it.
             echo_stdout: !(cli.quiet || cli.silent) || !monitored,
             echo_stderr: !cli.silent || !monitored,
@@ -205,8 +207,18 @@ impl Config {
     }
 }
 
+/// The most `--fail-on` texts.
+const MAX_FAIL_ON: usize = 32;
+
 /// The rules that judge a run beyond its exit status, and `--fail-on`'s texts.
 fn judging(cli: &Cli, redact: &[String]) -> Result<(Judge, Vec<String>)> {
+    if cli.fail_on.len() > MAX_FAIL_ON {
+        bail!(
+            "--fail-on: {} texts given, at most {MAX_FAIL_ON}: each one is searched for in all \
+             the output, which would slow the command's output down",
+            cli.fail_on.len()
+        );
+    }
     for text in &cli.fail_on {
         if text.is_empty() {
             bail!(
@@ -284,6 +296,12 @@ fn records(
     }
     // A dry run changes no state: it counts nothing, and neither keeps nor delivers
     // reports (a kept report "delivered" by printing it would be lost).
+    if env("HC_STATE_DIR").is_some_and(|d| !d.starts_with('/')) {
+        crate::msg::say(
+            "warning: HC_STATE_DIR is not an absolute path, and is not used; give the \
+             directory's full path",
+        );
+    }
     let state = OwnDir::state(env).filter(|_| !cli.dry_run);
     let url = check.plain_url();
     let counted = cli.tolerate.is_some() || cli.metrics_file.is_some();

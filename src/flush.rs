@@ -37,6 +37,8 @@ pub struct FlushConfig {
     dir: Option<PathBuf>,
     /// The kept reports, by their outbox lock file, oldest first.
     checks: BTreeMap<PathBuf, Vec<Item>>,
+    /// Files named as reports that cannot be delivered.
+    unusable: Vec<PathBuf>,
 }
 
 impl FlushConfig {
@@ -45,7 +47,13 @@ impl FlushConfig {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
         let state = OwnDir::state(&env);
         let mut checks: BTreeMap<PathBuf, Vec<Item>> = BTreeMap::new();
-        for report in state.as_ref().map(outbox::all_waiting).unwrap_or_default() {
+        let (reports, unusable) = match &state {
+            Some(dir) => outbox::all_waiting(dir).with_context(|| {
+                format!("cannot read the state directory {}", dir.dir().display())
+            })?,
+            None => (Vec::new(), Vec::new()),
+        };
+        for report in reports {
             let check = Check::from_url("a kept report's URL", &report.url)
                 .with_context(|| format!("in {}", report.file.display()))?;
             let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
@@ -62,6 +70,7 @@ impl FlushConfig {
             dry_run: cli.dry_run,
             dir: state.map(|s| s.dir().to_owned()),
             checks,
+            unusable,
         })
     }
 }
@@ -74,9 +83,26 @@ pub fn run(config: FlushConfig) -> Result<i32> {
         return Ok(0);
     };
     let total: usize = config.checks.values().map(Vec::len).sum();
+    if let Some(first) = config.unusable.first() {
+        let n = config.unusable.len();
+        say(&format!(
+            "{n} file{} in {} cannot be delivered and {} left as {}: not a report of this \
+             user's own, or damaged (the first: {})",
+            plural(n),
+            dir.display(),
+            if n == 1 { "is" } else { "are" },
+            if n == 1 { "it is" } else { "they are" },
+            first.display()
+        ));
+    }
+    let unusable = if config.unusable.is_empty() {
+        0
+    } else {
+        exit_codes::NOT_DELIVERED
+    };
     if total == 0 {
         println!("no reports waiting in {}", dir.display());
-        return Ok(0);
+        return Ok(unusable);
     }
     if config.dry_run {
         for item in config.checks.values().flatten() {
@@ -87,14 +113,14 @@ pub fn run(config: FlushConfig) -> Result<i32> {
             plural(total),
             dir.display()
         );
-        return Ok(0);
+        return Ok(unusable);
     }
     let stop = Stop::default();
     let mut left = 0;
     for (lock, items) in &config.checks {
         let Some(_held) = outbox::claim(lock) else {
             say(&format!(
-                "{} report{} of one check left: a run of it is delivering them now",
+                "{} report{} of one check left: another hcwrap is delivering them now",
                 items.len(),
                 plural(items.len())
             ));
@@ -106,12 +132,19 @@ pub fn run(config: FlushConfig) -> Result<i32> {
             let redact = |t: &str| item.check.redact(t);
             if let Err(why) = crate::late::deliver_late(&pinger, &item.report, &redact, &stop) {
                 let rest = items.len() - i;
+                let later = match rest - 1 {
+                    0 => String::new(),
+                    n => format!(" and {n} later report{} of the check", plural(n)),
+                };
+                let hint = if why.starts_with("401") || why.starts_with("403") {
+                    " (if the runs send headers with -H, give them to hcwrap flush too)"
+                } else {
+                    ""
+                };
                 say(&format!(
-                    "could not deliver {} ({why}); it and {} later report{} of the check stay \
-                     kept",
+                    "could not deliver {} ({why}){hint}; it{later} stay{} kept",
                     item.report.describe(&redact),
-                    rest - 1,
-                    plural(rest - 1)
+                    if rest == 1 { "s" } else { "" },
                 ));
                 left += rest;
                 break;
@@ -119,7 +152,7 @@ pub fn run(config: FlushConfig) -> Result<i32> {
         }
     }
     Ok(if left == 0 {
-        0
+        unusable
     } else {
         exit_codes::NOT_DELIVERED
     })

@@ -59,7 +59,10 @@ pub fn deliver_late(
             say(&format!("delivered late: {}", report.describe(redact)));
             Ok(())
         }
-        Delivery::NotDelivered(failure) if failure.how == "refused" => {
+        // A check the server does not know: it never will (deleted); the report goes.
+        // Other refusals (401 or 403 from a proxy that wants the run's --header) are
+        // kept: they are hcwrap's configuration to mend, not the report's fault.
+        Delivery::NotDelivered(failure) if failure.check_unknown() => {
             let _ = std::fs::remove_file(&report.file);
             say(&format!(
                 "dropped a kept report the server refused ({}): {}",

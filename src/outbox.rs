@@ -6,8 +6,8 @@
 //! check's URL). At most [`MAX_KEPT`] per check are kept, the newest, each at most
 //! [`MAX_BODY`] bytes (the end of the body, where the news is). The next run of the check
 //! delivers them, oldest first, before its own pings; `hcwrap flush` delivers every
-//! check's. A report is removed once the server recorded it, or refused it (a refusal
-//! would only come again).
+//! check's. A report is removed once the server recorded it, or said it does not know the
+//! check (deleted: it never will).
 //!
 //! A late report must not mislead: the server records a ping at its arrival. So a report
 //! of a success goes as a `/log` ping, which changes no state (a late success must not
@@ -56,7 +56,9 @@ impl Report {
     /// documentation).
     pub fn late_ping(&self) -> (Endpoint, String) {
         let endpoint = match self.endpoint {
-            Endpoint::Fail | Endpoint::ExitCode(_) => self.endpoint,
+            // `/0` (`--on-success exit-code`) is a success: a log entry, late.
+            Endpoint::Fail => Endpoint::Fail,
+            Endpoint::ExitCode(n) if n != 0 => self.endpoint,
             _ => Endpoint::Log,
         };
         let body = format!(
@@ -109,10 +111,18 @@ impl Outbox {
                 self.dir.dir().display()
             );
         }
-        // Named by the time it is kept, to the nanosecond: names sort as runs ended.
-        let kept_at = SystemTime::now()
+        // Named by the time it is kept, to the nanosecond: names sort as runs ended. After
+        // the clock stepped back, after the newest kept one all the same.
+        let newest = self.files().last().and_then(|f| {
+            let name = f.file_name()?.to_str()?;
+            name.get(self.prefix.len()..self.prefix.len() + 20)?
+                .parse::<u128>()
+                .ok()
+        });
+        let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_nanos());
+        let kept_at = newest.map_or(now, |newest| now.max(newest + 1));
         let name = format!(
             "{}{kept_at:020}-{}-{:08x}",
             self.prefix,
@@ -143,23 +153,35 @@ impl Outbox {
         self.files().iter().filter_map(|f| read(f)).collect()
     }
 
-    /// Holds this check's reports for one run's delivery; `None` while another run holds
-    /// them (it is delivering them now).
+    /// Holds this check's reports for one run's delivery; `None` while another hcwrap
+    /// holds them (delivering them) for longer than [`sys::LOCK_PATIENCE`].
     pub fn claim(&self) -> Option<File> {
         claim(&self.dir.path(&format!("{}lock", self.prefix)))
     }
 }
 
-/// Every check's reports in `dir`, oldest first within each check.
-pub fn all_waiting(dir: &OwnDir) -> Vec<Report> {
-    files_with_prefix(dir.dir(), "report-")
-        .iter()
-        .filter(|f| !f.to_string_lossy().ends_with("-lock"))
-        .filter_map(|f| read(f))
-        .collect()
+/// Every check's reports in `dir`, oldest first within each check; and the files named
+/// as reports that are not ones hcwrap can deliver (another user's, damaged, a link).
+/// `Err` when the directory is there but cannot be read.
+pub fn all_waiting(dir: &OwnDir) -> std::io::Result<(Vec<Report>, Vec<PathBuf>)> {
+    if let Err(e) = std::fs::read_dir(dir.dir())
+        && e.kind() != std::io::ErrorKind::NotFound
+    {
+        return Err(e);
+    }
+    let (mut reports, mut other) = (Vec::new(), Vec::new());
+    for file in files_with_prefix(dir.dir(), "report-") {
+        match read(&file) {
+            Some(report) => reports.push(report),
+            None => other.push(file),
+        }
+    }
+    Ok((reports, other))
 }
 
-/// The lock of the reports whose lock file is `path`.
+/// The lock of the reports whose lock file is `path`, waited for while another hcwrap
+/// delivers them (so that this one's pings come after them), for
+/// [`sys::LOCK_PATIENCE`] at most.
 pub fn claim(path: &Path) -> Option<File> {
     let file = File::options()
         .read(true)
@@ -170,9 +192,7 @@ pub fn claim(path: &Path) -> Option<File> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .ok()?;
-    sys::try_flock(file.as_raw_fd())
-        .ok()
-        .and_then(|held| held.then_some(file))
+    sys::flock(file.as_raw_fd()).ok().map(|()| file)
 }
 
 /// The lock file of the check whose report is `report`.
@@ -330,5 +350,6 @@ mod tests {
         );
         assert_eq!(report(Endpoint::Fail).late_ping().0, Endpoint::Fail);
         assert_eq!(report(Endpoint::Log).late_ping().0, Endpoint::Log);
+        assert_eq!(report(Endpoint::ExitCode(0)).late_ping().0, Endpoint::Log);
     }
 }

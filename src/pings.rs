@@ -23,6 +23,7 @@ use crate::outbox::{self, Report};
 use crate::ping::{DEFAULT_BODY_LIMIT, Delivery, Failure, HttpOptions, MAX_BODY_LIMIT, Pinger};
 use crate::records::{PingRecord, RunRecord};
 use crate::report::{self, Rules};
+use crate::run_state::Counts;
 use crate::setup::Setup;
 use crate::signals::{Meaning, Signals};
 use crate::stop::Stop;
@@ -32,8 +33,10 @@ use crate::verdict::{self, Verdict};
 /// What the final ping is about.
 #[derive(Debug)]
 pub enum Final {
-    /// A run that ended, reported as `rules` say.
-    Run(Box<Ended>, Rules),
+    /// A run that ended, reported as `rules` say, with the check's counts after it (where
+    /// they are kept: counted when the run ended, so that runs count in the order they
+    /// ended, whatever their pings do).
+    Run(Box<Ended>, Rules, Option<Counts>),
     /// A fixed ping: a run that was skipped or could not start.
     Fixed(Endpoint, String),
 }
@@ -429,8 +432,8 @@ impl Prepared {
     fn new(target: &Target, server_limit: Option<usize>, last: Final) -> Self {
         let limit = body_limit(server_limit, target.body_limit);
         match last {
-            Final::Run(mut ended, rules) => {
-                let (record, streak, summary) = judged(&ended, &rules, target);
+            Final::Run(mut ended, rules, counts) => {
+                let (record, streak, summary) = judged(&ended, &rules, target, counts);
                 let ping = report::final_ping(&mut ended, &rules, limit, streak);
                 Prepared {
                     ping,
@@ -580,7 +583,12 @@ fn settle(target: &Target, unsettled: Unsettled) -> String {
 
 /// The run judged and counted: its record, the failures in a row it ends (where they are
 /// counted), and how it went in a few words.
-fn judged(ended: &Ended, rules: &Rules, target: &Target) -> (RunRecord, Option<u64>, String) {
+fn judged(
+    ended: &Ended,
+    rules: &Rules,
+    target: &Target,
+    counts: Option<Counts>,
+) -> (RunRecord, Option<u64>, String) {
     let status = report::exit_status(ended);
     let verdict = report::verdict(ended, rules);
     let exit_status = verdict::exit_status(status, &verdict, &rules.judge);
@@ -594,24 +602,11 @@ fn judged(ended: &Ended, rules: &Rules, target: &Target) -> (RunRecord, Option<u
             "exit status 0, counted as failed".to_owned()
         }
     };
-    let mut streak = None;
-    if let Some(counts) = &target.records.counts {
-        let end = record.started + record.ran;
-        let at = end
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        match counts.record(verdict.failed(), at) {
-            Ok(c) => {
-                streak = Some(c.failures);
-                record.failures_in_a_row = Some(c.failures);
-                record.last_success = c.last_success;
-            }
-            Err(e) => say(&format!(
-                "cannot count this run's failures in a row ({e:#}); it is reported as it ended"
-            )),
-        }
+    if let Some(c) = counts {
+        record.failures_in_a_row = Some(c.failures);
+        record.last_success = c.last_success;
     }
-    (record, streak, summary)
+    (record, counts.map(|c| c.failures), summary)
 }
 
 /// The final ping's body limit: the server's, or the default, lowered by `--body-limit`.

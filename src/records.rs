@@ -22,7 +22,7 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde_json::{Value, json};
 
 use crate::child::{Cut, Ended, Outcome};
@@ -46,20 +46,13 @@ pub struct Records {
 impl Records {
     /// Writes the run log's line and the metrics, saying what could not be written.
     pub fn write(&self, record: &RunRecord) {
-        // The counts as they are now: a later run of the check may have counted since.
-        let mut record = record.clone();
-        if let Some(counts) = self.counts.as_ref().and_then(|c| c.read().ok()) {
-            record.failures_in_a_row = Some(counts.failures);
-            record.last_success = counts.last_success;
-        }
-        let record = &record;
         if let Some(path) = &self.run_log
             && let Err(e) = append_run_log(path, record)
         {
             crate::msg::say(&format!("--run-log: {e:#}"));
         }
         if let Some(path) = &self.metrics
-            && let Err(e) = write_metrics(path, record)
+            && let Err(e) = write_metrics(path, record, self.counts.as_ref())
         {
             crate::msg::say(&format!("--metrics-file: {e:#}"));
         }
@@ -67,13 +60,18 @@ impl Records {
 }
 
 /// A check's name in records: its slug, or the start of its UUID (see the module
-/// documentation), or its server's host for a URL of another shape.
+/// documentation), or its server's host and a hash of its URL for a URL of another shape.
 pub fn label(check: &crate::check::Check) -> String {
     use crate::check::CheckId;
     match check.id() {
         Some((_, CheckId::Slug(slug))) => slug.clone(),
         Some((_, CheckId::Uuid(uuid))) => uuid.chars().take(8).collect(),
-        None => check.host().to_owned(),
+        // Two URLs of another shape on one server must not share a name.
+        None => format!(
+            "{}-{:08x}",
+            check.host(),
+            crate::lock::fnv1a(check.plain_url().as_bytes()) & 0xffff_ffff
+        ),
     }
 }
 
@@ -276,13 +274,27 @@ pub fn append_run_log(path: &Path, record: &RunRecord) -> Result<()> {
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
+    // Another user's file (reached through a link that user made, say) is not written to.
+    let meta = file.metadata()?;
+    if meta.is_file() && std::os::unix::fs::MetadataExt::uid(&meta) != sys::uid() {
+        bail!(
+            "{} belongs to another user; name a file of your own",
+            path.display()
+        );
+    }
     sys::flock(file.as_raw_fd()).with_context(|| format!("cannot lock {}", path.display()))?;
     file.write_all(line.as_bytes())
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// Writes `record`'s samples into the metrics file at `path`, keeping other checks'.
-pub fn write_metrics(path: &Path, record: &RunRecord) -> Result<()> {
+/// Writes `record`'s samples into the metrics file at `path`, keeping everything else in
+/// it; the counts as `counts` has them when the file is written (a run of the check that
+/// ended later may have counted since this one did).
+pub fn write_metrics(
+    path: &Path,
+    record: &RunRecord,
+    counts: Option<&crate::run_state::RunState>,
+) -> Result<()> {
     let Some(check) = &record.check else {
         return Ok(());
     };
@@ -295,47 +307,124 @@ pub fn write_metrics(path: &Path, record: &RunRecord) -> Result<()> {
         .context("the path names no file")?
         .to_string_lossy()
         .into_owned();
+    // Only a regular file is replaced: a device (`/dev/null`), a FIFO or a symbolic link
+    // named by mistake must stay what it is.
+    let existing = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => Some(meta),
+        Ok(_) => bail!(
+            "{} is not a regular file (a device, a FIFO, a directory or a symbolic link); \
+             name a file of its own",
+            path.display()
+        ),
+        Err(_) => None,
+    };
     let lock_path = dir.join(format!(".{name}.lock"));
-    let lock = File::options()
+    let lock = open_own(&lock_path)?;
+    sys::flock(lock.as_raw_fd()).with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    let mut old = String::new();
+    if existing.is_some()
+        && let Ok(file) = File::options()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOFOLLOW)
+            .open(path)
+    {
+        let _ = file.take(MAX_METRICS).read_to_string(&mut old);
+    }
+    let mut record = record.clone();
+    if let Some(now) = counts.and_then(|c| c.read().ok()) {
+        record.failures_in_a_row = Some(now.failures);
+        record.last_success = now.last_success;
+    }
+    let text = merge(&old, &record, check);
+    replace(path, &dir, &name, &text, existing.as_ref())
+}
+
+/// The most of an existing metrics file read; what is beyond is not kept.
+const MAX_METRICS: u64 = 16 << 20;
+
+/// A file of the user's own beside the metrics file (the lock), made if missing; another
+/// user's, or a symbolic link, is refused.
+fn open_own(path: &Path) -> Result<File> {
+    let file = File::options()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
         .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&lock_path)
-        .with_context(|| format!("cannot open {}", lock_path.display()))?;
-    sys::flock(lock.as_raw_fd()).with_context(|| format!("cannot lock {}", lock_path.display()))?;
-    let mut old = String::new();
-    if let Ok(file) = File::options()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
         .open(path)
-    {
-        let _ = file.take(4 << 20).read_to_string(&mut old);
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || std::os::unix::fs::MetadataExt::uid(&meta) != sys::uid() {
+        bail!("{} is not a file of the user's own", path.display());
     }
+    Ok(file)
+}
+
+/// The metrics file's new text: everything in `old` that is not this check's hcwrap
+/// samples (other checks', other programs' lines), then hcwrap's metrics with this run's
+/// samples for `check`.
+fn merge(old: &str, record: &RunRecord, check: &str) -> String {
     let label = format!("{{check=\"{}\"}}", escape_label(check));
     let mut by_metric: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    // Others' samples, as they were; this check's, to compare.
+    let mut foreign = String::new();
+    // This check's samples as written, to compare.
     let mut mine: BTreeMap<&str, String> = BTreeMap::new();
     for line in old.lines() {
-        if line.starts_with('#') {
-            continue;
-        }
-        if let Some((metric, _)) = line.split_once('{')
-            && let Some(known) = METRICS.iter().find(|(m, _)| *m == metric)
-        {
-            if line[metric.len()..].starts_with(&label) {
-                mine.insert(known.0, line.to_owned());
-            } else {
-                by_metric.entry(known.0).or_default().push(line.to_owned());
+        let ours = METRICS.iter().find(|(m, _)| {
+            line.strip_prefix(m)
+                .is_some_and(|rest| rest.starts_with('{'))
+                || line.starts_with(&format!("# HELP {m} "))
+                || line.starts_with(&format!("# TYPE {m} "))
+        });
+        match ours {
+            Some((metric, _)) if !line.starts_with('#') => {
+                if line[metric.len()..].starts_with(&label) {
+                    mine.insert(metric, line.to_owned());
+                } else {
+                    by_metric.entry(metric).or_default().push(line.to_owned());
+                }
+            }
+            // hcwrap's HELP and TYPE lines are written again below.
+            Some(_) => {}
+            None => {
+                foreign.push_str(line);
+                foreign.push('\n');
             }
         }
     }
-    // A run of the check that ended later may have written first (its pings were
-    // quicker): its "last run" samples stay.
+    for (metric, line) in own_samples(mine, record, &label) {
+        by_metric.entry(metric).or_default().push(line);
+    }
+    let mut text = foreign;
+    for (metric, help) in METRICS {
+        if let Some(lines) = by_metric.get_mut(metric) {
+            lines.sort();
+            let _ = writeln!(text, "# HELP {metric} {help}\n# TYPE {metric} gauge");
+            for line in lines.iter() {
+                let _ = writeln!(text, "{line}");
+            }
+        }
+    }
+    text
+}
+
+/// This check's samples: this run's, except that a run of the check that ended later
+/// (its pings were quicker) keeps its "last run" samples. An end time in the future (a
+/// clock that was ahead when it was written) is not later.
+fn own_samples(
+    mut written: BTreeMap<&'static str, String>,
+    record: &RunRecord,
+    label: &str,
+) -> BTreeMap<&'static str, String> {
     let value = |line: &String| line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok());
-    let written_end = mine.get("hcwrap_last_end_time_seconds").and_then(value);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let written_end = written
+        .get("hcwrap_last_end_time_seconds")
+        .and_then(value)
+        .filter(|end| *end <= now);
     let ours = record.samples();
     let our_end = ours
         .iter()
@@ -346,27 +435,27 @@ pub fn write_metrics(path: &Path, record: &RunRecord) -> Result<()> {
         _ => true,
     };
     if newer {
-        mine.retain(|metric, _| !LAST_RUN.contains(metric));
+        written.retain(|metric, _| !LAST_RUN.contains(metric));
     }
     for (metric, value) in ours {
         if newer || !LAST_RUN.contains(&metric) {
-            mine.insert(metric, format!("{metric}{label} {value}"));
+            written.insert(metric, format!("{metric}{label} {value}"));
         }
     }
-    for (metric, line) in mine {
-        by_metric.entry(metric).or_default().push(line);
-    }
-    let mut text = String::new();
-    for (metric, help) in METRICS {
-        if let Some(lines) = by_metric.get_mut(metric) {
-            lines.sort();
-            let _ = writeln!(text, "# HELP {metric} {help}\n# TYPE {metric} gauge");
-            for line in lines.iter() {
-                let _ = writeln!(text, "{line}");
-            }
-        }
-    }
-    // A new file of hcwrap's own (never one someone made there first), renamed into place.
+    written
+}
+
+/// Replaces the metrics file with `text`: a new file of hcwrap's own beside it (never one
+/// someone made there first), with the old file's mode and group where there was one,
+/// renamed into place.
+fn replace(
+    path: &Path,
+    dir: &Path,
+    name: &str,
+    text: &str,
+    existing: Option<&std::fs::Metadata>,
+) -> Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
     let temporary = dir.join(format!(
         ".{name}.{}-{:x}",
         std::process::id(),
@@ -378,7 +467,15 @@ pub fn write_metrics(path: &Path, record: &RunRecord) -> Result<()> {
         .mode(0o644)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&temporary)
-        .and_then(|mut f| f.write_all(text.as_bytes()));
+        .and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            if let Some(old) = existing {
+                // The exporter may read it through its group.
+                let _ = std::os::unix::fs::fchown(&file, None, Some(old.gid()));
+                file.set_permissions(std::fs::Permissions::from_mode(old.mode() & 0o7777))?;
+            }
+            Ok(())
+        });
     if let Err(e) = written.and_then(|()| std::fs::rename(&temporary, path)) {
         let _ = std::fs::remove_file(&temporary);
         return Err(e).with_context(|| format!("cannot write {}", path.display()));
@@ -442,9 +539,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("hcwrap-metrics-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("jobs.prom");
-        write_metrics(&path, &record("backup", 3)).unwrap();
-        write_metrics(&path, &record("db \"x\"", 0)).unwrap();
-        write_metrics(&path, &record("backup", 0)).unwrap();
+        write_metrics(&path, &record("backup", 3), None).unwrap();
+        write_metrics(&path, &record("db \"x\"", 0), None).unwrap();
+        write_metrics(&path, &record("backup", 0), None).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(
             text.contains("hcwrap_last_exit_status{check=\"backup\"} 0\n"),

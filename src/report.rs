@@ -78,7 +78,14 @@ pub fn final_ping(
         OnEnd::Log => Endpoint::Log,
         OnEnd::None => return None,
     };
-    let mut notes = notes(ended, status, &verdict);
+    // Notes in the order of how much they matter, least first: where the limit leaves no
+    // room for all, the last ones (how the run ended) are kept.
+    let mut notes = Vec::new();
+    if verdict.failed()
+        && let Some(usage) = &ended.usage
+    {
+        notes.push(resources(ended.ran, usage));
+    }
     if let (Some(of), Some(streak)) = (rules.tolerate, streak)
         && verdict.failed()
         && matches!(endpoint, Endpoint::Fail | Endpoint::ExitCode(_))
@@ -91,11 +98,7 @@ pub fn final_ping(
             u64::from(of) + 1
         ));
     }
-    if verdict.failed()
-        && let Some(usage) = &ended.usage
-    {
-        notes.push(resources(ended.ran, usage));
-    }
+    notes.extend(how_it_ended(ended, status, &verdict));
     let capture = ended.capture.as_mut().filter(|_| rules.send_output);
     let redacted;
     let output = match capture {
@@ -122,16 +125,11 @@ pub fn final_ping(
     Some((endpoint, body::build(output, &notes, limit)))
 }
 
-/// hcwrap's lines at the end of the body.
-fn notes(ended: &Ended, status: i32, verdict: &Verdict) -> Vec<String> {
+/// hcwrap's lines on how the run ended, at the end of the body, the most telling last.
+fn how_it_ended(ended: &Ended, status: i32, verdict: &Verdict) -> Vec<String> {
     let mut notes = Vec::new();
     if ended.capture.as_ref().is_some_and(|c| c.still_open) {
         notes.push("output still open after the command exited; stopped reading".to_owned());
-    }
-    match cut_short(ended) {
-        Some(note) => notes.push(note),
-        None if status != 0 => notes.push(ended.outcome.describe()),
-        None => {}
     }
     if let Some(cgroup) = &ended.oom_killed_in {
         notes.push(oom_note(cgroup));
@@ -140,6 +138,11 @@ fn notes(ended: &Ended, status: i32, verdict: &Verdict) -> Vec<String> {
         for reason in why {
             notes.push(format!("exit status 0, counted as failed: {reason}"));
         }
+    }
+    match cut_short(ended) {
+        Some(note) => notes.push(note),
+        None if status != 0 => notes.push(ended.outcome.describe()),
+        None => {}
     }
     notes
 }
@@ -157,9 +160,16 @@ pub fn oom_note(cgroup: &str) -> String {
 pub fn resources(ran: std::time::Duration, usage: &Usage) -> String {
     #[allow(clippy::cast_precision_loss)] // A MiB figure to one decimal.
     let mib = usage.max_rss_kib as f64 / 1024.0;
+    // The kernel counts the command from its fork, as a copy of hcwrap: a peak no larger
+    // than hcwrap's own may be hcwrap's, so it is only a bound.
+    let bound = if usage.max_rss_kib <= usage.parent_max_rss_kib {
+        "at most "
+    } else {
+        ""
+    };
     format!(
-        "ran {}; peak memory {mib:.1} MiB; CPU {} user, {} system (the command and the \
-         processes it waited for)",
+        "ran {}; peak memory {bound}{mib:.1} MiB; CPU {} user, {} system (the command and \
+         the processes it waited for)",
         verdict::short_duration(ran),
         verdict::short_duration(usage.user),
         verdict::short_duration(usage.system),
@@ -347,7 +357,10 @@ mod tests {
             body.contains("failure 2 of 2 tolerated (--tolerate 2)"),
             "{body}"
         );
-        assert!(body.starts_with("[hcwrap] exit status 4\n"), "{body}");
+        assert!(
+            body.ends_with("a failure\n[hcwrap] exit status 4\n"),
+            "{body}"
+        );
         let (endpoint, body) = final_ping(&mut e, &r, 1000, Some(3)).unwrap();
         assert_eq!(endpoint, Endpoint::ExitCode(4));
         assert!(!body.contains("tolerated"), "{body}");
@@ -371,16 +384,28 @@ mod tests {
             user: Duration::from_millis(1200),
             system: Duration::from_millis(310),
             max_rss_kib: 46_285,
+            parent_max_rss_kib: 3_900,
         });
         e.oom_killed_in = Some("/system.slice/cron.service".into());
         let (_, body) = final_ping(&mut e, &rules(), 1000, None).unwrap();
         assert_eq!(
             body,
-            "[hcwrap] killed by SIGKILL\n[hcwrap] the out-of-memory killer acted in memory \
-             cgroup /system.slice/cron.service during the run: the command was most likely \
-             killed for lack of memory\n[hcwrap] ran 1s 500ms; peak memory 45.2 MiB; CPU 1s \
-             200ms user, 310ms system (the command and the processes it waited for)\n"
+            "[hcwrap] ran 1s 500ms; peak memory 45.2 MiB; CPU 1s 200ms user, 310ms system \
+             (the command and the processes it waited for)\n[hcwrap] the out-of-memory killer \
+             acted in memory cgroup /system.slice/cron.service during the run: the command \
+             was most likely killed for lack of memory\n[hcwrap] killed by SIGKILL\n"
         );
+        // With little room, what matters most stays: how it ended, then why.
+        let (_, body) = final_ping(&mut e, &rules(), 190, None).unwrap();
+        assert!(
+            !body.contains("peak memory") && body.ends_with("[hcwrap] killed by SIGKILL\n"),
+            "{body}"
+        );
+        let small = Usage {
+            max_rss_kib: 1_800,
+            ..e.usage.unwrap()
+        };
+        assert!(resources(Duration::ZERO, &small).contains("; peak memory at most 1.8 MiB;"));
         let mut ok = ended(Outcome::Exited(0), None, b"");
         ok.usage = e.usage;
         let (_, body) = final_ping(&mut ok, &rules(), 1000, None).unwrap();

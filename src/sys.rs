@@ -33,6 +33,10 @@ pub struct Usage {
     pub system: Duration,
     /// The largest resident set of the child or any one of those descendants, in KiB.
     pub max_rss_kib: u64,
+    /// hcwrap's own largest resident set when the child was reaped, in KiB. The kernel
+    /// counts the child from its fork, when it was a copy of hcwrap, so a child's peak at
+    /// or under this may be hcwrap's size rather than the command's.
+    pub parent_max_rss_kib: u64,
 }
 
 /// Collects a change in child `pid`'s state without blocking; an ended child is reaped,
@@ -56,12 +60,19 @@ pub fn wait_child(pid: i32, usage: &mut Usage) -> ChildState {
                 Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
                     + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
             };
+            // SAFETY: rusage is plain data, for which zeroed is a valid value.
+            let mut own: libc::rusage = unsafe { std::mem::zeroed() };
+            // SAFETY: own is valid, writable memory for the duration of the call.
+            unsafe { libc::getrusage(libc::RUSAGE_SELF, &raw mut own) };
+            let kib = |rss: libc::c_long| {
+                // Linux counts KiB, macOS bytes.
+                u64::try_from(rss).unwrap_or(0) / if cfg!(target_os = "macos") { 1024 } else { 1 }
+            };
             *usage = Usage {
                 user: time(rusage.ru_utime),
                 system: time(rusage.ru_stime),
-                // Linux counts KiB, macOS bytes.
-                max_rss_kib: u64::try_from(rusage.ru_maxrss).unwrap_or(0)
-                    / if cfg!(target_os = "macos") { 1024 } else { 1 },
+                parent_max_rss_kib: kib(own.ru_maxrss),
+                max_rss_kib: kib(rusage.ru_maxrss),
             };
         }
         if r == 0 {

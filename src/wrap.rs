@@ -26,6 +26,7 @@ use crate::pings::{self, Final, RunPings, Target};
 use crate::random;
 use crate::report::{self, Rules};
 use crate::ring::Ring;
+use crate::run_state::Counts;
 use crate::signals::{self, Signals};
 use crate::verdict::{self, Verdict};
 
@@ -146,7 +147,8 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
     let mut die_by = ending_signal(&ended);
     let mut late_signal = ended.late_signal;
     let interrupted = matches!(ended.cut, Some(Cut::Signal(_))) || late_signal;
-    pings.finish(Final::Run(Box::new(ended), rules));
+    let counts = count(config, &ended, &verdict);
+    pings.finish(Final::Run(Box::new(ended), rules, counts));
     // The final ping goes out while what the readers have not taken yet is passed on;
     // for a run that was interrupted, only what they take at once (the signal asked
     // hcwrap to stop, not to wait for a reader).
@@ -164,6 +166,23 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
         pings,
         late_signal,
     })
+}
+
+/// Counts the run in the check's failures in a row, where they are kept (see
+/// `run_state.rs`); says why when they cannot be.
+fn count(config: &Config, ended: &Ended, verdict: &Verdict) -> Option<Counts> {
+    let counts = config.records.counts.as_ref()?;
+    let end = (ended.started_at + ended.ran)
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    counts
+        .record(verdict.failed(), end)
+        .map_err(|e| {
+            say(&format!(
+                "cannot count this run's failures in a row ({e:#}); it is reported as it ended"
+            ));
+        })
+        .ok()
 }
 
 /// hcwrap's own lines about how a run ended, where it says more than the exit status: a

@@ -58,9 +58,10 @@ impl Request {
     /// numbers differ from run to run; `tests/judge.rs` checks it).
     pub fn body_text(&self) -> String {
         let text = self.full_body();
-        match text.rfind("[hcwrap] ran ") {
-            Some(at) if text[at..].ends_with("the processes it waited for)\n") => {
-                text[..at].to_owned()
+        let end = "the processes it waited for)\n";
+        match (text.rfind("[hcwrap] ran "), text.rfind(end)) {
+            (Some(at), Some(to)) if to > at => {
+                format!("{}{}", &text[..at], &text[to + end.len()..])
             }
             _ => text,
         }
