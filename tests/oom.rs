@@ -96,6 +96,6 @@ fn a_command_the_oom_killer_ends_is_reported_as_such() {
     let body = server.wait_for(1)[0].body_text();
     assert_eq!(
         body,
-        format!("[hcwrap] killed by SIGKILL\n[hcwrap] {note}\n")
+        format!("[hcwrap] {note}\n[hcwrap] killed by SIGKILL\n")
     );
 }
