@@ -326,14 +326,18 @@ fn the_body_limit_comes_from_the_server_and_the_flag_only_lowers_it() {
             .unwrap_or_else(|| panic!("cut note, got {first}"))
             .parse()
             .unwrap();
-        let notes = body.len() - body.find("[hcwrap] exit status 1\n").unwrap();
+        let notes = body.len() - body.find("[hcwrap] ran ").unwrap();
         let text = &body[first.len() + 1..body.len() - notes];
         assert_eq!(
             left_out + text.len(),
             30_000,
             "the note counts what was left out"
         );
-        assert!(body.contains("line 2999\n[hcwrap] exit status 1\n[hcwrap] ran "));
+        assert!(body.contains("line 2999\n[hcwrap] ran "), "{body}");
+        assert!(
+            body.ends_with(" waited for)\n[hcwrap] exit status 1\n"),
+            "{body}"
+        );
     }
 }
 
@@ -445,7 +449,11 @@ fn dry_run_sends_nothing_and_prints_the_pings_without_secrets() {
     );
     assert!(err.contains("/ping/1f1c…/4?rid="), "{err}");
     assert!(
-        err.contains("hcwrap: | hi\nhcwrap: | [hcwrap] exit status 4\n"),
+        err.contains("hcwrap: | hi\nhcwrap: | [hcwrap] ran "),
+        "{err}"
+    );
+    assert!(
+        err.contains(" the processes it waited for)\nhcwrap: | [hcwrap] exit status 4\n"),
         "{err}"
     );
     assert!(!err.contains(UUID));
