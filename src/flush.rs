@@ -15,6 +15,7 @@ use crate::check::Check;
 use crate::check_config;
 use crate::cli::FlushCli;
 use crate::exit_codes;
+use crate::limit_cache::LimitCache;
 use crate::msg::say;
 use crate::outbox::{self, Report};
 use crate::own_dir::OwnDir;
@@ -27,6 +28,8 @@ struct Item {
     report: Report,
     check: Check,
     http: HttpOptions,
+    /// The body limit its server announced last (or the default).
+    limit: usize,
 }
 
 /// What `hcwrap flush` does, validated.
@@ -56,7 +59,15 @@ impl FlushConfig {
         for report in reports {
             let check = Check::from_url("a kept report's URL", &report.url)
                 .with_context(|| format!("in {}", report.file.display()))?;
-            let http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
+            let mut http = check_config::http(&cli.http, &check, cli.dry_run, &env)?;
+            // A header given here goes only to the reports of runs that sent it: a proxy's
+            // token must not reach every other server with a kept report.
+            http.headers
+                .retain(|(name, _)| report.headers.iter().any(|h| h == name.as_str()));
+            let limit = crate::pings::body_limit(
+                LimitCache::for_server(&env, &report.url).and_then(|c| c.read()),
+                None,
+            );
             let Some(lock) = outbox::lock_of(&report) else {
                 continue;
             };
@@ -64,6 +75,7 @@ impl FlushConfig {
                 report,
                 check,
                 http,
+                limit,
             });
         }
         Ok(FlushConfig {
@@ -118,7 +130,7 @@ pub fn run(config: FlushConfig) -> Result<i32> {
     let stop = Stop::default();
     let mut left = 0;
     for (lock, items) in &config.checks {
-        let Some(_held) = outbox::claim(lock) else {
+        let Some(_held) = outbox::claim(lock, crate::sys::LOCK_PATIENCE) else {
             say(&format!(
                 "{} report{} of one check left: another hcwrap is delivering them now",
                 items.len(),
@@ -130,7 +142,9 @@ pub fn run(config: FlushConfig) -> Result<i32> {
         for (i, item) in items.iter().enumerate() {
             let pinger = Pinger::new(item.check.clone(), item.http.clone());
             let redact = |t: &str| item.check.redact(t);
-            if let Err(why) = crate::late::deliver_late(&pinger, &item.report, &redact, &stop) {
+            if let Err(why) =
+                crate::late::deliver_late(&pinger, &item.report, &redact, &stop, item.limit)
+            {
                 let rest = items.len() - i;
                 let later = match rest - 1 {
                     0 => String::new(),

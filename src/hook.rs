@@ -10,6 +10,7 @@
 
 use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::FileTypeExt;
 use std::path::PathBuf;
 use std::sync::mpsc;
@@ -30,7 +31,9 @@ use crate::ping::{Delivery, HttpOptions, Pinger};
 use crate::pings;
 use crate::ring::Ring;
 use crate::setup::Setup;
+use crate::signals::Signals;
 use crate::stop::Stop;
+use crate::sys;
 
 /// What `hcwrap ping` does.
 #[derive(Debug)]
@@ -196,16 +199,7 @@ fn run_id(source: &str, value: &str) -> Result<String> {
 pub fn run(hook: Hook) -> Result<i32> {
     let config = match hook {
         Hook::Send(config) => config,
-        Hook::Unmonitored { why, drain_stdin } => {
-            crate::msg::say(&format!(
-                "warning: no ping sent: {why} (--strict refuses instead)"
-            ));
-            if drain_stdin {
-                // What the hook pipes in has nowhere to go, but its writer must not fail.
-                let _ = copy_into(io::stdin().lock(), &mut Ring::new(1));
-            }
-            return Ok(0);
-        }
+        Hook::Unmonitored { why, drain_stdin } => return Ok(unmonitored(&why, drain_stdin)),
     };
     let body = body_or_why(&config)?;
     // --max-time bounds the sending; reading the body (what a command pipes in) takes what
@@ -220,23 +214,18 @@ pub fn run(hook: Hook) -> Result<i32> {
     // The attempt's own time limits rest on socket timeouts, which the kernel may overrun
     // by a tenth of a second or more: --max-time is kept here, by the clock.
     let (tx, rx) = mpsc::channel();
+    // Before the thread starts: a signal (a service manager stopping the backup) must not
+    // lose the ping it interrupts.
+    let mut signals = Signals::install()?;
+    let (done, done_write) = sys::pipe().context("while making a pipe")?;
     let (endpoint, run_id) = (config.endpoint, config.run_id);
     let (check, setup, http) = (config.check, config.setup, config.http);
-    let keep = |check: &Check| Report {
-        file: PathBuf::new(),
-        url: if check.is_awaiting_uuid() {
-            String::new()
-        } else {
-            check.plain_url()
-        },
-        endpoint,
-        ended: outbox::now_secs(),
-        summary: format!("sent by hcwrap ping as a {}", endpoint.name()),
-        body: body.clone(),
-    };
+    let kept_http = http.clone();
+    let keep = |check: &Check| report_of(check, endpoint, &body, &kept_http);
     let kept_check = check.clone();
     let outbox = config.outbox.clone();
     let report = keep(&check);
+    let limit = config.limit;
     std::thread::spawn(move || {
         // The check's setup first, within --max-time; with none to ping (a slug whose
         // UUID is unknown), a line said why.
@@ -248,7 +237,7 @@ pub fn run(hook: Hook) -> Result<i32> {
         let mut http = http;
         http.max_time_start = Some(started);
         if let (Some(outbox), Some(check)) = (&outbox, &check) {
-            deliver_kept(outbox, check, &http, max_time);
+            deliver_kept(outbox, check, &http, max_time, limit);
         }
         let delivery = check.map(|check| {
             Pinger::new(check, http).send(
@@ -265,10 +254,20 @@ pub fn run(hook: Hook) -> Result<i32> {
             setup.forget();
         }
         let _ = tx.send(delivery);
+        drop(done_write);
     });
-    let Ok(delivery) =
-        rx.recv_timeout((started + max_time).saturating_duration_since(Instant::now()))
-    else {
+    let deadline = started + max_time;
+    if let Some(signal) = interrupted(&mut signals, &done, deadline) {
+        crate::msg::say(&format!(
+            "gave up on the {} to {shown}: interrupted by {}{}",
+            endpoint.name(),
+            crate::signals::name(signal),
+            kept(config.outbox.as_ref(), endpoint, || keep(&kept_check))
+        ));
+        sys::die_by(signal);
+        return Ok(exit_codes::for_signal(signal));
+    }
+    let Ok(delivery) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) else {
         crate::msg::say(&format!(
             "could not deliver the {} to {shown} within --max-time {}: no answer in time{}",
             endpoint.name(),
@@ -303,15 +302,89 @@ pub fn run(hook: Hook) -> Result<i32> {
     }
 }
 
+/// No ping: says why; exit status 0.
+fn unmonitored(why: &str, drain_stdin: bool) -> i32 {
+    crate::msg::say(&format!(
+        "warning: no ping sent: {why} (--strict refuses instead)"
+    ));
+    if drain_stdin {
+        // What the hook pipes in has nowhere to go, but its writer must not fail.
+        let _ = copy_into(io::stdin().lock(), &mut Ring::new(1));
+    }
+    0
+}
+
+/// The report to keep of a hook's ping that was not delivered.
+fn report_of(check: &Check, endpoint: Endpoint, body: &str, http: &HttpOptions) -> Report {
+    Report {
+        file: PathBuf::new(),
+        // A check whose ping URL is still to come from the API has none to keep.
+        url: if check.is_awaiting_uuid() {
+            String::new()
+        } else {
+            check.plain_url()
+        },
+        endpoint,
+        ended: outbox::now_secs(),
+        summary: format!("sent by hcwrap ping as a {}", endpoint.name()),
+        body: body.to_owned(),
+        headers: pings::header_names(http),
+    }
+}
+
+/// Waits until the ping thread is done (`done` reads end of file) or `deadline`; returns
+/// the interrupting signal that came first, if one did.
+fn interrupted(signals: &mut Signals, done: &OwnedFd, deadline: Instant) -> Option<i32> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        let mut fds = [
+            libc::pollfd {
+                fd: done.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: signals.fd().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        if sys::poll(&mut fds, Some(left)).is_err() || fds[0].revents != 0 {
+            return None;
+        }
+        if fds[1].revents != 0
+            && let Some(signal) = signals
+                .take(None)
+                .into_iter()
+                .find(|&s| crate::signals::meaning(s) == Some(crate::signals::Meaning::Interrupt))
+        {
+            return Some(signal);
+        }
+    }
+}
+
 /// Delivers what earlier pings of the check could not, first: within half of --max-time,
 /// one attempt each.
-fn deliver_kept(outbox: &Outbox, check: &Check, http: &HttpOptions, max_time: Duration) {
-    let once = HttpOptions {
-        retries: 0,
-        max_time: Some(max_time / 2),
-        ..http.clone()
+fn deliver_kept(
+    outbox: &Outbox,
+    check: &Check,
+    http: &HttpOptions,
+    max_time: Duration,
+    limit: usize,
+) {
+    let late = late::Late {
+        http: HttpOptions {
+            retries: 0,
+            max_time: Some(max_time / 2),
+            ..http.clone()
+        },
+        limit,
+        patience: max_time / 4,
     };
-    late::deliver_waiting(outbox, check, once, &Stop::default());
+    late::deliver_waiting(outbox, check, late, &Stop::default());
 }
 
 /// The ping's body; or, for a body that cannot be read, why (unless `--strict`).

@@ -24,21 +24,32 @@ pub fn keep(outbox: &Outbox, report: &Report) -> String {
     }
 }
 
-/// Delivers the reports earlier runs of the check kept, oldest first, with `http` (one
-/// attempt each, as the caller sets it), until one cannot be delivered; unless another
-/// run is doing so.
-pub fn deliver_waiting(outbox: &Outbox, check: &Check, http: HttpOptions, stop: &Stop) {
+/// How to deliver kept reports.
+#[derive(Debug, Clone)]
+pub struct Late {
+    /// The HTTP options: one attempt each, as the caller sets them.
+    pub http: HttpOptions,
+    /// The server's body limit now: a late body is cut to it.
+    pub limit: usize,
+    /// How long to wait for another hcwrap delivering them (`hcwrap flush`) to finish, so
+    /// that this one's pings come after them.
+    pub patience: std::time::Duration,
+}
+
+/// Delivers the reports earlier runs of the check kept, oldest first, as `late` says,
+/// until one cannot be delivered.
+pub fn deliver_waiting(outbox: &Outbox, check: &Check, late: Late, stop: &Stop) {
     let waiting = outbox.waiting();
     if waiting.is_empty() {
         return;
     }
-    let Some(_held) = outbox.claim() else {
+    let Some(_held) = outbox.claim(late.patience) else {
         return;
     };
-    let pinger = Pinger::new(check.clone(), http);
+    let pinger = Pinger::new(check.clone(), late.http);
     // Read again under the lock: another run may have delivered some meanwhile.
     for report in outbox.waiting() {
-        if deliver_late(&pinger, &report, &|t| check.redact(t), stop).is_err() {
+        if deliver_late(&pinger, &report, &|t| check.redact(t), stop, late.limit).is_err() {
             return;
         }
     }
@@ -51,8 +62,9 @@ pub fn deliver_late(
     report: &Report,
     redact: &dyn Fn(&str) -> String,
     stop: &Stop,
+    limit: usize,
 ) -> Result<(), String> {
-    let (endpoint, body) = report.late_ping();
+    let (endpoint, body) = report.late_ping(limit);
     match pinger.send(endpoint, None, &body, stop) {
         Delivery::Delivered { .. } => {
             let _ = std::fs::remove_file(&report.file);

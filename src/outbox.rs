@@ -49,38 +49,118 @@ pub struct Report {
     pub summary: String,
     /// The body it was to carry.
     pub body: String,
+    /// The names of the headers (`--header`) the run sent, lower case; their values are
+    /// never kept. `hcwrap flush` sends a header it is given only to reports that list it.
+    pub headers: Vec<String>,
 }
 
 impl Report {
-    /// The ping to send for it now: the endpoint and the body (see the module
-    /// documentation).
-    pub fn late_ping(&self) -> (Endpoint, String) {
+    /// The ping to send for it now, with a body of at most `limit` bytes (the server's
+    /// limit now): the endpoint and the body (see the module documentation).
+    pub fn late_ping(&self, limit: usize) -> (Endpoint, String) {
         let endpoint = match self.endpoint {
             // `/0` (`--on-success exit-code`) is a success: a log entry, late.
             Endpoint::Fail => Endpoint::Fail,
             Endpoint::ExitCode(n) if n != 0 => self.endpoint,
             _ => Endpoint::Log,
         };
-        let body = format!(
+        let head = format!(
             "[hcwrap] delivered late: the run that ended at {} ({}) could not be reported \
-             then\n{}",
+             then\n",
             rfc3339(self.ended),
             self.summary,
-            self.body
         );
-        (endpoint, body)
+        let body = fit(&self.body, limit.saturating_sub(head.len()));
+        (endpoint, head + &body)
     }
 
     /// One line for `hcwrap flush --dry-run` and messages, without the check's secret.
     pub fn describe(&self, redact: &dyn Fn(&str) -> String) -> String {
         format!(
-            "{}: the run that ended at {} ({}): a {} of {} bytes",
+            "{}: the run that ended at {} ({}), as a late {}",
             redact(&self.url),
             rfc3339(self.ended),
             self.summary,
-            self.late_ping().0.name(),
-            self.body.len()
+            self.late_ping(usize::MAX).0.name(),
         )
+    }
+}
+
+/// `body` within `room` bytes. hcwrap's notes at its end (how the run ended) are kept
+/// first, whole, the last ones first; then the end of the output, cut at its front between
+/// characters; and the note on output left out (the body's first line, if it has one)
+/// counts what this cut leaves out too, so that its number stays true. A note that does
+/// not fit is left out whole.
+fn fit(body: &str, room: usize) -> String {
+    if body.len() <= room {
+        return body.to_owned();
+    }
+    let note_of = |line: &str| {
+        line.strip_prefix("[hcwrap] ")?
+            .strip_suffix(" bytes of output left out")?
+            .parse::<u64>()
+            .ok()
+    };
+    let (left_out, rest) = match body.split_once('\n') {
+        Some((first, rest)) if note_of(first).is_some() => (note_of(first).unwrap_or(0), rest),
+        _ => (0, body),
+    };
+    // The trailing lines that are hcwrap's notes.
+    let mut notes_at = rest.len();
+    while let Some(start) = rest[..notes_at.saturating_sub(1)]
+        .rfind('\n')
+        .map(|i| i + 1)
+        .or((notes_at > 0).then_some(0))
+    {
+        if !rest[start..notes_at].starts_with("[hcwrap] ") {
+            break;
+        }
+        notes_at = start;
+        if start == 0 {
+            break;
+        }
+    }
+    let (output, notes) = rest.split_at(notes_at);
+    // Whole notes, the last ones first, while they fit.
+    let mut kept_from = notes.len();
+    for (at, _) in notes
+        .match_indices('\n')
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .skip(1)
+    {
+        if notes.len() - (at + 1) > room {
+            break;
+        }
+        kept_from = at + 1;
+    }
+    if notes.len() <= room {
+        kept_from = 0;
+    }
+    let notes = &notes[kept_from..];
+    let room = room - notes.len();
+    let tail_from = |keep: usize| {
+        let mut from = output.len().saturating_sub(keep);
+        while !output.is_char_boundary(from) {
+            from += 1;
+        }
+        from
+    };
+    let note = |from: usize| {
+        format!(
+            "[hcwrap] {} bytes of output left out\n",
+            left_out + from as u64
+        )
+    };
+    // The note's length depends on its number, which depends on its length: twice settles it.
+    let mut from = tail_from(room.saturating_sub(note(tail_from(room)).len()));
+    from = tail_from(room.saturating_sub(note(from).len()));
+    let left_note = note(from);
+    if left_note.len() + (output.len() - from) <= room {
+        left_note + &output[from..] + notes
+    } else {
+        output[tail_from(room)..].to_owned() + notes
     }
 }
 
@@ -154,9 +234,9 @@ impl Outbox {
     }
 
     /// Holds this check's reports for one run's delivery; `None` while another hcwrap
-    /// holds them (delivering them) for longer than [`sys::LOCK_PATIENCE`].
-    pub fn claim(&self) -> Option<File> {
-        claim(&self.dir.path(&format!("{}lock", self.prefix)))
+    /// holds them (delivering them) for longer than `patience`.
+    pub fn claim(&self, patience: Duration) -> Option<File> {
+        claim(&self.dir.path(&format!("{}lock", self.prefix)), patience)
     }
 }
 
@@ -180,9 +260,8 @@ pub fn all_waiting(dir: &OwnDir) -> std::io::Result<(Vec<Report>, Vec<PathBuf>)>
 }
 
 /// The lock of the reports whose lock file is `path`, waited for while another hcwrap
-/// delivers them (so that this one's pings come after them), for
-/// [`sys::LOCK_PATIENCE`] at most.
-pub fn claim(path: &Path) -> Option<File> {
+/// delivers them (so that this one's pings come after them), for `patience` at most.
+pub fn claim(path: &Path, patience: Duration) -> Option<File> {
     let file = File::options()
         .read(true)
         .write(true)
@@ -192,7 +271,9 @@ pub fn claim(path: &Path) -> Option<File> {
         .custom_flags(libc::O_NOFOLLOW)
         .open(path)
         .ok()?;
-    sys::flock(file.as_raw_fd()).ok().map(|()| file)
+    sys::flock_within(file.as_raw_fd(), patience)
+        .ok()
+        .map(|()| file)
 }
 
 /// The lock file of the check whose report is `report`.
@@ -246,11 +327,12 @@ fn render(report: &Report) -> String {
         body = &body[from..];
     }
     format!(
-        "hcwrap report 1\nurl {}\nendpoint {}\nended {}\nsummary {}\n\n{body}",
+        "hcwrap report 1\nurl {}\nendpoint {}\nended {}\nsummary {}\nheaders {}\n\n{body}",
         report.url,
         endpoint_word(report.endpoint),
         report.ended,
         report.summary.replace('\n', " "),
+        report.headers.join(","),
     )
 }
 
@@ -271,7 +353,16 @@ fn parse(text: &str, file: &Path) -> Result<Report> {
     let endpoint = endpoint_from(&field("endpoint")?).context("bad endpoint")?;
     let ended = field("ended")?.parse()?;
     let summary = field("summary")?;
+    let headers = field("headers")
+        .map(|h| {
+            h.split(',')
+                .filter(|n| !n.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
     Ok(Report {
+        headers,
         file: file.to_owned(),
         url,
         endpoint,
@@ -319,6 +410,7 @@ mod tests {
             ended: 1_764_642_600,
             summary: "exit status 3".into(),
             body: "tail\n\n[hcwrap] exit status 3\n".into(),
+            headers: vec!["x-auth".into()],
         }
     }
 
@@ -334,8 +426,35 @@ mod tests {
     }
 
     #[test]
+    fn a_late_body_fits_the_limit_and_its_left_out_note_stays_true() {
+        let mut r = report(Endpoint::ExitCode(3));
+        r.body = "[hcwrap] 500 bytes of output left out\n0123456789\nabcdefghij\n[hcwrap] exit status 3\n".into();
+        let (_, short) = r.late_ping(150);
+        assert!(short.len() <= 150, "{} bytes: {short}", short.len());
+        assert!(short.ends_with("[hcwrap] exit status 3\n"), "{short}");
+        let (_, body) = r.late_ping(180);
+        assert!(body.len() <= 180, "{} bytes: {body}", body.len());
+        assert!(body.ends_with("[hcwrap] exit status 3\n"), "{body}");
+        let line = body.lines().nth(1).unwrap();
+        let left: u64 = line
+            .strip_prefix("[hcwrap] ")
+            .and_then(|l| l.strip_suffix(" bytes of output left out"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let after = body.split_once(&format!("{line}\n")).unwrap().1;
+        let kept = after.len() as u64 - "[hcwrap] exit status 3\n".len() as u64;
+        // What was left out then, and what this cut leaves out now, with what is kept, is
+        // all the output: 500 bytes, and the 22 of the kept body.
+        assert!(kept > 0 && kept < 22, "{body}");
+        assert_eq!(left + kept, 500 + 22, "{body}");
+        let (_, whole) = r.late_ping(100_000);
+        assert!(whole.ends_with(&r.body));
+    }
+
+    #[test]
     fn a_late_success_is_a_log_entry_and_a_late_failure_stays_one() {
-        let (endpoint, body) = report(Endpoint::Success).late_ping();
+        let (endpoint, body) = report(Endpoint::Success).late_ping(usize::MAX);
         assert_eq!(endpoint, Endpoint::Log);
         assert!(
             body.starts_with(
@@ -345,11 +464,17 @@ mod tests {
             "{body}"
         );
         assert_eq!(
-            report(Endpoint::ExitCode(3)).late_ping().0,
+            report(Endpoint::ExitCode(3)).late_ping(usize::MAX).0,
             Endpoint::ExitCode(3)
         );
-        assert_eq!(report(Endpoint::Fail).late_ping().0, Endpoint::Fail);
-        assert_eq!(report(Endpoint::Log).late_ping().0, Endpoint::Log);
-        assert_eq!(report(Endpoint::ExitCode(0)).late_ping().0, Endpoint::Log);
+        assert_eq!(
+            report(Endpoint::Fail).late_ping(usize::MAX).0,
+            Endpoint::Fail
+        );
+        assert_eq!(report(Endpoint::Log).late_ping(usize::MAX).0, Endpoint::Log);
+        assert_eq!(
+            report(Endpoint::ExitCode(0)).late_ping(usize::MAX).0,
+            Endpoint::Log
+        );
     }
 }

@@ -274,11 +274,17 @@ fn pings(
     }
     // Reports earlier runs could not deliver go first, so the server sees them in order.
     if let Some(outbox) = &target.records.outbox {
-        let once = HttpOptions {
-            retries: 0,
-            ..target.http.clone()
+        let late = late::Late {
+            http: HttpOptions {
+                retries: 0,
+                ..target.http.clone()
+            },
+            limit: body_limit(cached, target.body_limit),
+            // A `hcwrap flush` delivering them gets as long as this run would take for them
+            // all and its own ping (`MAX_KEPT` + 1 attempts).
+            patience: target.http.timeout * 6,
         };
-        late::deliver_waiting(outbox, &target.check, once, start_stop);
+        late::deliver_waiting(outbox, &target.check, late, start_stop);
     }
     let started = start.then(|| {
         pinger.get_or_init(|| self::pinger(target)).send_counted(
@@ -468,6 +474,7 @@ impl Prepared {
             }),
             summary: self.summary.clone(),
             body: body.clone(),
+            headers: header_names(&target.http),
         })
     }
 
@@ -547,6 +554,14 @@ fn send_final(
         kept,
         taken_back: false,
     }
+}
+
+/// The names of the headers pings send, for a kept report.
+pub fn header_names(http: &HttpOptions) -> Vec<String> {
+    http.headers
+        .iter()
+        .map(|(name, _)| name.as_str().to_owned())
+        .collect()
 }
 
 /// hcwrap gave up waiting for the pings: keeps what the thread had not settled, and writes

@@ -533,7 +533,12 @@ pub fn try_flock(fd: RawFd) -> io::Result<bool> {
 /// a lock someone keeps (a stopped process, another user's `flock FILE sleep`) must not
 /// keep hcwrap from ending.
 pub fn flock(fd: RawFd) -> io::Result<()> {
-    let until = std::time::Instant::now() + LOCK_PATIENCE;
+    flock_within(fd, LOCK_PATIENCE)
+}
+
+/// [`flock`], waiting `patience` at most.
+pub fn flock_within(fd: RawFd, patience: Duration) -> io::Result<()> {
+    let until = std::time::Instant::now() + patience;
     loop {
         if try_flock(fd)? {
             return Ok(());
@@ -542,8 +547,8 @@ pub fn flock(fd: RawFd) -> io::Result<()> {
             return Err(io::Error::new(
                 io::ErrorKind::TimedOut,
                 format!(
-                    "another process has held its lock for over {}s",
-                    LOCK_PATIENCE.as_secs()
+                    "another process has held its lock for over {}",
+                    humantime::format_duration(patience)
                 ),
             ));
         }

@@ -574,7 +574,7 @@ fn a_signal_before_the_final_pings_turn_keeps_the_report() {
         .args(["flush", "--dry-run"]);
     let listed = stdout(&support::run(&mut list));
     assert!(
-        listed.contains(": a final ping for exit status "),
+        listed.contains(", as a late final ping for exit status "),
         "{listed}"
     );
     assert!(
@@ -706,4 +706,54 @@ fn flush_names_what_it_cannot_deliver_instead_of_saying_nothing_waits() {
         stderr(&out)
     );
     assert!(std::path::Path::new(&damaged).exists());
+}
+
+#[test]
+fn a_hook_interrupted_while_its_ping_waits_keeps_it() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-hook-signal");
+    server.script([Reply::Hang]);
+    let child = hcwrap()
+        .env("HC_STATE_DIR", &state.0)
+        .args([
+            "ping",
+            "fail",
+            "--message",
+            "disk full",
+            "--url",
+            &server.check_url(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    server.wait_for(1);
+    support::signal(&child, libc::SIGTERM);
+    let out = support::finish(child);
+    support::assert_ended_by(out.status, libc::SIGTERM);
+    let err = stderr(&out);
+    assert!(
+        err.starts_with("hcwrap: gave up on the fail ping to http://127.0.0.1:")
+            && err.contains(": interrupted by SIGTERM; kept in "),
+        "{err}"
+    );
+    assert!(!err.contains(support::UUID), "{err}");
+    // The next ping of the check delivers it first, as the failure it was.
+    let mut start = hcwrap();
+    start
+        .env("HC_STATE_DIR", &state.0)
+        .args(["ping", "start", "--url", &server.check_url()]);
+    assert_eq!(support::run(&mut start).status.code(), Some(0));
+    let reqs = server.wait_for(3);
+    assert_eq!(
+        (reqs[1].suffix().as_str(), reqs[2].suffix().as_str()),
+        ("/fail", "/start")
+    );
+    assert!(
+        reqs[1]
+            .body_text()
+            .ends_with("could not be reported then\ndisk full"),
+        "{}",
+        reqs[1].body_text()
+    );
 }
