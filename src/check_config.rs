@@ -484,6 +484,18 @@ fn secret(source: &str, value: &str) -> Result<String> {
 /// The most a `file:` secret may hold: a URL or key is far shorter.
 const MAX_SECRET_FILE: usize = 64 * 1024;
 
+/// The state directory the environment names (see `own_dir.rs`), with a warning for an
+/// `HC_STATE_DIR` that is not an absolute path (it is not used).
+pub fn state_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<crate::own_dir::OwnDir> {
+    if env("HC_STATE_DIR").is_some_and(|d| !d.starts_with('/')) {
+        crate::msg::say(
+            "warning: HC_STATE_DIR is not an absolute path, and is not used; give the \
+             directory's full path",
+        );
+    }
+    crate::own_dir::OwnDir::state(env)
+}
+
 pub fn positive(flag: &str, duration: Duration) -> Result<Duration> {
     if duration.is_zero() {
         bail!("{flag}: must be more than 0s (for example 10s)");

@@ -17,7 +17,6 @@ use crate::cli::{Cli, OnEnd, OnLockBusy};
 use crate::limit_cache::LimitCache;
 use crate::lock;
 use crate::outbox::Outbox;
-use crate::own_dir::OwnDir;
 use crate::ping::{HttpOptions, MAX_BODY_LIMIT};
 use crate::records::{self, Records};
 use crate::run_state::RunState;
@@ -296,13 +295,7 @@ fn records(
     }
     // A dry run changes no state: it counts nothing, and neither keeps nor delivers
     // reports (a kept report "delivered" by printing it would be lost).
-    if env("HC_STATE_DIR").is_some_and(|d| !d.starts_with('/')) {
-        crate::msg::say(
-            "warning: HC_STATE_DIR is not an absolute path, and is not used; give the \
-             directory's full path",
-        );
-    }
-    let state = OwnDir::state(env).filter(|_| !cli.dry_run);
+    let state = check_config::state_dir(env).filter(|_| !cli.dry_run);
     let url = check.plain_url();
     let counted = cli.tolerate.is_some() || cli.metrics_file.is_some();
     if counted && state.is_none() && !cli.dry_run {
@@ -316,6 +309,10 @@ fn records(
         counts: state
             .clone()
             .filter(|_| counted)
+            .map(|dir| RunState::new(dir.clone(), &url)),
+        kept_counts: state
+            .clone()
+            .filter(|_| !counted)
             .map(|dir| RunState::new(dir, &url)),
         outbox: state.map(|dir| Outbox::new(dir, &url)),
         run_log: cli.run_log.clone(),

@@ -26,7 +26,6 @@ use crate::http::{self, Url};
 use crate::limit_cache::LimitCache;
 use crate::msg::printable;
 use crate::outbox::Outbox;
-use crate::own_dir::OwnDir;
 use crate::ping::{Delivery, HttpOptions, Pinger};
 use crate::stop::Stop;
 
@@ -55,7 +54,7 @@ impl DoctorConfig {
         // Kept under the check as the runs name it (with --create's query, if given).
         let outbox = crate::check_config::check(&cli.check, api_key, false, &env)
             .ok()
-            .zip(OwnDir::state(&env))
+            .zip(crate::check_config::state_dir(&env))
             .map(|(run_check, dir)| Outbox::new(dir, &run_check.plain_url()));
         let http = crate::check_config::http(&cli.http, &check, false, &env)?;
         let settings = Settings::from_cli(&cli.setup, &env)?;

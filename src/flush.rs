@@ -18,7 +18,6 @@ use crate::exit_codes;
 use crate::limit_cache::LimitCache;
 use crate::msg::say;
 use crate::outbox::{self, Report};
-use crate::own_dir::OwnDir;
 use crate::ping::{HttpOptions, Pinger};
 use crate::stop::Stop;
 
@@ -48,7 +47,7 @@ impl FlushConfig {
     /// Reads the kept reports and the HTTP options for each one's server.
     pub fn from_cli(cli: &FlushCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
-        let state = OwnDir::state(&env);
+        let state = check_config::state_dir(&env);
         let mut checks: BTreeMap<PathBuf, Vec<Item>> = BTreeMap::new();
         let (reports, unusable) = match &state {
             Some(dir) => outbox::all_waiting(dir).with_context(|| {
@@ -113,8 +112,8 @@ pub fn run(config: FlushConfig) -> Result<i32> {
         exit_codes::NOT_DELIVERED
     };
     if total == 0 {
-        println!("no reports waiting in {}", dir.display());
-        return Ok(unusable);
+        println!("no reports to deliver in {}", dir.display());
+        return Ok(if config.dry_run { 0 } else { unusable });
     }
     if config.dry_run {
         for item in config.checks.values().flatten() {
@@ -125,7 +124,7 @@ pub fn run(config: FlushConfig) -> Result<i32> {
             plural(total),
             dir.display()
         );
-        return Ok(unusable);
+        return Ok(0);
     }
     let stop = Stop::default();
     let mut left = 0;

@@ -26,7 +26,6 @@ use crate::exit_codes;
 use crate::late;
 use crate::limit_cache::LimitCache;
 use crate::outbox::{self, Outbox, Report};
-use crate::own_dir::OwnDir;
 use crate::ping::{Delivery, HttpOptions, Pinger};
 use crate::pings;
 use crate::ring::Ring;
@@ -166,7 +165,7 @@ impl Hook {
             limit_cache,
             cached_limit,
             strict: cli.strict,
-            outbox: OwnDir::state(&env)
+            outbox: check_config::state_dir(&env)
                 .filter(|_| !cli.dry_run)
                 .map(|dir| Outbox::new(dir, &check.plain_url())),
             check,

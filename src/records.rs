@@ -35,6 +35,8 @@ pub struct Records {
     pub label: Option<String>,
     /// The check's counts, kept where `--tolerate` or `--metrics-file` needs them.
     pub counts: Option<crate::run_state::RunState>,
+    /// Without those options: the check's counts, updated only if they are kept already.
+    pub kept_counts: Option<crate::run_state::RunState>,
     /// Where an undelivered final ping is kept; `None` where no state directory is.
     pub outbox: Option<crate::outbox::Outbox>,
     /// `--run-log`.
@@ -267,6 +269,17 @@ const METRICS: [(&str, &str); 6] = [
 pub fn append_run_log(path: &Path, record: &RunRecord) -> Result<()> {
     let mut line = record.json();
     line.push('\n');
+    // A symbolic link another user made (in a directory of theirs) must not lead hcwrap to
+    // write, or make, a file where they choose.
+    if let Ok(meta) = std::fs::symlink_metadata(path)
+        && meta.file_type().is_symlink()
+        && std::os::unix::fs::MetadataExt::uid(&meta) != sys::uid()
+    {
+        bail!(
+            "{} is a symbolic link another user made; name a file of your own",
+            path.display()
+        );
+    }
     let mut file = File::options()
         .append(true)
         .create(true)

@@ -66,6 +66,16 @@ impl RunState {
         Ok(parse(&text))
     }
 
+    /// Counts a run that ended at `at` where the check's counts are kept already (a run
+    /// without `--tolerate` or `--metrics-file` after runs with them): they must stay true
+    /// for the next run that reads them. Makes nothing; `Ok(None)` where there are none.
+    pub fn record_if_kept(&self, failed: bool, at: u64) -> Result<Option<Counts>> {
+        if std::fs::symlink_metadata(self.path()).is_err() {
+            return Ok(None);
+        }
+        self.record(failed, at).map(Some)
+    }
+
     /// Counts a run that ended at `at` (seconds since the epoch) and `failed` or not;
     /// returns the counts with it.
     pub fn record(&self, failed: bool, at: u64) -> Result<Counts> {

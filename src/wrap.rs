@@ -171,10 +171,15 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
 /// Counts the run in the check's failures in a row, where they are kept (see
 /// `run_state.rs`); says why when they cannot be.
 fn count(config: &Config, ended: &Ended, verdict: &Verdict) -> Option<Counts> {
-    let counts = config.records.counts.as_ref()?;
     let end = (ended.started_at + ended.ran)
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
+    if let Some(kept) = &config.records.kept_counts {
+        // Only to keep them true; this run uses none.
+        let _ = kept.record_if_kept(verdict.failed(), end);
+        return None;
+    }
+    let counts = config.records.counts.as_ref()?;
     counts
         .record(verdict.failed(), end)
         .map_err(|e| {

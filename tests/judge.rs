@@ -320,3 +320,21 @@ fn a_quoted_line_hides_what_the_output_hides() {
         "[hcwrap] exit status 0, counted as failed: stdout line 1 matched --fail-on 'ERROR'\n"
     );
 }
+
+#[test]
+fn a_success_without_tolerate_still_resets_the_count() {
+    let server = Server::start();
+    let state = TempDir::new("tolerate-reset");
+    assert_eq!(counted(&server, &state, &["--tolerate", "1"], "exit 1"), 1);
+    assert_eq!(counted(&server, &state, &[], "exit 0"), 0);
+    assert_eq!(counted(&server, &state, &["--tolerate", "1"], "exit 1"), 1);
+    let reqs = server.wait_for(4);
+    // The run without --tolerate has a start ping; the others do not.
+    let suffixes: Vec<String> = reqs.iter().map(support::Request::suffix).collect();
+    assert_eq!(suffixes, ["/log", "/start", "", "/log"], "{suffixes:?}");
+    assert!(
+        reqs[3].body_text().contains("failure 1 of 1 tolerated"),
+        "{}",
+        reqs[3].body_text()
+    );
+}

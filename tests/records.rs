@@ -257,7 +257,7 @@ fn a_report_kept_through_an_outage_is_delivered_late_by_the_next_run_first() {
         .args(["flush", "--dry-run"]);
     let out = support::run(&mut flush);
     assert!(
-        stdout(&out).starts_with("no reports waiting in "),
+        stdout(&out).starts_with("no reports to deliver in "),
         "{}",
         stdout(&out)
     );
@@ -316,7 +316,7 @@ fn a_full_outbox_keeps_the_newest_and_flush_delivers_them_in_order() {
     }
     let out = support::run(&mut list);
     assert!(
-        stdout(&out).starts_with("no reports waiting"),
+        stdout(&out).starts_with("no reports to deliver"),
         "{}",
         stdout(&out)
     );
@@ -756,4 +756,36 @@ fn a_hook_interrupted_while_its_ping_waits_keeps_it() {
         "{}",
         reqs[1].body_text()
     );
+}
+
+#[test]
+fn a_run_log_link_another_user_made_is_not_followed() {
+    // SAFETY: getuid has no preconditions.
+    if unsafe { libc::getuid() } != 0 {
+        eprintln!("not root: another user's link cannot be made here; covered by root runs");
+        return;
+    }
+    let server = Server::start();
+    let dir = TempDir::new("run-log-link");
+    let target = dir.file("mine.conf", "root's\n");
+    let link = dir.0.join("runs.jsonl");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    std::os::unix::fs::lchown(&link, Some(65534), Some(65534)).unwrap();
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--run-log",
+        link.to_str().unwrap(),
+        "--",
+        "true",
+    ]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("is a symbolic link another user made"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "root's\n");
 }
