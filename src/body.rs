@@ -17,6 +17,28 @@ pub struct Output<'a> {
     pub total: u64,
 }
 
+/// A body before it is cut to a limit: what is kept of the output and how much was
+/// printed in all, and hcwrap's notes. Kept so that a body can be built again for another
+/// limit (a report delivered late, to the server's limit then).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Parts {
+    /// The output's tail and the total printed; `None` for a body without output.
+    pub output: Option<(Vec<u8>, u64)>,
+    /// hcwrap's notes, least important first.
+    pub notes: Vec<String>,
+}
+
+impl Parts {
+    /// The body within `limit` bytes (see [`build`]).
+    pub fn build(&self, limit: usize) -> String {
+        let output = self.output.as_ref().map(|(kept, total)| Output {
+            kept,
+            total: *total,
+        });
+        build(output, &self.notes, limit)
+    }
+}
+
 /// Builds a body of at most `limit` bytes: a note on what was left out (when anything
 /// was), the tail of `output`, and `notes` as the last lines (each gets `[hcwrap] `).
 pub fn build(output: Option<Output<'_>>, notes: &[String], limit: usize) -> String {

@@ -489,8 +489,8 @@ const MAX_SECRET_FILE: usize = 64 * 1024;
 pub fn state_dir(env: &dyn Fn(&str) -> Option<String>) -> Option<crate::own_dir::OwnDir> {
     if env("HC_STATE_DIR").is_some_and(|d| !d.starts_with('/')) {
         crate::msg::say(
-            "warning: HC_STATE_DIR is not an absolute path, and is not used; give the \
-             directory's full path",
+            "warning: HC_STATE_DIR is not an absolute path: nothing is kept (failure counts, \
+             undelivered reports); give the directory's full path",
         );
     }
     crate::own_dir::OwnDir::state(env)

@@ -41,18 +41,27 @@ pub struct FlushConfig {
     checks: BTreeMap<PathBuf, Vec<Item>>,
     /// Files named as reports that cannot be delivered.
     unusable: Vec<PathBuf>,
+    /// Why the state directory could not be read, if it could not.
+    unreadable: Option<String>,
 }
 
 impl FlushConfig {
     /// Reads the kept reports and the HTTP options for each one's server.
     pub fn from_cli(cli: &FlushCli, env: &dyn Fn(&str) -> Option<String>) -> Result<Self> {
         let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        // The options are checked whether or not a report waits: a mistake is a mistake.
+        check_config::http(&cli.http, &Check::placeholder(), cli.dry_run, &env)?;
         let state = check_config::state_dir(&env);
         let mut checks: BTreeMap<PathBuf, Vec<Item>> = BTreeMap::new();
+        let mut unreadable = None;
         let (reports, unusable) = match &state {
-            Some(dir) => outbox::all_waiting(dir).with_context(|| {
-                format!("cannot read the state directory {}", dir.dir().display())
-            })?,
+            Some(dir) => outbox::all_waiting(dir).unwrap_or_else(|e| {
+                unreadable = Some(format!(
+                    "cannot read the state directory {}: {e}",
+                    dir.dir().display()
+                ));
+                (Vec::new(), Vec::new())
+            }),
             None => (Vec::new(), Vec::new()),
         };
         for report in reports {
@@ -82,6 +91,7 @@ impl FlushConfig {
             dir: state.map(|s| s.dir().to_owned()),
             checks,
             unusable,
+            unreadable,
         })
     }
 }
@@ -93,6 +103,10 @@ pub fn run(config: FlushConfig) -> Result<i32> {
         say("no state directory (set HC_STATE_DIR, or HOME): no reports are kept");
         return Ok(0);
     };
+    if let Some(why) = &config.unreadable {
+        say(why);
+        return Ok(exit_codes::NOT_DELIVERED);
+    }
     let total: usize = config.checks.values().map(Vec::len).sum();
     if let Some(first) = config.unusable.first() {
         let n = config.unusable.len();
@@ -139,6 +153,11 @@ pub fn run(config: FlushConfig) -> Result<i32> {
             continue;
         };
         for (i, item) in items.iter().enumerate() {
+            // Delivered meanwhile by a run of the check, or another flush, before this one
+            // held the lock: not again.
+            if !item.report.file.exists() {
+                continue;
+            }
             let pinger = Pinger::new(item.check.clone(), item.http.clone());
             let redact = |t: &str| item.check.redact(t);
             if let Err(why) =

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::body::{self, Output};
+use crate::body;
 use crate::check::{self, Check, Endpoint};
 use crate::check_config;
 use crate::cli::PingCli;
@@ -242,7 +242,7 @@ pub fn run(hook: Hook) -> Result<i32> {
             Pinger::new(check, http).send(
                 endpoint,
                 run_id.as_deref(),
-                &report.body,
+                &report.body.build(limit),
                 &Stop::default(),
             )
         });
@@ -314,7 +314,7 @@ fn unmonitored(why: &str, drain_stdin: bool) -> i32 {
 }
 
 /// The report to keep of a hook's ping that was not delivered.
-fn report_of(check: &Check, endpoint: Endpoint, body: &str, http: &HttpOptions) -> Report {
+fn report_of(check: &Check, endpoint: Endpoint, body: &body::Parts, http: &HttpOptions) -> Report {
     Report {
         file: PathBuf::new(),
         // A check whose ping URL is still to come from the API has none to keep.
@@ -326,7 +326,7 @@ fn report_of(check: &Check, endpoint: Endpoint, body: &str, http: &HttpOptions) 
         endpoint,
         ended: outbox::now_secs(),
         summary: format!("sent by hcwrap ping as a {}", endpoint.name()),
-        body: body.to_owned(),
+        body: body.clone(),
         headers: pings::header_names(http),
     }
 }
@@ -387,7 +387,7 @@ fn deliver_kept(
 }
 
 /// The ping's body; or, for a body that cannot be read, why (unless `--strict`).
-fn body_or_why(config: &HookConfig) -> Result<String> {
+fn body_or_why(config: &HookConfig) -> Result<body::Parts> {
     match read_body(&config.source, config.limit) {
         Ok(body) => Ok(body),
         Err(e) if config.strict => Err(e),
@@ -396,7 +396,10 @@ fn body_or_why(config: &HookConfig) -> Result<String> {
         Err(e) => {
             let why = format!("{e:#}");
             crate::msg::say(&format!("warning: {why}; sending the ping without it"));
-            Ok(body::build(None, &[why], config.limit))
+            Ok(body::Parts {
+                output: None,
+                notes: vec![why],
+            })
         }
     }
 }
@@ -420,10 +423,10 @@ fn kept(outbox: Option<&Outbox>, endpoint: Endpoint, report: impl FnOnce() -> Re
 
 /// The body from `source`, its tail kept within `limit`, read in chunks so that memory
 /// stays bounded by the limit.
-fn read_body(source: &Source, limit: usize) -> Result<String> {
+fn read_body(source: &Source, limit: usize) -> Result<body::Parts> {
     let mut ring = Ring::new(limit);
     match source {
-        Source::Empty => return Ok(String::new()),
+        Source::Empty => return Ok(body::Parts::default()),
         Source::Message(text) => ring.write(text.as_bytes()),
         Source::File(path) => {
             let file = File::open(path)
@@ -444,14 +447,10 @@ fn read_body(source: &Source, limit: usize) -> Result<String> {
         }
     }
     let total = ring.total();
-    Ok(body::build(
-        Some(Output {
-            kept: ring.make_contiguous(),
-            total,
-        }),
-        &[],
-        limit,
-    ))
+    Ok(body::Parts {
+        output: Some((ring.make_contiguous().to_vec(), total)),
+        notes: Vec::new(),
+    })
 }
 
 fn copy_into(mut from: impl Read, ring: &mut Ring) -> io::Result<()> {

@@ -25,6 +25,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
 
+use std::fmt::Write as _;
+
+use crate::body::Parts;
 use crate::check::Endpoint;
 use crate::own_dir::OwnDir;
 use crate::sys;
@@ -47,8 +50,8 @@ pub struct Report {
     pub ended: u64,
     /// How the run went, in a few words: "it succeeded", "exit status 3".
     pub summary: String,
-    /// The body it was to carry.
-    pub body: String,
+    /// The body it was to carry, in parts, to be built again for the limit then.
+    pub body: Parts,
     /// The names of the headers (`--header`) the run sent, lower case; their values are
     /// never kept. `hcwrap flush` sends a header it is given only to reports that list it.
     pub headers: Vec<String>,
@@ -70,7 +73,11 @@ impl Report {
             rfc3339(self.ended),
             self.summary,
         );
-        let body = fit(&self.body, limit.saturating_sub(head.len()));
+        // Within the limit whole: the head too, or (at a limit too small for it) not at all.
+        if head.len() > limit {
+            return (endpoint, self.body.build(limit));
+        }
+        let body = self.body.build(limit - head.len());
         (endpoint, head + &body)
     }
 
@@ -83,84 +90,6 @@ impl Report {
             self.summary,
             self.late_ping(usize::MAX).0.name(),
         )
-    }
-}
-
-/// `body` within `room` bytes. hcwrap's notes at its end (how the run ended) are kept
-/// first, whole, the last ones first; then the end of the output, cut at its front between
-/// characters; and the note on output left out (the body's first line, if it has one)
-/// counts what this cut leaves out too, so that its number stays true. A note that does
-/// not fit is left out whole.
-fn fit(body: &str, room: usize) -> String {
-    if body.len() <= room {
-        return body.to_owned();
-    }
-    let note_of = |line: &str| {
-        line.strip_prefix("[hcwrap] ")?
-            .strip_suffix(" bytes of output left out")?
-            .parse::<u64>()
-            .ok()
-    };
-    let (left_out, rest) = match body.split_once('\n') {
-        Some((first, rest)) if note_of(first).is_some() => (note_of(first).unwrap_or(0), rest),
-        _ => (0, body),
-    };
-    // The trailing lines that are hcwrap's notes.
-    let mut notes_at = rest.len();
-    while let Some(start) = rest[..notes_at.saturating_sub(1)]
-        .rfind('\n')
-        .map(|i| i + 1)
-        .or((notes_at > 0).then_some(0))
-    {
-        if !rest[start..notes_at].starts_with("[hcwrap] ") {
-            break;
-        }
-        notes_at = start;
-        if start == 0 {
-            break;
-        }
-    }
-    let (output, notes) = rest.split_at(notes_at);
-    // Whole notes, the last ones first, while they fit.
-    let mut kept_from = notes.len();
-    for (at, _) in notes
-        .match_indices('\n')
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .skip(1)
-    {
-        if notes.len() - (at + 1) > room {
-            break;
-        }
-        kept_from = at + 1;
-    }
-    if notes.len() <= room {
-        kept_from = 0;
-    }
-    let notes = &notes[kept_from..];
-    let room = room - notes.len();
-    let tail_from = |keep: usize| {
-        let mut from = output.len().saturating_sub(keep);
-        while !output.is_char_boundary(from) {
-            from += 1;
-        }
-        from
-    };
-    let note = |from: usize| {
-        format!(
-            "[hcwrap] {} bytes of output left out\n",
-            left_out + from as u64
-        )
-    };
-    // The note's length depends on its number, which depends on its length: twice settles it.
-    let mut from = tail_from(room.saturating_sub(note(tail_from(room)).len()));
-    from = tail_from(room.saturating_sub(note(from).len()));
-    let left_note = note(from);
-    if left_note.len() + (output.len() - from) <= room {
-        left_note + &output[from..] + notes
-    } else {
-        output[tail_from(room)..].to_owned() + notes
     }
 }
 
@@ -318,28 +247,42 @@ fn read(file: &Path) -> Option<Report> {
 }
 
 fn render(report: &Report) -> String {
-    let mut body = report.body.as_str();
-    if body.len() > MAX_BODY {
-        let mut from = body.len() - MAX_BODY;
-        while !body.is_char_boundary(from) {
-            from += 1;
-        }
-        body = &body[from..];
-    }
-    format!(
-        "hcwrap report 1\nurl {}\nendpoint {}\nended {}\nsummary {}\nheaders {}\n\n{body}",
+    let one_line = |text: &str| text.replace(['\n', '\r'], " ");
+    let mut text = format!(
+        "hcwrap report 2\nurl {}\nendpoint {}\nended {}\nsummary {}\nheaders {}\n",
         report.url,
         endpoint_word(report.endpoint),
         report.ended,
-        report.summary.replace('\n', " "),
+        one_line(&report.summary),
         report.headers.join(","),
-    )
+    );
+    for note in &report.body.notes {
+        let _ = writeln!(text, "note {}", one_line(note));
+    }
+    // The output as text (a byte that is not UTF-8 is sent as U+FFFD in any case), and
+    // how much of it was left out before what is kept, which stays true whatever the
+    // conversion does to the kept part's length.
+    if let Some((kept, total)) = &report.body.output {
+        // At most the last MAX_BODY bytes, cut between characters.
+        let text_of = String::from_utf8_lossy(kept);
+        let mut from = text_of.len().saturating_sub(MAX_BODY);
+        while !text_of.is_char_boundary(from) {
+            from += 1;
+        }
+        let before = total.saturating_sub(kept.len() as u64);
+        let _ = writeln!(text, "left_out {}", before + from as u64);
+        text.push('\n');
+        text.push_str(&text_of[from..]);
+    } else {
+        text.push('\n');
+    }
+    text
 }
 
 fn parse(text: &str, file: &Path) -> Result<Report> {
-    let (head, body) = text.split_once("\n\n").context("no body")?;
+    let (head, output) = text.split_once("\n\n").context("no body")?;
     let mut lines = head.lines();
-    if lines.next() != Some("hcwrap report 1") {
+    if lines.next() != Some("hcwrap report 2") {
         bail!("not a report");
     }
     let mut field = |name: &str| -> Result<String> {
@@ -353,14 +296,26 @@ fn parse(text: &str, file: &Path) -> Result<Report> {
     let endpoint = endpoint_from(&field("endpoint")?).context("bad endpoint")?;
     let ended = field("ended")?.parse()?;
     let summary = field("summary")?;
-    let headers = field("headers")
-        .map(|h| {
-            h.split(',')
-                .filter(|n| !n.is_empty())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
+    let headers = field("headers")?
+        .split(',')
+        .filter(|n| !n.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let mut notes = Vec::new();
+    let mut left_out = None;
+    for line in lines {
+        if let Some(note) = line.strip_prefix("note ") {
+            notes.push(note.to_owned());
+        } else if let Some(n) = line.strip_prefix("left_out ") {
+            left_out = Some(n.parse::<u64>()?);
+        } else {
+            bail!("an unknown line");
+        }
+    }
+    let body = Parts {
+        output: left_out.map(|n| (output.as_bytes().to_vec(), n + output.len() as u64)),
+        notes,
+    };
     Ok(Report {
         headers,
         file: file.to_owned(),
@@ -368,7 +323,7 @@ fn parse(text: &str, file: &Path) -> Result<Report> {
         endpoint,
         ended,
         summary,
-        body: body.to_owned(),
+        body,
     })
 }
 
@@ -409,7 +364,10 @@ mod tests {
             endpoint,
             ended: 1_764_642_600,
             summary: "exit status 3".into(),
-            body: "tail\n\n[hcwrap] exit status 3\n".into(),
+            body: Parts {
+                output: Some((b"tail\n".to_vec(), 5)),
+                notes: vec!["exit status 3".into()],
+            },
             headers: vec!["x-auth".into()],
         }
     }
@@ -428,28 +386,31 @@ mod tests {
     #[test]
     fn a_late_body_fits_the_limit_and_its_left_out_note_stays_true() {
         let mut r = report(Endpoint::ExitCode(3));
-        r.body = "[hcwrap] 500 bytes of output left out\n0123456789\nabcdefghij\n[hcwrap] exit status 3\n".into();
-        let (_, short) = r.late_ping(150);
-        assert!(short.len() <= 150, "{} bytes: {short}", short.len());
-        assert!(short.ends_with("[hcwrap] exit status 3\n"), "{short}");
-        let (_, body) = r.late_ping(180);
-        assert!(body.len() <= 180, "{} bytes: {body}", body.len());
+        // 500 bytes left out before, then the kept tail: é-s with no newline, and output
+        // lines that look like hcwrap's own.
+        let kept = format!("[hcwrap] 7 bytes of output left out\n{}", "é".repeat(100));
+        r.body = Parts {
+            output: Some((kept.as_bytes().to_vec(), 500 + kept.len() as u64)),
+            notes: vec!["ran 1s".into(), "exit status 3".into()],
+        };
+        for limit in [0, 10, 100, 150, 200, 250, 400, 100_000] {
+            let (_, body) = r.late_ping(limit);
+            assert!(body.len() <= limit, "{limit}: {} bytes: {body}", body.len());
+        }
+        let (_, body) = r.late_ping(250);
         assert!(body.ends_with("[hcwrap] exit status 3\n"), "{body}");
         let line = body.lines().nth(1).unwrap();
         let left: u64 = line
             .strip_prefix("[hcwrap] ")
             .and_then(|l| l.strip_suffix(" bytes of output left out"))
-            .unwrap()
+            .unwrap_or_else(|| panic!("{body}"))
             .parse()
             .unwrap();
         let after = body.split_once(&format!("{line}\n")).unwrap().1;
-        let kept = after.len() as u64 - "[hcwrap] exit status 3\n".len() as u64;
-        // What was left out then, and what this cut leaves out now, with what is kept, is
-        // all the output: 500 bytes, and the 22 of the kept body.
-        assert!(kept > 0 && kept < 22, "{body}");
-        assert_eq!(left + kept, 500 + 22, "{body}");
-        let (_, whole) = r.late_ping(100_000);
-        assert!(whole.ends_with(&r.body));
+        let shown = after.split("\n[hcwrap] ").next().unwrap().len() as u64;
+        assert_eq!(left + shown, 500 + kept.len() as u64, "{body}");
+        // A report survives its file.
+        assert_eq!(parse(&render(&r), &r.file).unwrap(), r);
     }
 
     #[test]

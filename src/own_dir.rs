@@ -38,7 +38,12 @@ impl OwnDir {
 
     /// The state directory the environment names; `None` when it names none.
     pub fn state(env: &dyn Fn(&str) -> Option<String>) -> Option<Self> {
-        if let Some(dir) = env("HC_STATE_DIR").filter(|d| d.starts_with('/')) {
+        if let Some(dir) = env("HC_STATE_DIR") {
+            // A relative one names no directory (the caller warns): none is used, rather
+            // than the default another program would then see.
+            if !dir.starts_with('/') {
+                return None;
+            }
             let dir = PathBuf::from(dir);
             return Some(OwnDir {
                 base: dir.clone(),

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::body;
 use crate::check::{Check, Endpoint};
 use crate::child::Ended;
 use crate::handover::{Handover, Pending, Unsettled};
@@ -37,8 +38,8 @@ pub enum Final {
     /// they are kept: counted when the run ended, so that runs count in the order they
     /// ended, whatever their pings do).
     Run(Box<Ended>, Rules, Option<Counts>),
-    /// A fixed ping: a run that was skipped or could not start.
-    Fixed(Endpoint, String),
+    /// A fixed ping: a run that was skipped or could not start, with hcwrap's notes.
+    Fixed(Endpoint, Vec<String>),
 }
 
 /// What a run's pings need to know.
@@ -426,7 +427,10 @@ fn remember(target: &Target, announced: Option<usize>, known: Option<usize>) {
 
 /// The final ping, judged and built, not sent yet.
 struct Prepared {
+    /// The endpoint and the body, built within the limit.
     ping: Option<(Endpoint, String)>,
+    /// The body's parts, for a report kept to be delivered later to another limit.
+    parts: body::Parts,
     record: Option<RunRecord>,
     /// How the run went, in a few words, for a kept report.
     summary: String,
@@ -440,25 +444,36 @@ impl Prepared {
         match last {
             Final::Run(mut ended, rules, counts) => {
                 let (record, streak, summary) = judged(&ended, &rules, target, counts);
-                let ping = report::final_ping(&mut ended, &rules, limit, streak);
+                let (ping, parts) = match report::final_parts(&mut ended, &rules, streak) {
+                    Some((endpoint, parts)) => (Some((endpoint, parts.build(limit))), parts),
+                    None => (None, body::Parts::default()),
+                };
                 Prepared {
                     ping,
+                    parts,
                     record: Some(record),
                     summary,
                 }
             }
-            Final::Fixed(endpoint, body) => Prepared {
-                ping: Some((endpoint, body)),
-                record: None,
-                summary: "it did not run".into(),
-            },
+            Final::Fixed(endpoint, notes) => {
+                let parts = body::Parts {
+                    output: None,
+                    notes,
+                };
+                Prepared {
+                    ping: Some((endpoint, parts.build(limit))),
+                    parts,
+                    record: None,
+                    summary: "it did not run".into(),
+                }
+            }
         }
     }
 
     /// The report to keep if the final ping is not delivered; `None` without an outbox,
     /// or for a check whose ping URL is still unknown.
     fn report(&self, target: &Target) -> Option<Report> {
-        let (endpoint, body) = self.ping.as_ref()?;
+        let (endpoint, _) = self.ping.as_ref()?;
         target.records.outbox.as_ref()?;
         if !target.check.has_ping_url() {
             return None;
@@ -473,7 +488,7 @@ impl Prepared {
                     .map_or(0, |d| d.as_secs())
             }),
             summary: self.summary.clone(),
-            body: body.clone(),
+            body: self.parts.clone(),
             headers: header_names(&target.http),
         })
     }

@@ -269,16 +269,19 @@ const METRICS: [(&str, &str); 6] = [
 pub fn append_run_log(path: &Path, record: &RunRecord) -> Result<()> {
     let mut line = record.json();
     line.push('\n');
-    // A symbolic link another user made (in a directory of theirs) must not lead hcwrap to
-    // write, or make, a file where they choose.
-    if let Ok(meta) = std::fs::symlink_metadata(path)
-        && meta.file_type().is_symlink()
-        && std::os::unix::fs::MetadataExt::uid(&meta) != sys::uid()
-    {
-        bail!(
-            "{} is a symbolic link another user made; name a file of your own",
-            path.display()
-        );
+    // A symbolic link another user made (in a directory of theirs), for the file or any
+    // directory on the way, must not lead hcwrap to write, or make, a file where they
+    // choose. (root's own links, such as /var/run, are fine.)
+    for step in path.ancestors() {
+        if let Ok(meta) = std::fs::symlink_metadata(step)
+            && meta.file_type().is_symlink()
+            && ![sys::uid(), 0].contains(&std::os::unix::fs::MetadataExt::uid(&meta))
+        {
+            bail!(
+                "{} is a symbolic link another user made; name a file of your own",
+                step.display()
+            );
+        }
     }
     let mut file = File::options()
         .append(true)
@@ -320,20 +323,28 @@ pub fn write_metrics(
         .context("the path names no file")?
         .to_string_lossy()
         .into_owned();
-    // Only a regular file is replaced: a device (`/dev/null`), a FIFO or a symbolic link
-    // named by mistake must stay what it is.
-    let existing = match std::fs::symlink_metadata(path) {
-        Ok(meta) if meta.is_file() => Some(meta),
-        Ok(_) => bail!(
+    let not_regular = || {
+        anyhow::anyhow!(
             "{} is not a regular file (a device, a FIFO, a directory or a symbolic link); \
              name a file of its own",
             path.display()
-        ),
-        Err(_) => None,
+        )
     };
+    // Before a lock file is made beside it (not in /dev for /dev/null).
+    if std::fs::symlink_metadata(path).is_ok_and(|meta| !meta.is_file()) {
+        return Err(not_regular());
+    }
     let lock_path = dir.join(format!(".{name}.lock"));
     let lock = open_own(&lock_path)?;
     sys::flock(lock.as_raw_fd()).with_context(|| format!("cannot lock {}", lock_path.display()))?;
+    // Looked at again under the lock: another run may be replacing it this moment (its old text
+    // would be lost). Only a regular file is replaced: a device (`/dev/null`), a FIFO or a
+    // symbolic link named by mistake must stay what it is.
+    let existing = match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.is_file() => Some(meta),
+        Ok(_) => return Err(not_regular()),
+        Err(_) => None,
+    };
     let mut old = String::new();
     if existing.is_some()
         && let Ok(file) = File::options()

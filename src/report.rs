@@ -10,7 +10,7 @@
 
 use std::fmt::Write;
 
-use crate::body::{self, Output};
+use crate::body;
 use crate::check::Endpoint;
 use crate::child::{Cut, Ended, Outcome};
 use crate::cli::OnEnd;
@@ -56,12 +56,22 @@ pub fn verdict(ended: &Ended, rules: &Rules) -> Verdict {
 /// The final ping for `ended`, with a body of at most `limit` bytes; `None` when the
 /// rules say to send nothing. `streak` is the number of failures in a row this run ends,
 /// where it was counted.
+#[cfg(test)]
 pub fn final_ping(
     ended: &mut Ended,
     rules: &Rules,
     limit: usize,
     streak: Option<u64>,
 ) -> Option<(Endpoint, String)> {
+    final_parts(ended, rules, streak).map(|(endpoint, parts)| (endpoint, parts.build(limit)))
+}
+
+/// The final ping for `ended`: its endpoint and its body's parts (see [`final_ping`]).
+pub fn final_parts(
+    ended: &mut Ended,
+    rules: &Rules,
+    streak: Option<u64>,
+) -> Option<(Endpoint, body::Parts)> {
     let status = exit_status(ended);
     let verdict = verdict(ended, rules);
     let action = match (&ended.outcome, &verdict) {
@@ -100,29 +110,21 @@ pub fn final_ping(
     }
     notes.extend(how_it_ended(ended, status, &verdict));
     let capture = ended.capture.as_mut().filter(|_| rules.send_output);
-    let redacted;
-    let output = match capture {
-        None => None,
-        Some(c) => {
-            let total = c.ring.total();
-            let kept = c.ring.make_contiguous();
-            if rules.redact.is_empty() {
-                Some(Output { kept, total })
-            } else {
-                let dropped = total - kept.len() as u64;
-                let skipped;
-                (redacted, skipped) = redact::apply(kept, &rules.redact, dropped > 0);
-                // What the body counts as left out: what the ring dropped, and what the
-                // redaction dropped after it.
-                let total = dropped + skipped as u64 + redacted.len() as u64;
-                Some(Output {
-                    kept: &redacted,
-                    total,
-                })
-            }
+    let output = capture.map(|c| {
+        let total = c.ring.total();
+        let kept = c.ring.make_contiguous();
+        if rules.redact.is_empty() {
+            (kept.to_vec(), total)
+        } else {
+            let dropped = total - kept.len() as u64;
+            let (redacted, skipped) = redact::apply(kept, &rules.redact, dropped > 0);
+            // What the body counts as left out: what the ring dropped, and what the
+            // redaction dropped after it.
+            let total = dropped + skipped as u64 + redacted.len() as u64;
+            (redacted, total)
         }
-    };
-    Some((endpoint, body::build(output, &notes, limit)))
+    });
+    Some((endpoint, body::Parts { output, notes }))
 }
 
 /// hcwrap's lines on how the run ended, at the end of the body, the most telling last.

@@ -12,7 +12,6 @@ use std::sync::atomic::AtomicUsize;
 
 use anyhow::Result;
 
-use crate::body;
 use crate::check::Endpoint;
 use crate::check_config::{PING_URL_MARK, ping_url_mark};
 use crate::child::{self, Cut, Echo, Ended, Outcome, Spec};
@@ -22,7 +21,7 @@ use crate::exit_codes;
 use crate::lock;
 use crate::msg::{printable, say};
 use crate::ping::DEFAULT_BODY_LIMIT;
-use crate::pings::{self, Final, RunPings, Target};
+use crate::pings::{Final, RunPings, Target};
 use crate::random;
 use crate::report::{self, Rules};
 use crate::ring::Ring;
@@ -71,11 +70,7 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
                 // The job does not run: the server must hear why, not only the terminal.
                 let mut pings = RunPings::begin(target(None), false, None);
                 let why = format!("the command did not run: {e:#}");
-                let limit = pings::body_limit(None, config.body_limit);
-                pings.finish(Final::Fixed(
-                    Endpoint::Fail,
-                    body::build(None, &[why], limit),
-                ));
+                pings.finish(Final::Fixed(Endpoint::Fail, vec![why]));
                 pings.wait(signals, false);
                 return Err(e);
             }
@@ -232,11 +227,7 @@ fn skip_busy(config: &Config, target: Target) -> RunEnd {
         OnLockBusy::None => None,
     };
     if let Some(endpoint) = endpoint {
-        let limit = pings::body_limit(None, config.body_limit);
-        pings.finish(Final::Fixed(
-            endpoint,
-            body::build(None, &[SKIPPED.to_owned()], limit),
-        ));
+        pings.finish(Final::Fixed(endpoint, vec![SKIPPED.to_owned()]));
     } else {
         pings.finish_nothing();
     }

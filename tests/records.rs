@@ -400,9 +400,11 @@ fn a_dry_run_neither_delivers_nor_counts() {
         Some(1)
     );
     server.wait_answered(2);
+    let log = state.0.join("dry.jsonl");
     let mut cmd = hcwrap();
     cmd.env("HC_STATE_DIR", &state.0)
         .args(["--dry-run", "--tolerate", "3", "--url", &server.check_url()])
+        .args(["--run-log", log.to_str().unwrap()])
         .args(["--", "false"]);
     let out = support::run(&mut cmd);
     assert_eq!(out.status.code(), Some(1));
@@ -417,6 +419,10 @@ fn a_dry_run_neither_delivers_nor_counts() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert!(!names.iter().any(|n| n.starts_with("runs-")), "{names:?}");
+    assert!(
+        !log.exists(),
+        "a dry run writes no records of pings it did not send"
+    );
 }
 
 #[test]
@@ -788,4 +794,156 @@ fn a_run_log_link_another_user_made_is_not_followed() {
         stderr(&out)
     );
     assert_eq!(std::fs::read_to_string(&target).unwrap(), "root's\n");
+    // Nor a link to a directory on the way.
+    let dir_link = dir.0.join("dirlink");
+    std::os::unix::fs::symlink(&dir.0, &dir_link).unwrap();
+    std::os::unix::fs::lchown(&dir_link, Some(65534), Some(65534)).unwrap();
+    let through = dir_link.join("mine.conf");
+    let mut cmd = hcwrap();
+    cmd.args([
+        "--url",
+        &server.check_url(),
+        "--run-log",
+        through.to_str().unwrap(),
+        "--",
+        "true",
+    ]);
+    let out = support::run(&mut cmd);
+    assert!(
+        stderr(&out).contains("dirlink is a symbolic link another user made"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "root's\n");
+}
+
+#[test]
+fn a_late_report_is_cut_to_the_limit_the_server_announced_between_characters() {
+    let server = Server::with_limit(Some(300));
+    let state = TempDir::new("outbox-late-limit");
+    let cache = TempDir::new("outbox-late-limit-cache");
+    let run = |command: &str| {
+        let mut cmd = hcwrap();
+        cmd.env("HC_STATE_DIR", &state.0)
+            .env("XDG_CACHE_HOME", &cache.0)
+            .args(["--url", &server.check_url(), "--ping-retries", "0"])
+            .args(["--", "sh", "-c", command]);
+        support::run(&mut cmd)
+    };
+    // The server's limit is learnt; then a run whose output ends inside nothing but
+    // two-byte characters, with no newline, is kept while the server is down.
+    assert_eq!(run("true").status.code(), Some(0));
+    server.wait_for(2);
+    server.script((0..2).map(|_| Reply::Status(503, "down", Vec::new())));
+    let out = run(
+        "printf 'xxxxxxxxxx'; i=0; while [ $i -lt 500 ]; do printf 'é'; i=$((i+1)); done; exit 3",
+    );
+    assert!(stderr(&out).contains("; kept in "), "{}", stderr(&out));
+    let out = run("true");
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let late = &server.wait_for(7)[4];
+    assert_eq!(late.suffix(), "/3");
+    let body = late.full_body();
+    assert!(body.len() <= 300, "{} bytes: {body}", body.len());
+    assert!(body.starts_with("[hcwrap] delivered late: "), "{body}");
+    assert!(
+        body.contains("é\n[hcwrap] ran ") && body.ends_with("\n[hcwrap] exit status 3\n"),
+        "{body}"
+    );
+    let left: u64 = body
+        .lines()
+        .nth(1)
+        .and_then(|l| l.strip_prefix("[hcwrap] "))
+        .and_then(|l| l.strip_suffix(" bytes of output left out"))
+        .unwrap_or_else(|| panic!("{body}"))
+        .parse()
+        .unwrap();
+    let shown = body.matches('é').count() as u64 * 2;
+    assert_eq!(left + shown, 1010, "{body}");
+}
+
+#[test]
+fn two_flushes_at_once_deliver_each_report_once() {
+    let server = Server::start();
+    let state = TempDir::new("outbox-two-flushes");
+    server.script((0..5).map(|_| Reply::Status(503, "down", Vec::new())));
+    for i in 0..3 {
+        let mut cmd = hcwrap();
+        cmd.env("HC_STATE_DIR", &state.0)
+            .args([
+                "ping",
+                "fail",
+                "--ping-retries",
+                "0",
+                "--url",
+                &server.check_url(),
+            ])
+            .args(["--message", &format!("r{i}")]);
+        support::run(&mut cmd);
+    }
+    // Three pings, and two attempts at the oldest kept one by the second and third hooks.
+    server.wait_answered(5);
+    let slow = || {
+        Reply::Late(
+            std::time::Duration::from_millis(200),
+            Box::new(Reply::Normal),
+        )
+    };
+    server.script((0..6).map(|_| slow()));
+    let flushes: Vec<_> = (0..2)
+        .map(|_| {
+            hcwrap()
+                .env("HC_STATE_DIR", &state.0)
+                .arg("flush")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for flush in flushes {
+        assert_eq!(support::finish(flush).status.code(), Some(0));
+    }
+    let late: Vec<String> = server.requests()[5..]
+        .iter()
+        .map(support::Request::body_text)
+        .collect();
+    assert_eq!(late.len(), 3, "{late:?}");
+    for (i, body) in late.iter().enumerate() {
+        assert!(
+            body.ends_with(&format!("r{i}")),
+            "in order, once each: {late:?}"
+        );
+    }
+}
+
+#[test]
+fn a_relative_state_dir_keeps_nothing_and_says_so() {
+    let server = Server::start();
+    let dir = TempDir::new("state-relative");
+    let mut cmd = hcwrap();
+    cmd.current_dir(&dir.0)
+        .env("HC_STATE_DIR", "relative/state")
+        .args([
+            "--url",
+            &server.check_url(),
+            "--tolerate",
+            "2",
+            "--",
+            "false",
+        ]);
+    let out = support::run(&mut cmd);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out)
+            .starts_with("hcwrap: warning: HC_STATE_DIR is not an absolute path: nothing is kept"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.0.join("relative").exists());
+    assert_eq!(
+        server.wait_for(1)[0].suffix(),
+        "/1",
+        "not counted: reported as the failure it is"
+    );
 }
