@@ -86,10 +86,15 @@ pub fn exit_status(status: i32, verdict: &Verdict, judge: &Judge) -> i32 {
 }
 
 /// A duration to the millisecond, for what a person reads: `312ms`, `4s 20ms`.
-pub fn short_duration(d: Duration) -> humantime::FormattedDuration {
+/// Under a millisecond it says so, rather than a rounded "0s" that is not true.
+pub fn short_duration(d: Duration) -> String {
+    if !d.is_zero() && d < Duration::from_millis(1) {
+        return "under 1ms".to_owned();
+    }
     humantime::format_duration(Duration::from_millis(
         u64::try_from(d.as_millis()).unwrap_or(u64::MAX),
     ))
+    .to_string()
 }
 
 #[cfg(test)]
@@ -149,6 +154,13 @@ mod tests {
                 "stderr line 4 matched --fail-on 'ERROR': ERROR x".to_owned()
             ])
         );
+    }
+
+    #[test]
+    fn short_durations_are_true() {
+        assert_eq!(short_duration(Duration::from_micros(400)), "under 1ms");
+        assert_eq!(short_duration(Duration::ZERO), "0s");
+        assert_eq!(short_duration(Duration::from_millis(1500)), "1s 500ms");
     }
 
     #[test]
