@@ -191,15 +191,7 @@ pub fn all_waiting(dir: &OwnDir) -> std::io::Result<(Vec<Report>, Vec<PathBuf>)>
 /// The lock of the reports whose lock file is `path`, waited for while another hcwrap
 /// delivers them (so that this one's pings come after them), for `patience` at most.
 pub fn claim(path: &Path, patience: Duration) -> Option<File> {
-    let file = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
-        .ok()?;
+    let file = crate::own_dir::open_own(path, true).ok()?;
     sys::flock_within(file.as_raw_fd(), patience)
         .ok()
         .map(|()| file)

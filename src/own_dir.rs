@@ -180,6 +180,27 @@ impl OwnDir {
     }
 }
 
+/// Opens `path` for reading and writing (made mode 0600 if missing and `create`), only if
+/// it is a regular file of the user's own and not a symbolic link: the small files hcwrap
+/// keeps and locks (a check's counts, a lock beside a metrics file, an outbox's lock).
+pub fn open_own(path: &Path, create: bool) -> anyhow::Result<File> {
+    use anyhow::Context;
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(create)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let meta = file.metadata()?;
+    if !meta.is_file() || meta.uid() != sys::uid() {
+        anyhow::bail!("{} is not a file of the user's own", path.display());
+    }
+    Ok(file)
+}
+
 /// Whether a symbolic link at the path is followed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Follow {

@@ -335,7 +335,7 @@ pub fn write_metrics(
         return Err(not_regular());
     }
     let lock_path = dir.join(format!(".{name}.lock"));
-    let lock = open_own(&lock_path)?;
+    let lock = crate::own_dir::open_own(&lock_path, true)?;
     sys::flock(lock.as_raw_fd()).with_context(|| format!("cannot lock {}", lock_path.display()))?;
     // Looked at again under the lock: another run may be replacing it this moment (its old text
     // would be lost). Only a regular file is replaced: a device (`/dev/null`), a FIFO or a
@@ -368,23 +368,6 @@ const MAX_METRICS: u64 = 16 << 20;
 
 /// A file of the user's own beside the metrics file (the lock), made if missing; another
 /// user's, or a symbolic link, is refused.
-fn open_own(path: &Path) -> Result<File> {
-    let file = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-        .open(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
-    let meta = file.metadata()?;
-    if !meta.is_file() || std::os::unix::fs::MetadataExt::uid(&meta) != sys::uid() {
-        bail!("{} is not a file of the user's own", path.display());
-    }
-    Ok(file)
-}
-
 /// The metrics file's new text: everything in `old` that is not this check's hcwrap
 /// samples (other checks', other programs' lines), then hcwrap's metrics with this run's
 /// samples for `check`.

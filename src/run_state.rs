@@ -10,12 +10,12 @@
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{Read, Seek, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 
-use crate::own_dir::OwnDir;
+use crate::own_dir::{OwnDir, open_own};
 use crate::sys;
 
 /// A check's counts, after a run.
@@ -48,22 +48,19 @@ impl RunState {
 
     /// The counts as they are now.
     pub fn read(&self) -> Result<Counts> {
+        Ok(self.open_locked(false)?.1)
+    }
+
+    /// The file, opened (made if `create`) and locked, and the counts in it. Held to a few
+    /// lines: the file is the user's, but a count needs no more.
+    fn open_locked(&self, create: bool) -> Result<(File, Counts)> {
         let path = self.path();
-        let file = File::options()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        let meta = file.metadata()?;
-        if !meta.is_file() || meta.uid() != sys::uid() {
-            bail!("{} is not a file of the user's own", path.display());
-        }
+        let file = open_own(&path, create)?;
         // A run rewriting it holds the lock.
-        sys::flock(std::os::fd::AsRawFd::as_raw_fd(&file))
-            .with_context(|| format!("cannot lock {}", path.display()))?;
+        sys::flock(file.as_raw_fd()).with_context(|| format!("cannot lock {}", path.display()))?;
         let mut text = String::new();
         let _ = (&file).take(4096).read_to_string(&mut text);
-        Ok(parse(&text))
+        Ok((file, parse(&text)))
     }
 
     /// Counts a run that ended at `at` where the check's counts are kept already (a run
@@ -86,25 +83,7 @@ impl RunState {
             );
         }
         let path = self.path();
-        let mut file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        let meta = file.metadata()?;
-        if !meta.is_file() || meta.uid() != sys::uid() {
-            bail!("{} is not a file of the user's own", path.display());
-        }
-        sys::flock(std::os::fd::AsRawFd::as_raw_fd(&file))
-            .with_context(|| format!("cannot lock {}", path.display()))?;
-        let mut text = String::new();
-        // Held to a few lines: the file is the user's, but a count needs no more.
-        let _ = (&file).take(4096).read_to_string(&mut text);
-        let before = parse(&text);
+        let (mut file, before) = self.open_locked(true)?;
         let after = if failed {
             Counts {
                 failures: before.failures.saturating_add(1),
