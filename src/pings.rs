@@ -34,12 +34,24 @@ use crate::verdict::{self, Verdict};
 /// What the final ping is about.
 #[derive(Debug)]
 pub enum Final {
-    /// A run that ended, reported as `rules` say, with the check's counts after it (where
-    /// they are kept: counted when the run ended, so that runs count in the order they
-    /// ended, whatever their pings do).
-    Run(Box<Ended>, Rules, Option<Counts>),
+    /// A run that ended, judged.
+    Run(Box<JudgedRun>),
     /// A fixed ping: a run that was skipped or could not start, with hcwrap's notes.
     Fixed(Endpoint, Vec<String>),
+}
+
+/// A run that ended, as the run judged it.
+#[derive(Debug)]
+pub struct JudgedRun {
+    /// How it ended.
+    pub ended: Ended,
+    /// The ping rules.
+    pub rules: Rules,
+    /// The verdict on it (`report::verdict`).
+    pub verdict: Verdict,
+    /// The check's counts after it, where they are kept: counted when the run ended, so
+    /// that runs count in the order they ended, whatever their pings do.
+    pub counts: Option<Counts>,
 }
 
 /// What a run's pings need to know.
@@ -442,9 +454,16 @@ impl Prepared {
     fn new(target: &Target, server_limit: Option<usize>, last: Final) -> Self {
         let limit = body_limit(server_limit, target.body_limit);
         match last {
-            Final::Run(mut ended, rules, counts) => {
-                let (record, streak, summary) = judged(&ended, &rules, target, counts);
-                let (ping, parts) = match report::final_parts(&mut ended, &rules, streak) {
+            Final::Run(run) => {
+                let JudgedRun {
+                    mut ended,
+                    rules,
+                    verdict,
+                    counts,
+                } = *run;
+                let (record, streak, summary) = judged(&ended, &rules, &verdict, target, counts);
+                let (ping, parts) = match report::final_parts(&mut ended, &rules, &verdict, streak)
+                {
                     Some((endpoint, parts)) => (Some((endpoint, parts.build(limit))), parts),
                     None => (None, body::Parts::default()),
                 };
@@ -616,15 +635,15 @@ fn settle(target: &Target, unsettled: Unsettled) -> String {
 fn judged(
     ended: &Ended,
     rules: &Rules,
+    verdict: &Verdict,
     target: &Target,
     counts: Option<Counts>,
 ) -> (RunRecord, Option<u64>, String) {
     let status = report::exit_status(ended);
-    let verdict = report::verdict(ended, rules);
-    let exit_status = verdict::exit_status(status, &verdict, &rules.judge);
+    let exit_status = verdict::exit_status(status, verdict, &rules.judge);
     let mut record = RunRecord::of(ended, target.records.label.clone(), exit_status);
     record.failed = verdict.failed();
-    let summary = match &verdict {
+    let summary = match verdict {
         Verdict::Succeeded => "it succeeded".to_owned(),
         Verdict::Failed => report::cut_short(ended).unwrap_or_else(|| ended.outcome.describe()),
         Verdict::FailedRules(why) => {

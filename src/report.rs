@@ -63,18 +63,21 @@ pub fn final_ping(
     limit: usize,
     streak: Option<u64>,
 ) -> Option<(Endpoint, String)> {
-    final_parts(ended, rules, streak).map(|(endpoint, parts)| (endpoint, parts.build(limit)))
+    let verdict = verdict(ended, rules);
+    final_parts(ended, rules, &verdict, streak)
+        .map(|(endpoint, parts)| (endpoint, parts.build(limit)))
 }
 
-/// The final ping for `ended`: its endpoint and its body's parts (see [`final_ping`]).
+/// The final ping for `ended`, judged `verdict` (see [`verdict`]): its endpoint and its
+/// body's parts (see [`final_ping`]).
 pub fn final_parts(
     ended: &mut Ended,
     rules: &Rules,
+    verdict: &Verdict,
     streak: Option<u64>,
 ) -> Option<(Endpoint, body::Parts)> {
     let status = exit_status(ended);
-    let verdict = verdict(ended, rules);
-    let action = match (&ended.outcome, &verdict) {
+    let action = match (&ended.outcome, verdict) {
         (Outcome::ExecFailed { .. }, _) => rules.on_exec_fail,
         (_, Verdict::Succeeded) => rules.on_success,
         _ => rules.on_nonzero_exit,
@@ -108,7 +111,7 @@ pub fn final_parts(
             u64::from(of) + 1
         ));
     }
-    notes.extend(how_it_ended(ended, status, &verdict));
+    notes.extend(how_it_ended(ended, status, verdict));
     let capture = ended.capture.as_mut().filter(|_| rules.send_output);
     let output = capture.map(|c| {
         let total = c.ring.total();

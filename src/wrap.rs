@@ -21,7 +21,7 @@ use crate::exit_codes;
 use crate::lock;
 use crate::msg::{printable, say};
 use crate::ping::DEFAULT_BODY_LIMIT;
-use crate::pings::{Final, RunPings, Target};
+use crate::pings::{Final, JudgedRun, RunPings, Target};
 use crate::random;
 use crate::report::{self, Rules};
 use crate::ring::Ring;
@@ -143,7 +143,12 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
     let mut late_signal = ended.late_signal;
     let interrupted = matches!(ended.cut, Some(Cut::Signal(_))) || late_signal;
     let counts = count(config, &ended, &verdict);
-    pings.finish(Final::Run(Box::new(ended), rules, counts));
+    pings.finish(Final::Run(Box::new(JudgedRun {
+        ended,
+        rules,
+        verdict,
+        counts,
+    })));
     // The final ping goes out while what the readers have not taken yet is passed on;
     // for a run that was interrupted, only what they take at once (the signal asked
     // hcwrap to stop, not to wait for a reader).
