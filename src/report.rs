@@ -345,7 +345,7 @@ mod tests {
         assert_eq!(endpoint, Endpoint::Fail);
         assert_eq!(
             body,
-            "done\n[hcwrap] exit status 0, counted as failed: it ended after 1s 500ms, sooner \
+            "done\n[hcwrap] exit status 0, counted as failed: it ran 1s 500ms, less \
              than --min-runtime 1m\n"
         );
         assert_eq!(exit_status(&e), 0);

@@ -53,7 +53,7 @@ pub fn judge(ended: &Ended, status: i32, judge: &Judge) -> Verdict {
         && ended.ran < min
     {
         why.push(format!(
-            "it ended after {}, sooner than --min-runtime {}",
+            "it ran {}, less than --min-runtime {}",
             short_duration(ended.ran),
             humantime::format_duration(min)
         ));
@@ -137,7 +137,7 @@ mod tests {
         assert_eq!(
             judge(&ended(312, 1, None), 0, &rules),
             Verdict::FailedRules(vec![
-                "it ended after 312ms, sooner than --min-runtime 2s".to_owned(),
+                "it ran 312ms, less than --min-runtime 2s".to_owned(),
                 "it wrote 1 byte to stderr (--fail-on-stderr)".to_owned(),
             ])
         );

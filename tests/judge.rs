@@ -108,8 +108,8 @@ fn a_run_sooner_than_min_runtime_failed_and_a_longer_one_did_not() {
     assert_eq!(end.suffix(), "/fail");
     let body = end.body_text();
     assert!(
-        body.starts_with("[hcwrap] exit status 0, counted as failed: it ended after ")
-            && body.ends_with(", sooner than --min-runtime 1h\n"),
+        body.starts_with("[hcwrap] exit status 0, counted as failed: it ran ")
+            && body.ends_with(", less than --min-runtime 1h\n"),
         "{body}"
     );
     let out = wrapped(
