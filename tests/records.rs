@@ -176,6 +176,13 @@ fn concurrent_runs_of_two_checks_keep_both_in_one_metrics_file() {
     );
 }
 
+/// `hcwrap flush ARGS` with the state directory `state`, to its end.
+fn flush(state: &TempDir, args: &[&str]) -> std::process::Output {
+    let mut cmd = hcwrap();
+    cmd.env("HC_STATE_DIR", &state.0).arg("flush").args(args);
+    support::run(&mut cmd)
+}
+
 /// A wrapped run with the state directory `state`, one attempt per ping.
 fn run_with_state(server: &Server, state: &TempDir, command: &str) -> std::process::Output {
     let mut cmd = hcwrap();
@@ -251,11 +258,7 @@ fn a_report_kept_through_an_outage_is_delivered_late_by_the_next_run_first() {
     assert_eq!(err.matches("hcwrap: delivered late: ").count(), 2, "{err}");
     assert!(!err.contains(support::UUID), "{err}");
     // Nothing is left to deliver.
-    let mut flush = hcwrap();
-    flush
-        .env("HC_STATE_DIR", &state.0)
-        .args(["flush", "--dry-run"]);
-    let out = support::run(&mut flush);
+    let out = flush(&state, &["--dry-run"]);
     assert!(
         stdout(&out).starts_with("no reports to deliver in "),
         "{}",
@@ -283,10 +286,7 @@ fn a_full_outbox_keeps_the_newest_and_flush_delivers_them_in_order() {
         }
     }
     server.wait_answered(20);
-    let mut list = hcwrap();
-    list.env("HC_STATE_DIR", &state.0)
-        .args(["flush", "--dry-run"]);
-    let out = support::run(&mut list);
+    let out = flush(&state, &["--dry-run"]);
     assert_eq!(out.status.code(), Some(0));
     let listed = stdout(&out);
     assert_eq!(listed.lines().count(), 6, "{listed}");
@@ -300,9 +300,7 @@ fn a_full_outbox_keeps_the_newest_and_flush_delivers_them_in_order() {
     );
     assert!(!listed.contains(support::UUID), "{listed}");
     assert_eq!(server.requests().len(), 20, "a dry run sends nothing");
-    let mut flush = hcwrap();
-    flush.env("HC_STATE_DIR", &state.0).arg("flush");
-    let out = support::run(&mut flush);
+    let out = flush(&state, &[]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let late: Vec<String> = server.wait_for(25)[20..]
         .iter()
@@ -314,7 +312,7 @@ fn a_full_outbox_keeps_the_newest_and_flush_delivers_them_in_order() {
             "oldest first: {late:?}"
         );
     }
-    let out = support::run(&mut list);
+    let out = flush(&state, &["--dry-run"]);
     assert!(
         stdout(&out).starts_with("no reports to deliver"),
         "{}",
@@ -333,11 +331,7 @@ fn flush_keeps_what_the_server_still_cannot_take_and_says_so() {
         Some(2)
     );
     server.wait_answered(2);
-    let mut flush = hcwrap();
-    flush
-        .env("HC_STATE_DIR", &state.0)
-        .args(["flush", "--ping-retries", "0"]);
-    let out = support::run(&mut flush);
+    let out = flush(&state, &["--ping-retries", "0"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -346,11 +340,8 @@ fn flush_keeps_what_the_server_still_cannot_take_and_says_so() {
         "{err}"
     );
     assert!(!err.contains(support::UUID), "{err}");
-    let mut list = hcwrap();
-    list.env("HC_STATE_DIR", &state.0)
-        .args(["flush", "--dry-run"]);
     assert!(
-        stdout(&support::run(&mut list))
+        stdout(&flush(&state, &["--dry-run"]))
             .ends_with(&format!("1 report waiting in {}\n", state.0.display()))
     );
 }
@@ -410,10 +401,7 @@ fn a_dry_run_neither_delivers_nor_counts() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!stderr(&out).contains("delivered late"), "{}", stderr(&out));
     assert_eq!(server.requests().len(), 2, "a dry run sends nothing");
-    let mut list = hcwrap();
-    list.env("HC_STATE_DIR", &state.0)
-        .args(["flush", "--dry-run"]);
-    assert!(stdout(&support::run(&mut list)).contains("1 report waiting in "));
+    assert!(stdout(&flush(&state, &["--dry-run"])).contains("1 report waiting in "));
     let names: Vec<String> = std::fs::read_dir(&state.0)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -512,7 +500,21 @@ fn interrupted_while_pinging(
         .unwrap();
     server.wait_for(wait_for);
     support::signal(&child, libc::SIGTERM);
-    support::finish(child)
+    // Nothing here can wait for the command to end first: when the signal reached it, the
+    // run was interrupted and its pings are waited for (hcwrap says so first), and a
+    // second signal gives them up, as the README says.
+    let mut child = child;
+    let mut first = String::new();
+    let mut stderr_pipe = std::io::BufReader::new(child.stderr.take().unwrap());
+    std::io::BufRead::read_line(&mut stderr_pipe, &mut first).unwrap();
+    if first.starts_with("hcwrap: interrupted by SIGTERM") {
+        support::signal(&child, libc::SIGTERM);
+    }
+    let mut out = support::finish(child);
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut stderr_pipe, &mut rest).unwrap();
+    out.stderr = [first.into_bytes(), rest].concat();
+    out
 }
 
 #[test]
@@ -575,10 +577,7 @@ fn a_signal_before_the_final_pings_turn_keeps_the_report() {
         final_ping["error"], "not sent: hcwrap was interrupted before its turn",
         "{line}"
     );
-    let mut list = hcwrap();
-    list.env("HC_STATE_DIR", &state.0)
-        .args(["flush", "--dry-run"]);
-    let listed = stdout(&support::run(&mut list));
+    let listed = stdout(&flush(&state, &["--dry-run"]));
     assert!(
         listed.contains(", as a late final ping for exit status "),
         "{listed}"
@@ -701,9 +700,7 @@ fn flush_names_what_it_cannot_deliver_instead_of_saying_nothing_waits() {
         std::os::unix::fs::PermissionsExt::from_mode(0o600),
     )
     .unwrap();
-    let mut flush = hcwrap();
-    flush.env("HC_STATE_DIR", &state.0).arg("flush");
-    let out = support::run(&mut flush);
+    let out = flush(&state, &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).starts_with("hcwrap: 1 file in ")
