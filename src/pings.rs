@@ -316,7 +316,6 @@ fn pings(
         Some(Delivery::NotDelivered(failure)) => (None, Some(failure)),
         None => (None, None),
     };
-    remember(target, announced, cached);
     let server_limit = announced.or(cached);
     if let (Some(server), Some(capacity)) = (server_limit, capacity) {
         capacity.fetch_max(
@@ -324,6 +323,8 @@ fn pings(
             Ordering::Relaxed,
         );
     }
+    // After the ring may grow: a test waits for the remembered limit to know it can.
+    remember(target, announced, cached);
     let Some(last) = handover.take() else {
         return;
     };

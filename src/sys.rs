@@ -342,9 +342,14 @@ pub fn stop_self(signal: i32) {
 }
 
 /// Ends hcwrap by `signal` with its default action, as a program interrupted by it
-/// should (a shell then stops its loop on Ctrl-C). Returns only where that cannot
-/// happen: as PID 1, which signals with the default action do not end.
+/// should (a shell then stops its loop on Ctrl-C). Returns where that cannot happen: as
+/// PID 1, which signals with the default action do not end. That case returns without
+/// trying: the kernel would drop the signal, but a user-mode emulator (qemu-user) cannot,
+/// and waits for it forever.
 pub fn die_by(signal: i32) {
+    if own_pid() == 1 {
+        return;
+    }
     // SAFETY: a zeroed rlimit is a valid value; setrlimit, signal, kill have no
     // memory-safety preconditions.
     unsafe {

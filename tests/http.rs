@@ -320,9 +320,12 @@ fn a_server_that_never_answers_costs_at_most_the_ping_timeouts() {
 fn the_start_limit_header_sizes_a_larger_body() {
     // The server allows more than the default 100,000 bytes: the body may use it.
     let server = Server::with_limit(Some(150_000));
-    // The output starts once the server has answered the start ping, and runs long
-    // enough (10 MB) that hcwrap has read the answer well before its last 150,000 bytes.
+    // The output starts once hcwrap has read the server's answer to the start ping and
+    // remembered its limit (after letting the ring grow to it): under emulation
+    // (qemu-user) reading the answer can take longer than 10 MB of output does.
+    let cache = support::TempDir::new("limit-cache");
     let mut cmd = hcwrap();
+    cmd.env("XDG_CACHE_HOME", &cache.0);
     cmd.args(["--url", &server.check_url(), "--quiet", "--"]);
     cmd.args([
         "sh",
@@ -333,7 +336,10 @@ fn the_start_limit_header_sizes_a_larger_body() {
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
     let mut child = cmd.spawn().unwrap();
-    server.wait_answered(1);
+    let remembered = cache.0.join("hcwrap");
+    support::wait_until("the limit remembered", || {
+        std::fs::read_dir(&remembered).is_ok_and(|mut d| d.next().is_some())
+    });
     std::io::Write::write_all(&mut child.stdin.take().unwrap(), b"go\n").unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(0));

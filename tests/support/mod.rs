@@ -588,6 +588,19 @@ pub fn hcwrap() -> Command {
     cmd
 }
 
+/// Waits until `ready` holds (a file appears, say), checking every few milliseconds; fails
+/// the test naming `what` if it does not within [`PATIENCE`].
+pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
+    let until = std::time::Instant::now() + PATIENCE;
+    while !ready() {
+        assert!(
+            std::time::Instant::now() < until,
+            "waited {PATIENCE:?} for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
 /// A state directory no other command uses (made by hcwrap when it needs it).
 pub fn fresh_state_dir() -> std::path::PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
