@@ -46,15 +46,12 @@ pub fn wait_child(pid: i32, usage: &mut Usage) -> ChildState {
     loop {
         // SAFETY: rusage is plain data, for which zeroed is a valid value.
         let mut rusage: libc::rusage = unsafe { std::mem::zeroed() };
-        // SAFETY: status and rusage are valid, writable memory for the duration of the call.
-        let r = unsafe {
-            libc::wait4(
-                pid,
-                &raw mut status,
-                libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED,
-                &raw mut rusage,
-            )
-        };
+        let r = wait4(
+            pid,
+            &mut status,
+            libc::WNOHANG | libc::WUNTRACED | libc::WCONTINUED,
+            &mut rusage,
+        );
         if r > 0 && (libc::WIFEXITED(status) || libc::WIFSIGNALED(status)) {
             let time = |t: libc::timeval| {
                 Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
@@ -94,6 +91,35 @@ pub fn wait_child(pid: i32, usage: &mut Usage) -> ChildState {
             ChildState::Continued
         };
     }
+}
+
+/// wait4(2): the C library's.
+#[cfg(not(all(target_env = "musl", target_pointer_width = "32")))]
+fn wait4(pid: i32, status: &mut i32, options: i32, rusage: &mut libc::rusage) -> i32 {
+    // SAFETY: status and rusage are valid, writable memory for the duration of the call.
+    unsafe { libc::wait4(pid, status, options, rusage) }
+}
+
+/// wait4(2) as a system call: musl's `wait4` for 32-bit programs built against its old
+/// 32-bit `time_t` (as Rust's libc crate is) never copies what the child used
+/// (`__wait4_time32` takes the pid it returns for an error), so the figures would all be
+/// 0. The kernel's own struct for this call is that same old layout.
+#[cfg(all(target_env = "musl", target_pointer_width = "32"))]
+fn wait4(pid: i32, status: &mut i32, options: i32, rusage: &mut libc::rusage) -> i32 {
+    // The kernel writes the old layout: only sound while libc's struct has 32-bit times.
+    const _: () = assert!(size_of::<libc::time_t>() == size_of::<libc::c_long>());
+    // SAFETY: the kernel writes a struct rusage of the old layout, which libc::rusage is
+    // (asserted above), into valid, writable memory; status is valid, writable memory.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_wait4,
+            pid,
+            std::ptr::from_mut(status),
+            options,
+            std::ptr::from_mut(rusage),
+        )
+    };
+    i32::try_from(r).unwrap_or(-1)
 }
 
 /// Reaps every ended child except `keep` (hcwrap's own command, whose status it collects

@@ -417,7 +417,7 @@ fn ten_megabytes_of_output_do_not_grow_hcwrap() {
 }
 
 /// Waits for `child` and returns its exit status and the peak RSS (KiB) of its tree.
-fn wait_with_peak_rss(child: std::process::Child) -> (i32, i64) {
+fn wait_with_peak_rss(child: std::process::Child) -> (i32, libc::c_long) {
     let pid = i32::try_from(child.id()).unwrap();
     let mut status = 0;
     // SAFETY: rusage is plain data filled in by wait4.

@@ -62,8 +62,8 @@ impl Shell {
                 &raw mut master,
                 &raw mut slave,
                 std::ptr::null_mut(),
-                std::ptr::null(),
-                std::ptr::null(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
             )
         };
         assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
@@ -93,7 +93,7 @@ impl Shell {
         unsafe {
             cmd.pre_exec(|| {
                 libc::setsid();
-                if libc::ioctl(0, libc::TIOCSCTTY, 0) != 0 {
+                if libc::ioctl(0, libc::TIOCSCTTY as _, 0) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
