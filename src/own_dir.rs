@@ -3,7 +3,8 @@
 //! The cache (each server's body limit, each check's last setup, what can be learnt
 //! again): `$XDG_CACHE_HOME/hcwrap`, else `~/.cache/hcwrap`. The state (failure counts,
 //! reports waiting to be delivered: what must not be lost): `$HC_STATE_DIR`; else, for
-//! root, `/var/lib/hcwrap`; else `$XDG_STATE_HOME/hcwrap`, else `~/.local/state/hcwrap`.
+//! root, `/var/lib/hcwrap` (`/var/db/hcwrap` on macOS and FreeBSD, whose hier(7) keeps
+//! such state there); else `$XDG_STATE_HOME/hcwrap`, else `~/.local/state/hcwrap`.
 //!
 //! Only a directory of the user's own that no one else can write is used (made mode 0700;
 //! see [`OwnDir::ready`]); with no variable to name one, or a directory that is not the
@@ -18,6 +19,13 @@ use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::sys;
+
+/// Where root's state directory is made: the system's place for programs' lasting state.
+const ROOT_STATE_BASE: &str = if cfg!(any(target_os = "macos", target_os = "freebsd")) {
+    "/var/db"
+} else {
+    "/var/lib"
+};
 
 /// A directory of hcwrap's own, as the environment names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +60,11 @@ impl OwnDir {
             });
         }
         if sys::uid() == 0 {
+            let base = PathBuf::from(ROOT_STATE_BASE);
             return Some(OwnDir {
-                base: PathBuf::from("/var/lib"),
+                dir: base.join("hcwrap"),
+                base,
                 home: None,
-                dir: PathBuf::from("/var/lib/hcwrap"),
             });
         }
         Self::in_home_or(env, "XDG_STATE_HOME", ".local/state")

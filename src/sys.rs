@@ -490,7 +490,14 @@ pub fn is_nonblocking(fd: RawFd) -> bool {
 /// Opens the file behind `fd` again, write-only and non-blocking, as a new open file of
 /// hcwrap's own (Linux's /proc/self/fd; a pipe or terminal, never a regular file, whose
 /// offset must stay shared). Its `O_NONBLOCK` then affects nobody else.
+///
+/// Elsewhere (and on a Linux without /proc) `None`: macOS's and FreeBSD's /dev/fd/N
+/// duplicates the descriptor instead, the very open file others share, so the caller
+/// falls back to writes that poll first (see `child::pump::Sink`).
 pub fn reopen_nonblocking(fd: RawFd) -> Option<OwnedFd> {
+    if !cfg!(any(target_os = "linux", target_os = "android")) {
+        return None;
+    }
     let path = format!("/proc/self/fd/{fd}\0");
     // SAFETY: path is NUL-terminated and alive for the call.
     let new = unsafe {
@@ -604,6 +611,19 @@ pub fn can_write(path: &std::path::Path) -> bool {
     };
     // SAFETY: access reads a NUL-terminated path that lives through the call.
     unsafe { libc::access(path.as_ptr(), libc::W_OK) == 0 }
+}
+
+/// This machine's host name (gethostname(2), on every Unix), if it has one.
+pub fn host_name() -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: buf is valid, writable memory of the length given; gethostname writes a
+    // name there (NUL-terminated when it fits, hence one byte kept back).
+    let r = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len() - 1) };
+    if r != 0 {
+        return None;
+    }
+    let name = std::ffi::CStr::from_bytes_until_nul(&buf).ok()?;
+    Some(name.to_string_lossy().trim().to_owned()).filter(|n| !n.is_empty())
 }
 
 /// The name of the user hcwrap runs as (`LOGNAME`'s way of naming it), or its uid.

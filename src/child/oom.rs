@@ -21,8 +21,14 @@ pub struct OomCount {
 }
 
 impl OomCount {
-    /// Reads the counter now; `None` where there is none to read.
+    /// Reads the counter now; `None` where there is none to read. Outside Linux always
+    /// `None`: macOS and FreeBSD have no memory cgroups (and end a process for lack of
+    /// memory with a SIGKILL that says nothing either), so a failed run's note stays
+    /// silent about it there.
     pub fn start() -> Option<Self> {
+        if !cfg!(any(target_os = "linux", target_os = "android")) {
+            return None;
+        }
         // On every run, beside the command's start: one read each, no more.
         let cgroups = read_small(Path::new("/proc/self/cgroup"))?;
         let (file, cgroup, before) = counter_file(&cgroups, Path::new("/sys/fs/cgroup"))?;

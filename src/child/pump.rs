@@ -43,8 +43,10 @@ const PIPE_SIZE: i32 = 1024 * 1024;
 /// reader, per stream (on top of what the command itself wrote).
 const MAX_PENDING: usize = 1024 * 1024;
 /// The most written at once to a descriptor that may block (where no non-blocking one
-/// could be had): a pipe that polls writable takes this much without blocking.
-const SAFE_WRITE: usize = 4096;
+/// could be had: macOS, FreeBSD, a Linux without /proc): a pipe that polls writable takes
+/// `PIPE_BUF` bytes without blocking (POSIX; Linux 4096, macOS and FreeBSD 512, where a
+/// pipe polls writable once that much is free).
+const SAFE_WRITE: usize = libc::PIPE_BUF;
 
 /// What is echoed where.
 #[derive(Debug, Clone, Copy)]

@@ -29,6 +29,7 @@ use crate::check::{Check, HOSTED_API_URL};
 use crate::check_config;
 use crate::cli::{CheckArgs, SyncCli};
 use crate::msg::say;
+use crate::sys;
 use plan::Action;
 use sources::Place;
 
@@ -142,9 +143,7 @@ impl SyncConfig {
             key_lines,
             no_key,
             api_url,
-            host: std::fs::read_to_string("/proc/sys/kernel/hostname")
-                .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-                .map_or_else(|_| "this host".to_owned(), |h| h.trim().to_owned()),
+            host: sys::host_name().unwrap_or_else(|| "this host".to_owned()),
             cron_reads_cron_tz: cron_reads_cron_tz(),
         })
     }

@@ -446,10 +446,10 @@ fn files(r: &mut Roff) {
     r.control("TP", [])
         .text([italic("/var/lib/hcwrap/")])
         .text([roman(
-            "The state directory for root: each check's failures in a row (runs-HASH, for \
-             --tolerate and --metrics-file) and the final pings that could not be delivered \
-             (report-HASH-*, see hcwrap-flush(1)), HASH derived from the check's URL. For \
-             other users $XDG_STATE_HOME/hcwrap/, else ~/.local/state/hcwrap/; \
+            "The state directory for root (/var/db/hcwrap/ on macOS and FreeBSD): each \
+             check's failures in a row (runs-HASH, for --tolerate and --metrics-file) and the \
+             final pings that could not be delivered (report-HASH-*, see hcwrap-flush(1)), \
+             HASH derived from the check's URL. For other users $XDG_STATE_HOME/hcwrap/, else ~/.local/state/hcwrap/; \
              $HC_STATE_DIR, when set, for anyone. Mode 0700, files 0600 (a report holds the \
              check's URL).",
         )]);

@@ -93,7 +93,10 @@ impl Shell {
         unsafe {
             cmd.pre_exec(|| {
                 libc::setsid();
-                if libc::ioctl(0, libc::TIOCSCTTY as _, 0) != 0 {
+                // The request's type differs: c_ulong on Linux, u32 widened on macOS.
+                #[allow(clippy::useless_conversion)]
+                let request = libc::TIOCSCTTY.into();
+                if libc::ioctl(0, request, 0) != 0 {
                     return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
