@@ -106,8 +106,9 @@ fn wait4(pid: i32, status: &mut i32, options: i32, rusage: &mut libc::rusage) ->
 /// 0. The kernel's own struct for this call is that same old layout.
 #[cfg(all(target_env = "musl", target_pointer_width = "32"))]
 fn wait4(pid: i32, status: &mut i32, options: i32, rusage: &mut libc::rusage) -> i32 {
-    // The kernel writes the old layout: only sound while libc's struct has 32-bit times.
-    const _: () = assert!(size_of::<libc::time_t>() == size_of::<libc::c_long>());
+    // The kernel writes the old layout: only sound while libc's struct has 32-bit times
+    // (a timeval of two longs), which a build with 64-bit ones fails here to say.
+    const _: () = assert!(size_of::<libc::timeval>() == 2 * size_of::<libc::c_long>());
     // SAFETY: the kernel writes a struct rusage of the old layout, which libc::rusage is
     // (asserted above), into valid, writable memory; status is valid, writable memory.
     let r = unsafe {
