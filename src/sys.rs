@@ -548,6 +548,9 @@ pub fn write_now(fd: RawFd, data: &[u8], socket: bool) -> io::Result<usize> {
     Ok(usize::try_from(r).unwrap_or(0))
 }
 
+/// No SIGPIPE for a send to a socket whose reader has gone. macOS has no such flag; there
+/// the send fails with EPIPE all the same, since Rust's runtime ignores SIGPIPE in hcwrap
+/// (and restores the default in the command it starts).
 #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd"))]
 const MSG_NOSIGNAL: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd")))]
