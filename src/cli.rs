@@ -152,9 +152,10 @@ impl FromArgMatches for Sub {
 #[command(
     about = FLUSH_ABOUT,
     after_help = "Reports are kept in the state directory ($HC_STATE_DIR; for root \
-                  /var/lib/hcwrap, on macOS and FreeBSD /var/db/hcwrap; else $XDG_STATE_HOME/hcwrap or ~/.local/state/hcwrap). A \
-                  wrapped run delivers its own check's before its pings; this delivers every \
-                  check's, oldest first.\n\nExit status: 0 when nothing is left waiting; 1 when \
+                  /var/lib/hcwrap, on macOS and FreeBSD /var/db/hcwrap; else \
+                  $XDG_STATE_HOME/hcwrap or ~/.local/state/hcwrap). A wrapped run delivers \
+                  its own check's before its pings; this delivers every check's, oldest \
+                  first.\n\nExit status: 0 when nothing is left waiting; 1 when \
                   some could not be delivered; 125 for usage errors."
 )]
 pub struct FlushCli {
