@@ -28,7 +28,11 @@ fn every_exit_status_comes_out_unchanged_and_is_reported() {
         }
     });
     // Each status reported once: "" (success) for 0, "/N" for the others.
-    let mut got: Vec<String> = server.requests().iter().map(|r| r.suffix()).collect();
+    let mut got: Vec<String> = server
+        .requests()
+        .iter()
+        .map(support::Request::suffix)
+        .collect();
     got.sort();
     let mut want: Vec<String> = (0..=255)
         .map(|n| {
