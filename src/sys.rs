@@ -489,21 +489,27 @@ pub fn is_nonblocking(fd: RawFd) -> bool {
 }
 
 /// Opens the file behind `fd` again, write-only and non-blocking, as a new open file of
-/// hcwrap's own (Linux's /proc/self/fd; a pipe or terminal, never a regular file, whose
-/// offset must stay shared). Its `O_NONBLOCK` then affects nobody else.
+/// hcwrap's own (a pipe or terminal, never a regular file, whose offset must stay
+/// shared). Its `O_NONBLOCK` then affects nobody else.
 ///
-/// Elsewhere (and on a Linux without /proc) `None`: macOS's and FreeBSD's /dev/fd/N
-/// duplicates the descriptor instead, the very open file others share, so the caller
-/// falls back to writes that poll first (see `child::pump::Sink`).
+/// On Linux through /proc/self/fd. A terminal, on every system, by its name (ttyname(3)):
+/// macOS's and FreeBSD's /dev/fd/N duplicates the descriptor instead, the very open file
+/// others share. A pipe there (or on a Linux without /proc) cannot be opened again: `None`,
+/// and the caller falls back to writes that poll first (see `child::pump::Sink`).
 pub fn reopen_nonblocking(fd: RawFd) -> Option<OwnedFd> {
-    if !cfg!(any(target_os = "linux", target_os = "android")) {
-        return None;
-    }
-    let path = format!("/proc/self/fd/{fd}\0");
+    let by_proc = cfg!(any(target_os = "linux", target_os = "android"))
+        .then(|| format!("/proc/self/fd/{fd}"))
+        .and_then(|path| open_nonblocking(&path, fd));
+    by_proc.or_else(|| open_nonblocking(&terminal_name(fd)?, fd))
+}
+
+/// `path` opened write-only and non-blocking, if it is the file `fd` is open on.
+fn open_nonblocking(path: &str, fd: RawFd) -> Option<OwnedFd> {
+    let path = std::ffi::CString::new(path).ok()?;
     // SAFETY: path is NUL-terminated and alive for the call.
     let new = unsafe {
         libc::open(
-            path.as_ptr().cast(),
+            path.as_ptr(),
             libc::O_WRONLY | libc::O_NONBLOCK | libc::O_CLOEXEC | libc::O_NOCTTY,
         )
     };
@@ -513,6 +519,19 @@ pub fn reopen_nonblocking(fd: RawFd) -> Option<OwnedFd> {
     // SAFETY: open returned a new descriptor that nothing else owns.
     let new = unsafe { OwnedFd::from_raw_fd(new) };
     same_file(fd, new.as_raw_fd()).then_some(new)
+}
+
+/// The path of the terminal `fd` is open on (`/dev/pts/3`, `/dev/ttys003`), if it is one.
+fn terminal_name(fd: RawFd) -> Option<String> {
+    let mut buf = [0u8; 256];
+    // SAFETY: buf is valid, writable memory of the length given; ttyname_r writes a
+    // NUL-terminated name there or fails (not a terminal, too long).
+    let r = unsafe { libc::ttyname_r(fd, buf.as_mut_ptr().cast(), buf.len()) };
+    if r != 0 {
+        return None;
+    }
+    let name = std::ffi::CStr::from_bytes_until_nul(&buf).ok()?;
+    Some(name.to_str().ok()?.to_owned())
 }
 
 fn same_file(a: RawFd, b: RawFd) -> bool {

@@ -27,6 +27,11 @@ fn main() -> std::process::ExitCode {
             needs: mount_namespace,
             run: a_stalled_reader_does_not_hold_up_the_final_ping_after_a_timeout,
         },
+        Case {
+            name: "a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout",
+            needs: mount_namespace,
+            run: a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout,
+        },
     ])
 }
 
@@ -170,6 +175,42 @@ fn a_stalled_reader_does_not_hold_up_the_final_ping_after_a_timeout() {
     assert!(!rest.starts_with(b"proc-is-there"), "/proc was not hidden");
     assert!(!rest.is_empty());
     assert!(rest.chunks(2).all(|c| c == b"y\n"), "the output changed");
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+}
+
+/// A terminal polls writable with any room at all, so a write that polled first can still
+/// block on one: hcwrap opens the terminal again by its name, as an open file of its own.
+fn a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout() {
+    let server = Server::start();
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors into the two ints; null name, termios and
+    // winsize are allowed.
+    let r = unsafe {
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two new descriptors that nothing else owns.
+    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    // "y\n" becomes "y\r\n" on the terminal, so its room runs out at odd sizes.
+    let mut cmd = without_proc(&["--url", &server.check_url(), "--timeout", "1s", "--", "yes"]);
+    cmd.stdout(Stdio::from(slave)).stderr(Stdio::piped());
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    // Nothing reads the terminal until the final ping has arrived.
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), "/124", "{}", end.body_text());
+    // Then everything is taken (the read ends with EIO once no one has the terminal open).
+    let mut master = std::fs::File::from(master);
+    let mut rest = Vec::new();
+    let _ = master.read_to_end(&mut rest);
+    assert!(rest.starts_with(b"y\r\n"));
     let out = support::finish(child);
     assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
 }
