@@ -37,6 +37,7 @@ mod run_state;
 mod schedule;
 mod setup;
 mod signals;
+mod sink;
 mod small_file;
 mod stop;
 mod sync;
@@ -52,10 +53,15 @@ pub fn run() -> i32 {
         Ok(cli) => dispatch(cli),
         Err(e) => Ok(cli::report_clap_error(&e)),
     };
-    code.unwrap_or_else(|e| {
+    let code = code.unwrap_or_else(|e| {
         msg::say(&format!("error: {e:#}"));
         exit_codes::USAGE
-    })
+    });
+    // hcwrap's own messages that stderr's reader has not taken yet get a moment more, no
+    // longer: nothing may keep a hook or a probe from ending. (A wrapped run has waited
+    // for the reader already, as long as it waited for the command's output.)
+    msg::finish(std::time::Duration::from_secs(1));
+    code
 }
 
 /// Validates and runs what the command line asks for; returns the exit status.

@@ -1,14 +1,100 @@
 //! hcwrap's own messages: one line each on stderr, starting `hcwrap:`.
 //!
-//! Writes ignore errors on purpose: a closed or broken stderr must never stop the run or
-//! the final ping (`eprintln!` would panic).
+//! They never wait for stderr's reader: a reader that stalls (a full pipe whose reader
+//! sleeps, a terminal stopped with Ctrl-S) must hold up neither the run's deadlines and
+//! signals nor the final ping. A line is written as far as the reader takes it now,
+//! through a [`Sink`] of its own on stderr; the rest waits, in order, and goes out with
+//! the next line (so a message may come before output of the command's that also waits
+//! for the reader, as the command's stdout and stderr may pass each other in one pipe),
+//! while hcwrap waits for the readers after a run ([`fd_to_poll`] and
+//! [`write_waiting`]), or within [`finish`]'s bound at exit. Errors are ignored on
+//! purpose: a closed or broken stderr must never stop the run or the final ping
+//! (`eprintln!` would panic).
 
-use std::io::Write;
+use std::os::fd::{AsFd, RawFd};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
-/// Prints `hcwrap: <text>` as one line on stderr.
+use crate::sink::Sink;
+
+/// Where hcwrap's messages go, and those stderr's reader has not taken yet.
+enum Stderr {
+    /// Before the first message.
+    Unopened,
+    /// Closed, or its reader has gone: nothing more is written.
+    Closed,
+    Open(Sink),
+}
+
+static NOTICES: Mutex<Stderr> = Mutex::new(Stderr::Unopened);
+/// The most that waits for the reader; a message beyond it is left out (a reader stalled
+/// that long has hundreds of lines to read already).
+const MAX_WAITING: usize = 64 * 1024;
+
+fn notices() -> MutexGuard<'static, Stderr> {
+    NOTICES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Prints `hcwrap: <text>` as one line on stderr, or as much as its reader takes now.
 pub fn say(text: &str) {
     let line = format!("hcwrap: {text}\n");
-    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+    let mut stderr = notices();
+    if matches!(*stderr, Stderr::Unopened) {
+        *stderr = Sink::new(std::io::stderr().as_fd()).map_or(Stderr::Closed, Stderr::Open);
+    }
+    if let Stderr::Open(sink) = &mut *stderr
+        && sink.pending_len() + line.len() <= MAX_WAITING
+    {
+        // What waits goes first, then this line; either may wait for the reader.
+        let written = sink
+            .flush_ready()
+            .and_then(|()| sink.offer(line.as_bytes()))
+            .and_then(|()| sink.flush_ready());
+        if written.is_err() {
+            *stderr = Stderr::Closed;
+        }
+    }
+}
+
+/// The descriptor to poll for writing while messages wait for stderr's reader.
+pub fn fd_to_poll() -> Option<RawFd> {
+    match &*notices() {
+        Stderr::Open(sink) if sink.has_pending() => Some(sink.raw()),
+        _ => None,
+    }
+}
+
+/// Writes what the reader takes of the waiting messages now (after a poll said stderr can
+/// be written).
+pub fn write_waiting() {
+    let mut stderr = notices();
+    if let Stderr::Open(sink) = &mut *stderr
+        && sink.flush_some().is_err()
+    {
+        *stderr = Stderr::Closed;
+    }
+}
+
+/// At exit: lets the reader take the waiting messages, for at most `patience`.
+pub fn finish(patience: Duration) {
+    let until = Instant::now() + patience;
+    while let Some(fd) = fd_to_poll() {
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return;
+        }
+        let mut fds = [libc::pollfd {
+            fd,
+            events: libc::POLLOUT,
+            revents: 0,
+        }];
+        if crate::sys::poll(&mut fds, Some(left)).is_err() {
+            return;
+        }
+        if fds[0].revents != 0 {
+            write_waiting();
+        }
+    }
 }
 
 /// Text that came from outside (a server's answer, a file name) as it can be shown in a

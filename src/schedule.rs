@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 
+use crate::child::{self, Unsent};
 use crate::config::Config;
 use crate::exit_codes;
 use crate::pings::RunPings;
@@ -72,9 +73,16 @@ pub fn run(config: Config) -> Result<i32> {
         }
     };
     wait_all(behind, &mut signals, late);
+    // hcwrap's own last messages (a ping that failed) wait for stderr's reader as the
+    // command's output did, until a signal says not to.
+    let interrupted = if die_by.is_none() && signals.received().is_none() {
+        child::pass_on(&mut Unsent::none(), &mut signals)
+    } else {
+        None
+    };
     // An interrupting signal received at any point (during the final ping's retries, or
     // while a reader was being waited for) ends hcwrap too: Ctrl-C must stop a shell loop.
-    if let Some(signal) = die_by.or(signals.received()) {
+    if let Some(signal) = die_by.or(interrupted).or(signals.received()) {
         // Returns only where the signal cannot end hcwrap (as PID 1).
         sys::die_by(signal);
         return Ok(exit_codes::for_signal(signal));

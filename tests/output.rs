@@ -130,3 +130,81 @@ fn with_a_small_body_limit_every_number_in_the_body_is_true() {
         "{body:?}"
     );
 }
+
+#[test]
+fn hcwraps_own_notice_to_a_stalled_stderr_holds_up_neither_the_ping_nor_the_end() {
+    // `2>&1 | reader`: both streams in one pipe, whose reader stalls. The timeout's notice
+    // must wait for it like the output does, not block hcwrap.
+    let server = Server::start();
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into fds.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both are new descriptors owned by nothing else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--timeout", "1s", "--"])
+        .args(["sh", "-c", "yes | head -c 3000000; sleep 100"])
+        .stdout(Stdio::from(write.try_clone().unwrap()))
+        .stderr(Stdio::from(write));
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), "/124", "{}", end.body_text());
+    // Now the reader takes everything: the output as the command wrote it until the
+    // timeout ended it, and the notice, whole, on a line of its own (output that still
+    // waited for the reader when it was said may come after it, as stdout's and stderr's
+    // own may pass each other in one pipe).
+    let mut all = Vec::new();
+    std::fs::File::from(read).read_to_end(&mut all).unwrap();
+    let text = String::from_utf8_lossy(&all);
+    let notice = "hcwrap: timed out after 1s; sent SIGTERM";
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.iter().filter(|l| **l == notice).count(), 1);
+    assert!(lines.len() > 32768 && lines.iter().all(|l| *l == "y" || *l == notice));
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(124));
+}
+
+#[test]
+fn a_signal_ends_hcwrap_while_its_notice_waits_for_a_stalled_stderr() {
+    let server = Server::start();
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into fds.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both are new descriptors owned by nothing else.
+    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--"])
+        .args([
+            "sh",
+            "-c",
+            "yes | head -c 3000000; echo started >&2; sleep 100",
+        ])
+        .stdout(Stdio::from(write.try_clone().unwrap()))
+        .stderr(Stdio::from(write));
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    // The pipe is full (its reader stalled) once the start ping is in: then SIGTERM.
+    server.wait_for(1);
+    let started = Instant::now();
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
+        if unread >= 65536 {
+            break;
+        }
+        assert!(started.elapsed() < PATIENCE, "the pipe never filled");
+        std::thread::yield_now();
+    }
+    support::signal(&child, libc::SIGTERM);
+    // hcwrap passes it on, reports the run and ends, though its notice is not read yet.
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), "/143", "{}", end.body_text());
+    let out = support::finish(child);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(libc::SIGTERM)
+    );
+    drop(read);
+}

@@ -27,6 +27,7 @@ pub use pump::{Capture, Echo, Unsent};
 pub use scan::Match;
 
 use crate::exit_codes;
+use crate::msg;
 use crate::ring::Ring;
 use crate::signals::{self, Meaning, Signals};
 use crate::sys::{self, ChildState, Usage};
@@ -388,23 +389,33 @@ fn spin(fds: &mut [libc::pollfd]) -> bool {
     }
 }
 
-/// Lets the readers take what waits for them, until they have or an interrupting signal
-/// arrives; returns that signal, if one did.
+/// Lets the readers take what waits for them (the command's output, hcwrap's own
+/// messages), until they have or an interrupting signal arrives; returns that signal, if
+/// one did.
 pub fn pass_on(unsent: &mut Unsent, signals: &mut Signals) -> Option<i32> {
-    while !unsent.is_empty() {
+    loop {
+        let notices = msg::fd_to_poll();
+        if unsent.is_empty() && notices.is_none() {
+            return None;
+        }
         let idle = libc::pollfd {
             fd: -1,
             events: 0,
             revents: 0,
         };
-        let mut fds = [idle; 3];
-        fds[2].fd = std::os::fd::AsRawFd::as_raw_fd(&signals.fd());
-        fds[2].events = libc::POLLIN;
+        let mut fds = [idle; 4];
+        fds[2].fd = notices.unwrap_or(-1);
+        fds[2].events = libc::POLLOUT;
+        fds[3].fd = std::os::fd::AsRawFd::as_raw_fd(&signals.fd());
+        fds[3].events = libc::POLLIN;
         unsent.poll_set(&mut fds[..2]);
         if sys::poll(&mut fds, None).is_err() {
             return None;
         }
         if fds[2].revents != 0 {
+            msg::write_waiting();
+        }
+        if fds[3].revents != 0 {
             let interrupted = signals
                 .take(None)
                 .into_iter()
@@ -415,7 +426,6 @@ pub fn pass_on(unsent: &mut Unsent, signals: &mut Signals) -> Option<i32> {
         }
         unsent.service(&fds[..2]);
     }
-    None
 }
 
 #[cfg(test)]

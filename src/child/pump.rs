@@ -7,7 +7,7 @@
 //! and one write, no copy, while the reader keeps up.
 //!
 //! The echo never blocks the loop. hcwrap writes to a descriptor of its own that does
-//! not block (see [`Sink`]); what a slow reader has not taken yet waits in a buffer, and
+//! not block (see [`Sink`](crate::sink::Sink)); what a slow reader has not taken yet waits in a buffer, and
 //! while it waits hcwrap reads no more of that stream, so the command is held back by a
 //! slow reader exactly as it would be without hcwrap. The loop meanwhile keeps watching
 //! for signals and deadlines, so a stalled reader never holds up `--timeout`.
@@ -19,12 +19,13 @@
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::{Duration, Instant};
 
 use super::scan::{Match, Scanner};
 use crate::ring::Ring;
-use crate::sys::{self, FileKind};
+use crate::sink::Sink;
+use crate::sys;
 
 /// How long hcwrap keeps reading after the command exited, for output that something the
 /// command left running in the background still writes.
@@ -42,11 +43,6 @@ const PIPE_SIZE: i32 = 1024 * 1024;
 /// After the command exited, the most output of background processes held for a slow
 /// reader, per stream (on top of what the command itself wrote).
 const MAX_PENDING: usize = 1024 * 1024;
-/// The most written at once to a descriptor that may block (where no non-blocking one
-/// could be had: macOS, FreeBSD, a Linux without /proc): a pipe that polls writable takes
-/// `PIPE_BUF` bytes without blocking (POSIX; Linux 4096, macOS and FreeBSD 512, where a
-/// pipe polls writable once that much is free).
-const SAFE_WRITE: usize = libc::PIPE_BUF;
 
 /// What is echoed where.
 #[derive(Debug, Clone, Copy)]
@@ -68,115 +64,6 @@ pub struct Capture {
     pub printed: [u64; 2],
     /// The first line that matched `--fail-on`, if one did.
     pub matched: Option<Match>,
-}
-
-/// Where one stream's output is echoed: a descriptor of hcwrap's own on its stdout or
-/// stderr, written without blocking, and what the reader has not taken yet.
-#[derive(Debug)]
-pub struct Sink {
-    fd: OwnedFd,
-    socket: bool,
-    /// The most one write may carry (see [`SAFE_WRITE`]).
-    max_write: usize,
-    /// Poll for writability before writing (a descriptor that could block).
-    wait_first: bool,
-    pending: Vec<u8>,
-    at: usize,
-}
-
-impl Sink {
-    /// A sink on `to` (hcwrap's stdout or stderr), or `None` when it is closed.
-    ///
-    /// A regular file never makes a writer wait: it is written as it is. A socket is
-    /// written with `MSG_DONTWAIT`. A pipe or terminal is opened again, as a new open file
-    /// of hcwrap's own, and made non-blocking: setting `O_NONBLOCK` on the inherited one
-    /// would change it for every process sharing it (the shell, the reader's siblings).
-    /// An inherited descriptor that is already non-blocking is used as it is. Where none
-    /// of that works, writes wait for the descriptor to poll writable and carry at most
-    /// [`SAFE_WRITE`] bytes.
-    fn new(to: BorrowedFd<'_>) -> Option<Sink> {
-        let kind = sys::file_kind(to.as_raw_fd()).ok()?;
-        let (fd, socket, safe) = match kind {
-            FileKind::File => (to.try_clone_to_owned().ok()?, false, true),
-            FileKind::Socket => (to.try_clone_to_owned().ok()?, true, true),
-            FileKind::Other if sys::is_nonblocking(to.as_raw_fd()) => {
-                (to.try_clone_to_owned().ok()?, false, true)
-            }
-            FileKind::Other => match sys::reopen_nonblocking(to.as_raw_fd()) {
-                Some(fd) => (fd, false, true),
-                None => (to.try_clone_to_owned().ok()?, false, false),
-            },
-        };
-        Some(Sink {
-            fd,
-            socket,
-            max_write: if safe { usize::MAX } else { SAFE_WRITE },
-            wait_first: !safe,
-            pending: Vec::new(),
-            at: 0,
-        })
-    }
-
-    fn has_pending(&self) -> bool {
-        self.at < self.pending.len()
-    }
-
-    fn raw(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-
-    /// Writes what the reader takes of `data` now; keeps the rest for later. Err when the
-    /// reader has gone (the echo then stops; the capture goes on).
-    fn offer(&mut self, data: &[u8]) -> io::Result<()> {
-        if self.has_pending() || self.wait_first {
-            self.pending.extend_from_slice(data);
-            return Ok(());
-        }
-        // Nothing is pending (flush_some empties the buffer once it is all written).
-        let written = self.write_some(data)?;
-        self.pending.extend_from_slice(&data[written..]);
-        Ok(())
-    }
-
-    /// Writes more of what is pending, once the descriptor polls writable.
-    fn flush_some(&mut self) -> io::Result<()> {
-        while self.has_pending() {
-            let written = self.write_some(&self.pending[self.at..])?;
-            if written == 0 {
-                break;
-            }
-            self.at += written;
-            if self.wait_first {
-                // One safe write per time the descriptor polls writable.
-                break;
-            }
-        }
-        if !self.has_pending() {
-            self.pending.clear();
-            self.at = 0;
-        }
-        Ok(())
-    }
-
-    /// One or more writes of `data`, until it is all written or the descriptor would
-    /// block; returns how much was written.
-    fn write_some(&self, data: &[u8]) -> io::Result<usize> {
-        let mut done = 0;
-        while done < data.len() {
-            let end = data.len().min(done.saturating_add(self.max_write));
-            match sys::write_now(self.raw(), &data[done..end], self.socket) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) => return Err(e),
-            }
-            if self.wait_first {
-                break;
-            }
-        }
-        Ok(done)
-    }
 }
 
 /// One of the command's output streams.
@@ -283,7 +170,7 @@ impl Pump {
     /// only) when the command has exited and what was read after it waits for the reader.
     fn pipe_events(stream: &Stream) -> Option<libc::c_short> {
         stream.pipe.as_ref()?;
-        let pending = stream.sink.as_ref().map_or(0, |s| s.pending.len() - s.at);
+        let pending = stream.sink.as_ref().map_or(0, Sink::pending_len);
         match stream.owed {
             // While the command runs, a stream waits for its reader.
             None => (pending == 0).then_some(libc::POLLIN),
@@ -415,6 +302,13 @@ pub struct Unsent {
 }
 
 impl Unsent {
+    /// Nothing: for waiting on hcwrap's own messages alone (see [`pass_on`](super::pass_on)).
+    pub fn none() -> Self {
+        Unsent {
+            sinks: [None, None],
+        }
+    }
+
     /// Whether anything still waits for a reader.
     pub fn is_empty(&self) -> bool {
         self.sinks.iter().flatten().all(|s| !s.has_pending())
