@@ -67,7 +67,7 @@ impl LockPath {
 /// and checks its private directory first, for a default path.
 pub fn try_lock(lock: &LockPath) -> Result<Option<Lock>> {
     if let Some(dir) = &lock.private_dir {
-        private_dir(dir)?;
+        private_dir(dir, &std::env::temp_dir())?;
     }
     let path = lock.path.as_path();
     let file = open(path).map_err(|e| {
@@ -173,13 +173,21 @@ fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> (PathBuf, bool) {
 }
 
 /// Makes `dir` (mode 0700) if it is missing and checks that it is the user's own and
-/// writable by no one else. Its parent is made first if missing (`~/.cache`); the directory
-/// itself is made on its own, so nothing is ever made inside a directory someone else
-/// created at its name.
-fn private_dir(dir: &Path) -> Result<()> {
+/// writable by no one else. Its parent is made first if missing (`~/.cache`), unless it is
+/// the system's temporary directory `temp`, which hcwrap never makes (a root-only /tmp would
+/// break every other program in a container); the directory itself is made on its own, so
+/// nothing is ever made inside a directory someone else created at its name.
+fn private_dir(dir: &Path, temp: &Path) -> Result<()> {
     if let Some(parent) = dir.parent()
         && !parent.exists()
     {
+        if parent == temp {
+            bail!(
+                "--lock: the temporary directory {} does not exist, and hcwrap does not make \
+                 it; give the lock file's path (--lock=PATH)",
+                parent.display()
+            );
+        }
         DirBuilder::new()
             .recursive(true)
             .mode(0o700)
@@ -256,6 +264,18 @@ mod tests {
             "only its user may open it"
         );
         let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
+    fn a_missing_temporary_directory_is_not_made() {
+        // As in an empty root (a scratch image), where /tmp may not exist.
+        let temp = std::env::temp_dir().join(format!("hcwrap-unit-tmp-{}", std::process::id()));
+        let err = private_dir(&temp.join("hcwrap-0"), &temp).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("does not exist, and hcwrap does not make it"),
+            "{err:#}"
+        );
+        assert!(!temp.exists());
     }
 
     #[test]
