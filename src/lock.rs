@@ -67,7 +67,7 @@ impl LockPath {
 /// and checks its private directory first, for a default path.
 pub fn try_lock(lock: &LockPath) -> Result<Option<Lock>> {
     if let Some(dir) = &lock.private_dir {
-        private_dir(dir, &std::env::temp_dir())?;
+        private_dir(dir, &temp_dir())?;
     }
     let path = lock.path.as_path();
     let file = open(path).map_err(|e| {
@@ -167,9 +167,20 @@ fn default_dir(env: &dyn Fn(&str) -> Option<String>) -> (PathBuf, bool) {
     } else if let Some(home) = env("HOME").filter(|h| h != "/" && Path::new(h).is_dir()) {
         Path::new(&home).join(".cache").join(PRIVATE_DIR_NAME)
     } else {
-        std::env::temp_dir().join(format!("{PRIVATE_DIR_NAME}-{uid}"))
+        temp_dir().join(format!("{PRIVATE_DIR_NAME}-{uid}"))
     };
     (dir, true)
+}
+
+/// The system's temporary directory: `$TMPDIR` when it is an absolute path, else `/tmp`
+/// (an empty or relative one would put the lock wherever hcwrap happens to run).
+fn temp_dir() -> PathBuf {
+    let dir = std::env::temp_dir();
+    if dir.is_absolute() {
+        dir
+    } else {
+        PathBuf::from("/tmp")
+    }
 }
 
 /// Makes `dir` (mode 0700) if it is missing and checks that it is the user's own and

@@ -23,13 +23,16 @@ enum Stderr {
     Unopened,
     /// Closed, or its reader has gone: nothing more is written.
     Closed,
-    Open(Sink),
+    /// Open; how many messages were left out since the reader last took some.
+    Open(Sink, u64),
 }
 
 static NOTICES: Mutex<Stderr> = Mutex::new(Stderr::Unopened);
-/// The most that waits for the reader; a message beyond it is left out (a reader stalled
-/// that long has hundreds of lines to read already).
-const MAX_WAITING: usize = 64 * 1024;
+/// The most that waits for the reader before messages are left out: more than a dry run
+/// prints for the largest body hcwrap sends ([`MAX_BODY_LIMIT`](crate::ping::MAX_BODY_LIMIT),
+/// shown with a prefix per line), so only a reader stalled for good loses any, and then
+/// a last line says how many.
+const MAX_WAITING: usize = 4 * 1024 * 1024;
 
 fn notices() -> MutexGuard<'static, Stderr> {
     NOTICES.lock().unwrap_or_else(PoisonError::into_inner)
@@ -40,26 +43,38 @@ pub fn say(text: &str) {
     let line = format!("hcwrap: {text}\n");
     let mut stderr = notices();
     if matches!(*stderr, Stderr::Unopened) {
-        *stderr = Sink::new(std::io::stderr().as_fd()).map_or(Stderr::Closed, Stderr::Open);
+        *stderr =
+            Sink::new(std::io::stderr().as_fd()).map_or(Stderr::Closed, |s| Stderr::Open(s, 0));
     }
-    if let Stderr::Open(sink) = &mut *stderr
-        && sink.pending_len() + line.len() <= MAX_WAITING
-    {
-        // What waits goes first, then this line; either may wait for the reader.
-        let written = sink
-            .flush_ready()
+    let Stderr::Open(sink, left_out) = &mut *stderr else {
+        return;
+    };
+    // What waits goes first, then this line; either may wait for the reader.
+    let mut written = sink.flush_ready();
+    if sink.pending_len() >= MAX_WAITING {
+        *left_out += 1;
+    } else {
+        if *left_out > 0 {
+            let note = format!(
+                "hcwrap: ({left_out} of hcwrap's lines left out here: stderr's reader took \
+                 none for too long)\n"
+            );
+            written = written.and_then(|()| sink.offer(note.as_bytes()));
+            *left_out = 0;
+        }
+        written = written
             .and_then(|()| sink.offer(line.as_bytes()))
             .and_then(|()| sink.flush_ready());
-        if written.is_err() {
-            *stderr = Stderr::Closed;
-        }
+    }
+    if written.is_err() {
+        *stderr = Stderr::Closed;
     }
 }
 
 /// The descriptor to poll for writing while messages wait for stderr's reader.
 pub fn fd_to_poll() -> Option<RawFd> {
     match &*notices() {
-        Stderr::Open(sink) if sink.has_pending() => Some(sink.raw()),
+        Stderr::Open(sink, _) if sink.has_pending() => Some(sink.raw()),
         _ => None,
     }
 }
@@ -68,7 +83,7 @@ pub fn fd_to_poll() -> Option<RawFd> {
 /// be written).
 pub fn write_waiting() {
     let mut stderr = notices();
-    if let Stderr::Open(sink) = &mut *stderr
+    if let Stderr::Open(sink, _) = &mut *stderr
         && sink.flush_some().is_err()
     {
         *stderr = Stderr::Closed;

@@ -76,7 +76,7 @@ pub fn run(config: Config) -> Result<i32> {
     // hcwrap's own last messages (a ping that failed) wait for stderr's reader as the
     // command's output did, until a signal says not to.
     let interrupted = if die_by.is_none() && signals.received().is_none() {
-        child::pass_on(&mut Unsent::none(), &mut signals)
+        child::pass_on(&mut Unsent::none(), &mut signals, true)
     } else {
         None
     };

@@ -522,16 +522,35 @@ fn open_nonblocking(path: &str, fd: RawFd) -> Option<OwnedFd> {
 }
 
 /// The path of the terminal `fd` is open on (`/dev/pts/3`, `/dev/ttys003`), if it is one.
+/// musl's ttyname(3) reads it from /proc; without /proc, the pseudo-terminal with the same
+/// device number is looked for in /dev/pts.
 fn terminal_name(fd: RawFd) -> Option<String> {
     let mut buf = [0u8; 256];
     // SAFETY: buf is valid, writable memory of the length given; ttyname_r writes a
     // NUL-terminated name there or fails (not a terminal, too long).
     let r = unsafe { libc::ttyname_r(fd, buf.as_mut_ptr().cast(), buf.len()) };
-    if r != 0 {
+    if r == 0 {
+        let name = std::ffi::CStr::from_bytes_until_nul(&buf).ok()?;
+        return Some(name.to_str().ok()?.to_owned());
+    }
+    // SAFETY: isatty has no memory-safety preconditions.
+    if unsafe { libc::isatty(fd) } != 1 {
         return None;
     }
-    let name = std::ffi::CStr::from_bytes_until_nul(&buf).ok()?;
-    Some(name.to_str().ok()?.to_owned())
+    // SAFETY: fd is open for the call (the caller's); the copy is closed at once.
+    let copy = unsafe { BorrowedFd::borrow_raw(fd) }
+        .try_clone_to_owned()
+        .ok()?;
+    let device = std::os::unix::fs::MetadataExt::rdev(&std::fs::File::from(copy).metadata().ok()?);
+    std::fs::read_dir("/dev/pts")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let same = entry
+                .metadata()
+                .is_ok_and(|m| std::os::unix::fs::MetadataExt::rdev(&m) == device);
+            same.then(|| entry.path().to_str().map(str::to_owned))?
+        })
 }
 
 fn same_file(a: RawFd, b: RawFd) -> bool {

@@ -155,7 +155,7 @@ pub fn once(config: &Config, signals: &mut Signals) -> Result<RunEnd> {
     if let Some(mut unsent) = unsent {
         if interrupted {
             unsent.flush_now();
-        } else if let Some(signal) = child::pass_on(&mut unsent, signals) {
+        } else if let Some(signal) = child::pass_on(&mut unsent, signals, false) {
             late_signal = true;
             die_by = die_by.or(Some(signal));
         }

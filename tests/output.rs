@@ -4,7 +4,7 @@
 
 mod support;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -207,4 +207,103 @@ fn a_signal_ends_hcwrap_while_its_notice_waits_for_a_stalled_stderr() {
         Some(libc::SIGTERM)
     );
     drop(read);
+}
+
+/// A pipe: its read end, and its write end.
+fn pipe() -> (OwnedFd, OwnedFd) {
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into fds.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both are new descriptors owned by nothing else.
+    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+}
+
+/// Waits until at least `bytes` wait unread in the pipe whose read end is `read`.
+fn wait_filled(read: &OwnedFd, bytes: libc::c_int) {
+    let started = Instant::now();
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
+        if unread >= bytes {
+            return;
+        }
+        assert!(started.elapsed() < PATIENCE, "the pipe never filled");
+        std::thread::yield_now();
+    }
+}
+
+#[test]
+fn hcwraps_own_lines_waiting_for_a_stalled_reader_do_not_hold_up_an_every_loop() {
+    let server = Server::start();
+    let (read, write) = pipe();
+    // stderr's pipe is full already and its reader stalled: each run's timeout notice
+    // waits, and the next runs start on their ticks all the same.
+    std::fs::File::from(write.try_clone().unwrap())
+        .write_all(&vec![b'x'; 65536])
+        .unwrap();
+    let mut cmd = hcwrap();
+    cmd.args(["--url", &server.check_url(), "--no-start-ping"])
+        .args(["--every", "300ms", "--timeout", "100ms", "--", "sleep", "5"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(write));
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    let runs = server.wait_for(3);
+    assert!(runs.iter().all(|r| r.suffix() == "/124"));
+    support::signal(&child, libc::SIGTERM);
+    let out = support::finish(child);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(libc::SIGTERM)
+    );
+    drop(read);
+}
+
+#[test]
+fn a_dry_runs_lines_all_reach_a_reader_that_starts_late() {
+    let (read, write) = pipe();
+    let mut cmd = hcwrap();
+    cmd.args(["--dry-run", "--", "sh", "-c", "yes | head -c 200000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(write));
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    // The reader starts once the pipe is full.
+    wait_filled(&read, 60_000);
+    let mut all = Vec::new();
+    std::fs::File::from(read).read_to_end(&mut all).unwrap();
+    let out = support::finish(child);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&all);
+    // Every line of the body shown (its last 100,000 bytes, less the line saying what was
+    // left out): as many as a run whose stderr is a file shows.
+    let shown = |text: &str| text.lines().filter(|l| *l == "hcwrap: | y").count();
+    let to_file = hcwrap()
+        .args(["--dry-run", "--", "sh", "-c", "yes | head -c 200000"])
+        .output()
+        .unwrap();
+    let expected = shown(&String::from_utf8_lossy(&to_file.stderr));
+    assert!(expected > 49_000);
+    assert_eq!(shown(&text), expected);
+}
+
+#[test]
+fn a_message_longer_than_a_pipe_still_reaches_a_file() {
+    let dir = support::TempDir::new("long-message");
+    let file = dir.0.join("stderr");
+    let program = format!("/nonexistent/{}", "a".repeat(70_000));
+    let out = hcwrap()
+        .args(["--dry-run", "--", &program])
+        .stderr(std::fs::File::create(&file).unwrap())
+        .output()
+        .unwrap();
+    // The name is too long for the system: "cannot run" (126), said whole all the same.
+    assert_eq!(out.status.code(), Some(126));
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("cannot run the command"),
+        "{}",
+        &text[..200.min(text.len())]
+    );
 }

@@ -28,6 +28,11 @@ fn main() -> std::process::ExitCode {
             run: a_stalled_reader_does_not_hold_up_the_final_ping_after_a_timeout,
         },
         Case {
+            name: "a_signal_ends_hcwrap_while_a_stalled_reader_holds_its_output",
+            needs: mount_namespace,
+            run: a_signal_ends_hcwrap_while_a_stalled_reader_holds_its_output,
+        },
+        Case {
             name: "a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout",
             needs: mount_namespace,
             run: a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout,
@@ -213,4 +218,44 @@ fn a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout() {
     assert!(rest.starts_with(b"y\r\n"));
     let out = support::finish(child);
     assert_eq!(out.status.code(), Some(124), "{}", stderr(&out));
+}
+
+/// After a signal hcwrap writes only what the reader takes at once: a write that did not
+/// poll first would wait for a stalled reader, and for good.
+fn a_signal_ends_hcwrap_while_a_stalled_reader_holds_its_output() {
+    let server = Server::start();
+    let (read, write) = pipe();
+    let script = "yes | head -c 3000000; sleep 100";
+    let mut cmd = without_proc(&["--url", &server.check_url(), "--", "sh", "-c", script]);
+    cmd.stdout(Stdio::from(write.try_clone().unwrap()))
+        .stderr(Stdio::from(write));
+    let child = cmd.spawn().unwrap();
+    drop(cmd);
+    server.wait_for(1);
+    // The pipe is full and its reader stalled: then SIGTERM.
+    let started = std::time::Instant::now();
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
+        if unread >= 60_000 {
+            break;
+        }
+        assert!(
+            started.elapsed() < support::PATIENCE,
+            "the pipe never filled"
+        );
+        std::thread::yield_now();
+    }
+    support::signal(&child, libc::SIGTERM);
+    let end = &server.wait_for(2)[1];
+    assert_eq!(end.suffix(), "/143", "{}", end.body_text());
+    let out = support::finish(child);
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&out.status),
+        Some(libc::SIGTERM),
+        "{}",
+        stderr(&out)
+    );
+    drop(read);
 }

@@ -389,12 +389,14 @@ fn spin(fds: &mut [libc::pollfd]) -> bool {
     }
 }
 
-/// Lets the readers take what waits for them (the command's output, hcwrap's own
-/// messages), until they have or an interrupting signal arrives; returns that signal, if
-/// one did.
-pub fn pass_on(unsent: &mut Unsent, signals: &mut Signals) -> Option<i32> {
+/// Lets the readers take what waits for them (the command's output, and hcwrap's own
+/// messages when `notices` says so), until they have or an interrupting signal arrives;
+/// returns that signal, if one did. After each run only the output is waited for: the
+/// messages wait until hcwrap's end, so that they never hold up an `--every` loop's next
+/// run.
+pub fn pass_on(unsent: &mut Unsent, signals: &mut Signals, notices: bool) -> Option<i32> {
     loop {
-        let notices = msg::fd_to_poll();
+        let notices = msg::fd_to_poll().filter(|_| notices);
         if unsent.is_empty() && notices.is_none() {
             return None;
         }

@@ -329,7 +329,9 @@ impl Unsent {
     /// Writes what the readers take at once, without waiting for them.
     pub fn flush_now(&mut self) {
         for sink in self.sinks.iter_mut().flatten() {
-            let _ = sink.flush_some();
+            // Without polling first, a sink that could block (a pipe without /proc) would
+            // wait for the reader: what the signal asked hcwrap not to do.
+            let _ = sink.flush_ready();
         }
     }
 
