@@ -5,11 +5,11 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::{PATIENCE, Server, hcwrap, stderr};
+use support::{Server, hcwrap, stderr};
 
 #[test]
 fn a_slow_reader_gets_every_byte_and_the_body_does_not_call_the_output_still_open() {
@@ -76,11 +76,7 @@ fn a_stalled_reader_does_not_hold_up_the_final_ping_after_a_timeout() {
 #[test]
 fn a_non_blocking_stdout_gets_every_byte() {
     let server = Server::start();
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into fds.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: both are new descriptors owned by nothing else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = support::pipe();
     // SAFETY: fcntl on a descriptor we own.
     unsafe {
         let flags = libc::fcntl(write.as_raw_fd(), libc::F_GETFL);
@@ -94,17 +90,7 @@ fn a_non_blocking_stdout_gets_every_byte() {
     let child = cmd.spawn().unwrap();
     drop(cmd);
     // Wait until the pipe is full: hcwrap's writes have met EAGAIN.
-    let started = Instant::now();
-    loop {
-        let mut unread: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int.
-        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
-        if unread >= 65536 {
-            break;
-        }
-        assert!(started.elapsed() < PATIENCE, "the pipe never filled");
-        std::thread::yield_now();
-    }
+    support::wait_filled(&read, 65536);
     let mut got = Vec::new();
     std::fs::File::from(read).read_to_end(&mut got).unwrap();
     let out = support::finish(child);
@@ -136,11 +122,7 @@ fn hcwraps_own_notice_to_a_stalled_stderr_holds_up_neither_the_ping_nor_the_end(
     // `2>&1 | reader`: both streams in one pipe, whose reader stalls. The timeout's notice
     // must wait for it like the output does, not block hcwrap.
     let server = Server::start();
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into fds.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: both are new descriptors owned by nothing else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = support::pipe();
     let mut cmd = hcwrap();
     cmd.args(["--url", &server.check_url(), "--timeout", "1s", "--"])
         .args(["sh", "-c", "yes | head -c 3000000; sleep 100"])
@@ -168,11 +150,7 @@ fn hcwraps_own_notice_to_a_stalled_stderr_holds_up_neither_the_ping_nor_the_end(
 #[test]
 fn a_signal_ends_hcwrap_while_its_notice_waits_for_a_stalled_stderr() {
     let server = Server::start();
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into fds.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: both are new descriptors owned by nothing else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = support::pipe();
     let mut cmd = hcwrap();
     cmd.args(["--url", &server.check_url(), "--"])
         .args([
@@ -186,17 +164,7 @@ fn a_signal_ends_hcwrap_while_its_notice_waits_for_a_stalled_stderr() {
     drop(cmd);
     // The pipe is full (its reader stalled) once the start ping is in: then SIGTERM.
     server.wait_for(1);
-    let started = Instant::now();
-    loop {
-        let mut unread: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int.
-        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
-        if unread >= 65536 {
-            break;
-        }
-        assert!(started.elapsed() < PATIENCE, "the pipe never filled");
-        std::thread::yield_now();
-    }
+    support::wait_filled(&read, 65536);
     support::signal(&child, libc::SIGTERM);
     // hcwrap passes it on, reports the run and ends, though its notice is not read yet.
     let end = &server.wait_for(2)[1];
@@ -209,34 +177,10 @@ fn a_signal_ends_hcwrap_while_its_notice_waits_for_a_stalled_stderr() {
     drop(read);
 }
 
-/// A pipe: its read end, and its write end.
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into fds.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: both are new descriptors owned by nothing else.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
-/// Waits until at least `bytes` wait unread in the pipe whose read end is `read`.
-fn wait_filled(read: &OwnedFd, bytes: libc::c_int) {
-    let started = Instant::now();
-    loop {
-        let mut unread: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int.
-        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
-        if unread >= bytes {
-            return;
-        }
-        assert!(started.elapsed() < PATIENCE, "the pipe never filled");
-        std::thread::yield_now();
-    }
-}
-
 #[test]
 fn hcwraps_own_lines_waiting_for_a_stalled_reader_do_not_hold_up_an_every_loop() {
     let server = Server::start();
-    let (read, write) = pipe();
+    let (read, write) = support::pipe();
     // stderr's pipe is full already and its reader stalled: each run's timeout notice
     // waits, and the next runs start on their ticks all the same.
     std::fs::File::from(write.try_clone().unwrap())
@@ -262,7 +206,7 @@ fn hcwraps_own_lines_waiting_for_a_stalled_reader_do_not_hold_up_an_every_loop()
 
 #[test]
 fn a_dry_runs_lines_all_reach_a_reader_that_starts_late() {
-    let (read, write) = pipe();
+    let (read, write) = support::pipe();
     let mut cmd = hcwrap();
     cmd.args(["--dry-run", "--", "sh", "-c", "yes | head -c 200000"])
         .stdout(Stdio::null())
@@ -270,7 +214,7 @@ fn a_dry_runs_lines_all_reach_a_reader_that_starts_late() {
     let child = cmd.spawn().unwrap();
     drop(cmd);
     // The reader starts once the pipe is full.
-    wait_filled(&read, 60_000);
+    support::wait_filled(&read, 60_000);
     let mut all = Vec::new();
     std::fs::File::from(read).read_to_end(&mut all).unwrap();
     let out = support::finish(child);

@@ -8,7 +8,7 @@
 mod support;
 
 use std::io::Read;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
@@ -84,18 +84,9 @@ fn without_proc(args: &[&str]) -> Command {
     cmd
 }
 
-/// A pipe: its read end, and its write end.
-fn pipe() -> (OwnedFd, OwnedFd) {
-    let mut fds = [0; 2];
-    // SAFETY: pipe writes two new descriptors into fds.
-    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
-    // SAFETY: both are new descriptors owned by nothing else.
-    unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
-}
-
 fn a_slow_reader_gets_every_byte_and_the_shared_pipe_stays_blocking() {
     let server = Server::start();
-    let (read, write) = pipe();
+    let (read, write) = support::pipe();
     // The same open file as hcwrap's stdout, as the shell that made the pipe keeps it.
     let shared = write.try_clone().unwrap();
     // The command says whether it sees a /proc: it shares hcwrap's mount namespace.
@@ -149,7 +140,7 @@ fn a_slow_reader_gets_every_byte_and_the_shared_pipe_stays_blocking() {
 
 fn a_stalled_reader_does_not_hold_up_the_final_ping_after_a_timeout() {
     let server = Server::start();
-    let (read, write) = pipe();
+    let (read, write) = support::pipe();
     let script = "[ -e /proc/self/fd ] && echo proc-is-there; exec yes";
     let mut cmd = without_proc(&[
         "--url",
@@ -188,21 +179,7 @@ fn a_stalled_reader_does_not_hold_up_the_final_ping_after_a_timeout() {
 /// block on one: hcwrap opens the terminal again by its name, as an open file of its own.
 fn a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout() {
     let server = Server::start();
-    let (mut master, mut slave) = (-1, -1);
-    // SAFETY: openpty writes two descriptors into the two ints; null name, termios and
-    // winsize are allowed.
-    let r = unsafe {
-        libc::openpty(
-            &raw mut master,
-            &raw mut slave,
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-        )
-    };
-    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
-    // SAFETY: openpty returned two new descriptors that nothing else owns.
-    let (master, slave) = unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+    let (master, slave) = support::pty::open();
     // "y\n" becomes "y\r\n" on the terminal, so its room runs out at odd sizes.
     let mut cmd = without_proc(&["--url", &server.check_url(), "--timeout", "1s", "--", "yes"]);
     cmd.stdout(Stdio::from(slave)).stderr(Stdio::piped());
@@ -224,7 +201,7 @@ fn a_stalled_terminal_does_not_hold_up_the_final_ping_after_a_timeout() {
 /// poll first would wait for a stalled reader, and for good.
 fn a_signal_ends_hcwrap_while_a_stalled_reader_holds_its_output() {
     let server = Server::start();
-    let (read, write) = pipe();
+    let (read, write) = support::pipe();
     let script = "yes | head -c 3000000; sleep 100";
     let mut cmd = without_proc(&["--url", &server.check_url(), "--", "sh", "-c", script]);
     cmd.stdout(Stdio::from(write.try_clone().unwrap()))
@@ -233,20 +210,7 @@ fn a_signal_ends_hcwrap_while_a_stalled_reader_holds_its_output() {
     drop(cmd);
     server.wait_for(1);
     // The pipe is full and its reader stalled: then SIGTERM.
-    let started = std::time::Instant::now();
-    loop {
-        let mut unread: libc::c_int = 0;
-        // SAFETY: FIONREAD writes one int.
-        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
-        if unread >= 60_000 {
-            break;
-        }
-        assert!(
-            started.elapsed() < support::PATIENCE,
-            "the pipe never filled"
-        );
-        std::thread::yield_now();
-    }
+    support::wait_filled(&read, 60_000);
     support::signal(&child, libc::SIGTERM);
     let end = &server.wait_for(2)[1];
     assert_eq!(end.suffix(), "/143", "{}", end.body_text());

@@ -601,6 +601,33 @@ pub fn wait_until(what: &str, mut ready: impl FnMut() -> bool) {
     }
 }
 
+/// A pipe: its read end, and its write end.
+pub fn pipe() -> (std::os::fd::OwnedFd, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe writes two new descriptors into fds.
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    // SAFETY: both are new descriptors owned by nothing else.
+    unsafe {
+        (
+            std::os::fd::OwnedFd::from_raw_fd(fds[0]),
+            std::os::fd::OwnedFd::from_raw_fd(fds[1]),
+        )
+    }
+}
+
+/// Waits until at least `bytes` wait unread in the pipe whose read end is `read` (its
+/// reader has stalled, and the writer met a full pipe).
+pub fn wait_filled(read: &std::os::fd::OwnedFd, bytes: libc::c_int) {
+    use std::os::fd::AsRawFd;
+    wait_until("the pipe to fill", || {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int.
+        unsafe { libc::ioctl(read.as_raw_fd(), libc::FIONREAD, &raw mut unread) };
+        unread >= bytes
+    });
+}
+
 /// A state directory no other command uses (made by hcwrap when it needs it).
 pub fn fresh_state_dir() -> std::path::PathBuf {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

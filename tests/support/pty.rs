@@ -54,22 +54,7 @@ impl Shell {
     /// `program` in a terminal of its own, with hcwrap on its PATH and a clean environment
     /// but for `env`.
     fn spawn(program: &str, args: &[&str], env: &[(&str, &str)]) -> Shell {
-        let (mut master, mut slave) = (-1, -1);
-        // SAFETY: openpty writes two descriptors into the two ints; null name, termios
-        // and winsize are allowed.
-        let r = unsafe {
-            libc::openpty(
-                &raw mut master,
-                &raw mut slave,
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-                std::ptr::null_mut(),
-            )
-        };
-        assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
-        // SAFETY: openpty returned two new descriptors that nothing else owns.
-        let (master, slave) =
-            unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) };
+        let (master, slave) = open();
         let bin = std::path::Path::new(env!("CARGO_BIN_EXE_hcwrap"))
             .parent()
             .unwrap()
@@ -207,4 +192,23 @@ impl Drop for Shell {
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+/// A new pseudo-terminal: its master, and its slave.
+pub fn open() -> (OwnedFd, OwnedFd) {
+    let (mut master, mut slave) = (-1, -1);
+    // SAFETY: openpty writes two descriptors into the two ints; null name, termios and
+    // winsize are allowed.
+    let r = unsafe {
+        libc::openpty(
+            &raw mut master,
+            &raw mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(r, 0, "openpty: {}", std::io::Error::last_os_error());
+    // SAFETY: openpty returned two new descriptors that nothing else owns.
+    unsafe { (OwnedFd::from_raw_fd(master), OwnedFd::from_raw_fd(slave)) }
 }
